@@ -1,0 +1,188 @@
+//! Command line and settings: every flag can also come from an `ESCALADE_*` environment variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use uuid::Uuid;
+
+use crate::domain::Role;
+
+/// Where the embedded default keeps its data: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
+
+#[derive(Debug, Parser)]
+#[command(name = "escalade", version, about = "Support escalations from CSP partners to 21Vianet")]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    #[command(flatten)]
+    pub log: LogSettings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default when no command is given).
+    Serve(ServeSettings),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document as JSON on standard output.
+    Openapi,
+    /// Manage API keys from the command line.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print only its secret on standard output.
+    Create(CreateApiKey),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateApiKey {
+    /// admin, operator or partner.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// The partner a partner key acts for (required with `--role partner`).
+    #[arg(long)]
+    pub partner_id: Option<Uuid>,
+    /// A name to recognise the key by, such as the system that uses it.
+    #[arg(long)]
+    pub name: String,
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value.parse()
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// Database URL: `sqlite://PATH` (created on first start) or `postgres://...`.
+    /// `DATABASE_URL` is read too; default `sqlite://escalade.db`.
+    #[arg(long, env = "ESCALADE_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most connections held open to the database.
+    #[arg(long, env = "ESCALADE_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(long, env = "ESCALADE_DB_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    pub db_timeout_secs: u64,
+}
+
+impl DatabaseSettings {
+    /// The URL in force: the flag or `ESCALADE_DATABASE_URL`, then `DATABASE_URL`, then the
+    /// embedded default.
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty()))
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.db_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Pretty when standard error is a terminal, JSON otherwise.
+    Auto,
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Coloured, multi-line, for people at a terminal.
+    Pretty,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// Log format.
+    #[arg(long, env = "ESCALADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` syntax, such as `info` or `escalade=debug,sqlx=warn`.
+    #[arg(long, env = "ESCALADE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(long, env = "ESCALADE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Seed a demo partner with customers and print working admin, operator and partner keys.
+    #[arg(long, env = "ESCALADE_DEMO")]
+    pub demo: bool,
+
+    /// Do not apply pending migrations at start-up (run `escalade migrate` instead).
+    #[arg(long, env = "ESCALADE_NO_MIGRATE")]
+    pub no_migrate: bool,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "ESCALADE_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ESCALADE_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".parse().expect("a valid socket address"),
+            demo: false,
+            no_migrate: false,
+            body_limit: 64 * 1024,
+            workers: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let cli = Cli::try_parse_from(["escalade"]).unwrap();
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn api_key_create_takes_role_partner_and_name() {
+        let partner = Uuid::now_v7();
+        let cli = Cli::try_parse_from([
+            "escalade",
+            "api-key",
+            "create",
+            "--role",
+            "partner",
+            "--partner-id",
+            &partner.to_string(),
+            "--name",
+            "ticketing",
+        ])
+        .unwrap();
+        let Some(Command::ApiKey(ApiKeyCommand::Create(create))) = cli.command else {
+            panic!("expected api-key create");
+        };
+        assert_eq!(create.role, Role::Partner);
+        assert_eq!(create.partner_id, Some(partner));
+        assert!(Cli::try_parse_from(["escalade", "api-key", "create", "--role", "root", "--name", "x"]).is_err());
+    }
+}

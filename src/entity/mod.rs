@@ -1,0 +1,5 @@
+//! sea-orm entities: one per table, rows as the database holds them. Only `store` uses them.
+
+pub mod api_key;
+pub mod customer;
+pub mod partner;

@@ -1,0 +1,334 @@
+//! One error type for the whole API, answered as RFC 9457 `application/problem+json`.
+//!
+//! Each variant documents its status. What reaches the client is built here and only here:
+//! database and unexpected errors are logged with their cause and answered with an opaque
+//! message, so no SQL, stack trace or secret can leak.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use sea_orm::DbErr;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::Role;
+use crate::domain::role::Forbidden;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request: `field` is a dotted path into the body, query or path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"field": "domain", "code": "invalid_domain", "message": "must have at least two labels, like contoso.cn"}))]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `primary_contact.email`.
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `required`, `length`, `invalid_email`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document, the body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI identifying the problem type: `urn:escalade:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    pub detail: String,
+    /// The request path this occurrence happened on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Stable machine-readable code; clients branch on this.
+    pub code: String,
+    /// Every invalid field, when the problem is about the request's fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a handler can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be read: malformed JSON, a path or query parameter of the wrong
+    /// form.
+    #[error("{detail}")]
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 401: no API key, or one that is unknown or revoked.
+    #[error("a valid API key is required")]
+    Unauthorized,
+    /// 403: the caller's role may not use this operation.
+    #[error("role {role} may not do this")]
+    Forbidden { role: Role, allowed: Vec<Role> },
+    /// 404: absent, or belonging to another partner; the two are indistinguishable on purpose.
+    #[error("{resource} not found")]
+    NotFound { resource: &'static str },
+    /// 405: the path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<&'static str> },
+    /// 409: the request conflicts with the current state, such as a value that must be unique.
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 412: `If-Match` names a version that is no longer current.
+    #[error("the resource has changed since it was read")]
+    PreconditionFailed,
+    /// 413: the body is larger than the configured limit.
+    #[error("the request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not declared as JSON.
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    /// 422: the body is well-formed JSON but breaks the rules; `errors` lists every bad field.
+    #[error("{detail}")]
+    Unprocessable {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 428: an update without `If-Match`.
+    #[error("If-Match is required")]
+    PreconditionRequired,
+    /// 503: the database cannot be reached right now.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    /// 500: anything unexpected; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// 422 listing every invalid field.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => "1 field is invalid".to_owned(),
+            n => format!("{n} fields are invalid"),
+        };
+        Self::Unprocessable {
+            code: "validation_failed",
+            detail,
+            errors,
+        }
+    }
+
+    pub fn not_found(resource: &'static str) -> Self {
+        Self::NotFound { resource }
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PreconditionFailed => "stale_version",
+            Self::PayloadTooLarge { .. } => "body_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PreconditionRequired => "if_match_required",
+            Self::Unavailable(_) => "database_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// What the client is told. Never includes a cause from below the HTTP layer.
+    fn detail(&self) -> String {
+        match self {
+            Self::Forbidden { role, allowed } => {
+                let allowed: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+                format!("role `{role}` may not do this; allowed: {}", allowed.join(", "))
+            }
+            Self::MethodNotAllowed { allow } => format!("allowed methods: {}", allow.join(", ")),
+            Self::PreconditionFailed => {
+                "the resource has changed since it was read; fetch it again and retry with its new ETag".to_owned()
+            }
+            Self::PreconditionRequired => {
+                "send If-Match with the ETag from your last read so concurrent changes are not lost".to_owned()
+            }
+            Self::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
+            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. } | Self::Unprocessable { errors, .. } => {
+                errors
+            }
+            _ => &[],
+        }
+    }
+
+    /// The problem document; `instance` is the request path when known.
+    pub fn problem(&self, instance: Option<String>) -> Problem {
+        let status = self.status_code();
+        Problem {
+            problem_type: format!("urn:escalade:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            instance,
+            code: self.code().to_owned(),
+            errors: self.field_errors().to_vec(),
+        }
+    }
+
+    pub fn to_response(&self, instance: Option<String>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            Self::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            _ => {}
+        }
+        response.json(self.problem(instance))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The middleware in `http::problem` renders again with `instance` filled in; this is the
+    /// fallback when the error escapes it.
+    fn error_response(&self) -> HttpResponse {
+        self.to_response(None)
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(refused: Forbidden) -> Self {
+        Self::Forbidden {
+            role: refused.role,
+            allowed: refused.allowed,
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            Self::Unavailable(err)
+        } else {
+            Self::Internal(Box::new(err))
+        }
+    }
+}
+
+/// Whether a database error means "cannot reach the database" rather than a bad query.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+        ),
+        _ => false,
+    }
+}
+
+/// A unique index a write can collide with, and the request field it stands for.
+#[derive(Debug, Clone, Copy)]
+pub struct UniqueKey {
+    /// The index name, as PostgreSQL reports it.
+    pub index: &'static str,
+    /// `table.column`, as SQLite reports it.
+    pub column: &'static str,
+    /// The request field to name in the 409.
+    pub field: &'static str,
+    /// What the row is, for the message: "customer".
+    pub what: &'static str,
+}
+
+/// Turns database errors into client errors at one place.
+pub trait ResultExt<T> {
+    /// A unique violation on one of `keys` becomes 409 naming its field; any other error is
+    /// converted as usual.
+    fn on_unique(self, keys: &[UniqueKey]) -> Result<T, ApiError>;
+}
+
+impl<T> ResultExt<T> for Result<T, DbErr> {
+    fn on_unique(self, keys: &[UniqueKey]) -> Result<T, ApiError> {
+        self.map_err(|err| {
+            let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() else {
+                return err.into();
+            };
+            match keys.iter().find(|key| detail.contains(key.index) || detail.contains(key.column)) {
+                Some(key) => {
+                    let message = format!("a {} with this {} already exists", key.what, key.field);
+                    ApiError::Conflict {
+                        code: "already_exists",
+                        detail: message.clone(),
+                        errors: vec![FieldError::new(key.field, "taken", message)],
+                    }
+                }
+                None => err.into(),
+            }
+        })
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.detail)
+    }
+}

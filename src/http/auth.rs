@@ -1,0 +1,126 @@
+//! Bearer API keys. A middleware on `/v1` authenticates every request before anything else is
+//! read (any failure is the same 401, so callers learn nothing about which keys exist); handlers
+//! then name the roles they admit with `Caller<...>`, which answers 403 for the others.
+
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
+use chrono::Utc;
+use tracing::Span;
+
+use crate::domain::secret::{self, prefix_of};
+use crate::domain::{Principal, Role};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::store;
+
+/// Resolves the bearer key into a `Principal` stored in the request, or answers 401.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("application state is missing"))?;
+    let principal = authenticate(&state, bearer_token(req.request())).await?;
+    Span::current().record("principal", tracing::field::display(principal.key_id));
+    req.extensions_mut().insert(principal);
+    next.call(req).await
+}
+
+async fn authenticate(state: &AppState, presented: Option<&str>) -> Result<Principal, ApiError> {
+    let presented = presented.ok_or(ApiError::Unauthorized)?;
+    let prefix = prefix_of(presented).ok_or(ApiError::Unauthorized)?;
+    let key = store::api_keys::active_by_prefix(&state.db, prefix)
+        .await?
+        .into_iter()
+        .find(|key| secret::matches(presented, &key.secret_hash))
+        .ok_or(ApiError::Unauthorized)?;
+    let role: Role = key.role.parse().map_err(ApiError::internal)?;
+    store::api_keys::touch(&state.db, &key, Utc::now()).await?;
+    Ok(Principal {
+        key_id: key.id,
+        role,
+        partner_id: key.partner_id,
+    })
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
+fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(req.extensions().get::<Principal>().cloned().ok_or(ApiError::Unauthorized))
+    }
+}
+
+/// The roles an operation admits, as a type: `Caller<Staff>`.
+pub trait Allowed {
+    const ROLES: &'static [Role];
+}
+
+macro_rules! allowed {
+    ($($(#[$doc:meta])* $name:ident => [$($role:ident),+];)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl Allowed for $name {
+            const ROLES: &'static [Role] = &[$(Role::$role),+];
+        }
+    )+};
+}
+
+allowed! {
+    /// Whoever runs the deployment.
+    AdminOnly => [Admin];
+    /// Admins and 21Vianet's operators.
+    Staff => [Admin, Operator];
+    /// A partner's own systems.
+    PartnerOnly => [Partner];
+    /// Admins, and partners for their own data.
+    AdminOrPartner => [Admin, Partner];
+    /// Every authenticated caller.
+    Anyone => [Admin, Operator, Partner];
+}
+
+/// An authenticated caller whose role is among `A::ROLES`; 403 otherwise.
+#[derive(Debug)]
+pub struct Caller<A: Allowed>(pub Principal, PhantomData<A>);
+
+impl<A: Allowed> std::ops::Deref for Caller<A> {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl<A: Allowed> FromRequest for Caller<A> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let principal = req.extensions().get::<Principal>().cloned();
+        ready(match principal {
+            None => Err(ApiError::Unauthorized),
+            Some(principal) => principal
+                .require(A::ROLES)
+                .map(|()| Caller(principal, PhantomData))
+                .map_err(ApiError::from),
+        })
+    }
+}

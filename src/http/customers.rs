@@ -1,0 +1,472 @@
+//! `/v1/customers`: each partner's customers. Partners manage their own; admins and operators
+//! read everyone's.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::auth::{Anyone, Caller, PartnerOnly};
+use super::etag::{IfMatch, OptionalIfMatch, with_etag};
+use super::extract::{ValidJson, ValidQuery};
+use super::fields::{self, parsed, present};
+use super::pagination::{self, list_type};
+use super::responses::*;
+use super::AppState;
+use crate::domain::{CompanyName, DisplayName, DomainName, EmailAddress, PhoneNumber, SupportPlan};
+use crate::entity::customer::Model;
+use crate::error::{ApiError, FieldError, ResultExt};
+use crate::store::customers::{self as store, Contact, CustomerChanges, CustomerFilter, NewCustomer};
+use crate::store::{VersionCheck, partners};
+
+const TAG: &str = "customers";
+
+/// The person at the customer the partner deals with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrimaryContact {
+    #[schema(example = "王芳")]
+    pub name: String,
+    #[schema(example = "wang.fang@contoso.partner.onmschina.cn")]
+    pub email: String,
+    /// E.164.
+    #[schema(example = "+861055550100")]
+    pub phone: Option<String>,
+}
+
+/// A partner's customer: a company with its own directory tenant in the 21Vianet cloud.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
+    "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+    "company_name": "上海云启科技有限公司",
+    "domain": "yunqi.partner.onmschina.cn",
+    "tenant_id": "5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f80",
+    "country": "CN",
+    "support_plan": "premium",
+    "primary_contact": {"name": "王芳", "email": "wang.fang@yunqi.cn", "phone": "+862155550100"},
+    "version": 1,
+    "created_at": "2026-11-24T08:00:00Z",
+    "updated_at": "2026-11-24T08:00:00Z"
+}))]
+pub struct Customer {
+    pub id: Uuid,
+    /// The partner the customer belongs to.
+    pub partner_id: Uuid,
+    pub company_name: String,
+    /// The customer's domain in the 21Vianet cloud, lower case.
+    pub domain: String,
+    /// The customer's directory tenant.
+    pub tenant_id: Uuid,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub support_plan: SupportPlan,
+    pub primary_contact: PrimaryContact,
+    /// Increases with every change; the `ETag` is this number in quotes.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Model> for Customer {
+    type Error = ApiError;
+
+    fn try_from(row: Model) -> Result<Self, ApiError> {
+        let support_plan = SupportPlan::parse(&row.support_plan)
+            .ok_or_else(|| ApiError::internal(format!("stored support plan `{}` is unknown", row.support_plan)))?;
+        Ok(Customer {
+            id: row.id,
+            partner_id: row.partner_id,
+            company_name: row.company_name,
+            domain: row.domain,
+            tenant_id: row.tenant_id,
+            country: row.country,
+            support_plan,
+            primary_contact: PrimaryContact {
+                name: row.contact_name,
+                email: row.contact_email,
+                phone: row.contact_phone,
+            },
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+list_type!(
+    /// A page of customers.
+    CustomerList of Customer
+);
+
+/// The primary contact as sent: name and e-mail required, phone optional (E.164).
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryContactInput {
+    #[validate(required, custom(function = "fields::display_name"))]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, example = "王芳")]
+    pub name: Option<String>,
+    #[validate(required, custom(function = "fields::email"))]
+    #[schema(required = true, nullable = false, format = Email, max_length = 254, example = "wang.fang@yunqi.cn")]
+    pub email: Option<String>,
+    #[validate(custom(function = "fields::phone"))]
+    #[schema(example = "+86 21 5555 0100")]
+    pub phone: Option<String>,
+}
+
+impl PrimaryContactInput {
+    fn into_contact(self, path: &str) -> Result<Contact, ApiError> {
+        let name = present(&format!("{path}.name"), self.name)?;
+        let email = present(&format!("{path}.email"), self.email)?;
+        Ok(Contact {
+            name: parsed(&format!("{path}.name"), &name, DisplayName::parse)?,
+            email: parsed(&format!("{path}.email"), &email, EmailAddress::parse)?,
+            phone: self
+                .phone
+                .map(|phone| parsed(&format!("{path}.phone"), &phone, PhoneNumber::parse))
+                .transpose()?,
+        })
+    }
+}
+
+/// A new customer of the calling partner.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "company_name": "上海云启科技有限公司",
+    "domain": "yunqi.partner.onmschina.cn",
+    "tenant_id": "5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f80",
+    "country": "CN",
+    "support_plan": "premium",
+    "primary_contact": {"name": "王芳", "email": "wang.fang@yunqi.cn", "phone": "+86 21 5555 0100"}
+}))]
+pub struct CreateCustomer {
+    /// 1–200 characters; Chinese names welcome.
+    #[validate(required, custom(function = "fields::company_name"))]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+    pub company_name: Option<String>,
+    /// A DNS name, e.g. `contoso.partner.onmschina.cn` (internationalised names in `xn--` form).
+    #[validate(required, custom(function = "fields::domain"))]
+    #[schema(required = true, nullable = false, max_length = 253)]
+    pub domain: Option<String>,
+    /// The customer's directory tenant; unique, and never the partner's own tenant.
+    #[validate(required)]
+    #[schema(required = true, nullable = false)]
+    pub tenant_id: Option<Uuid>,
+    /// ISO 3166-1 alpha-2; default `CN`.
+    #[validate(custom(function = "fields::country"))]
+    #[schema(nullable = false, min_length = 2, max_length = 2, example = "CN")]
+    pub country: Option<String>,
+    #[validate(required)]
+    #[schema(required = true, nullable = false)]
+    pub support_plan: Option<SupportPlan>,
+    #[validate(required, nested)]
+    #[schema(required = true, nullable = false)]
+    pub primary_contact: Option<PrimaryContactInput>,
+}
+
+impl CreateCustomer {
+    fn into_new(self) -> Result<NewCustomer, ApiError> {
+        let company_name = present("company_name", self.company_name)?;
+        let domain = present("domain", self.domain)?;
+        Ok(NewCustomer {
+            company_name: parsed("company_name", &company_name, CompanyName::parse)?,
+            domain: parsed("domain", &domain, DomainName::parse)?,
+            tenant_id: present("tenant_id", self.tenant_id)?,
+            country: parsed("country", self.country.as_deref().unwrap_or("CN"), fields::parse_country)?,
+            support_plan: present("support_plan", self.support_plan)?,
+            primary_contact: present("primary_contact", self.primary_contact)?.into_contact("primary_contact")?,
+        })
+    }
+}
+
+/// Fields to change; those left out keep their value. `tenant_id` cannot change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"support_plan": "premium", "primary_contact": {"name": "李雷", "email": "li.lei@yunqi.cn"}}))]
+pub struct UpdateCustomer {
+    #[validate(custom(function = "fields::company_name"))]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    pub company_name: Option<String>,
+    #[validate(custom(function = "fields::domain"))]
+    #[schema(nullable = false, max_length = 253)]
+    pub domain: Option<String>,
+    #[validate(custom(function = "fields::country"))]
+    #[schema(nullable = false, min_length = 2, max_length = 2)]
+    pub country: Option<String>,
+    #[schema(nullable = false)]
+    pub support_plan: Option<SupportPlan>,
+    /// Replaces the whole contact.
+    #[validate(nested)]
+    #[schema(nullable = false)]
+    pub primary_contact: Option<PrimaryContactInput>,
+}
+
+impl UpdateCustomer {
+    fn into_changes(self) -> Result<CustomerChanges, ApiError> {
+        Ok(CustomerChanges {
+            company_name: self
+                .company_name
+                .map(|name| parsed("company_name", &name, CompanyName::parse))
+                .transpose()?,
+            domain: self.domain.map(|domain| parsed("domain", &domain, DomainName::parse)).transpose()?,
+            country: self
+                .country
+                .map(|country| parsed("country", &country, fields::parse_country))
+                .transpose()?,
+            support_plan: self.support_plan,
+            primary_contact: self
+                .primary_contact
+                .map(|contact| contact.into_contact("primary_contact"))
+                .transpose()?,
+        })
+    }
+}
+
+/// Search and filters; all optional and combined with AND.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerQuery {
+    /// Case-insensitive prefix of the company name or the domain, as in Partner Center's
+    /// customer search.
+    #[validate(length(max = 200))]
+    #[param(max_length = 200, example = "上海")]
+    pub q: Option<String>,
+    /// Only this partner's customers (admins and operators; partners only ever see their own).
+    pub partner_id: Option<Uuid>,
+    /// ISO 3166-1 alpha-2.
+    #[validate(custom(function = "fields::country"))]
+    #[param(min_length = 2, max_length = 2)]
+    pub country: Option<String>,
+    pub support_plan: Option<SupportPlan>,
+    pub tenant_id: Option<Uuid>,
+    /// Page size, 1–100 (default 25).
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn created(customer: Customer) -> HttpResponse {
+    let mut response = with_etag(HttpResponse::Created(), customer.version);
+    response.insert_header((LOCATION, format!("/v1/customers/{}", customer.id)));
+    response.json(customer)
+}
+
+fn found(customer: Customer) -> HttpResponse {
+    with_etag(HttpResponse::Ok(), customer.version).json(customer)
+}
+
+/// Create a customer
+///
+/// Adds a customer to the calling partner. `tenant_id` must be unique across escalade and must not
+/// be the partner's own tenant (the partner's own tenant is not covered by escalation support).
+#[utoipa::path(
+    operation_id = "createCustomer",
+    tag = TAG,
+    request_body = CreateCustomer,
+    responses(
+        (status = 201, description = "Created.", body = Customer,
+            headers(("Location" = String, description = "URL of the new customer."),
+                    ("ETag" = String, description = "Version tag for `If-Match`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[post("/customers")]
+#[tracing::instrument(skip_all)]
+pub async fn create_customer(
+    caller: Caller<PartnerOnly>,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateCustomer>,
+) -> Result<HttpResponse, ApiError> {
+    let partner_id = caller.partner_id.ok_or_else(|| ApiError::internal("partner key without partner"))?;
+    let new = body.0.into_new()?;
+    let partner = partners::get(&state.db, partner_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("partner key for a missing partner"))?;
+    if new.tenant_id == partner.tenant_id {
+        return Err(ApiError::Unprocessable {
+            code: "partner_own_tenant",
+            detail: "the partner's own tenant is not covered: escalate for customers only".to_owned(),
+            errors: vec![FieldError::new("tenant_id", "partner_own_tenant", "is the partner's own tenant")],
+        });
+    }
+    let row = store::create(&state.db, partner_id, new)
+        .await
+        .on_unique(store::UNIQUE_KEYS)?;
+    Ok(created(row.try_into()?))
+}
+
+/// List and search customers
+///
+/// Partners see their own customers; admins and operators see every partner's. Keyset-paginated,
+/// oldest first, stable while customers are added.
+#[utoipa::path(
+    operation_id = "listCustomers",
+    tag = TAG,
+    params(CustomerQuery),
+    responses(
+        (status = 200, description = "A page of customers.", body = CustomerList,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[get("/customers")]
+#[tracing::instrument(skip_all)]
+pub async fn list_customers(
+    caller: Caller<Anyone>,
+    state: web::Data<AppState>,
+    query: ValidQuery<CustomerQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = pagination::page_request(query.limit, query.cursor.as_deref())?;
+    let filter = CustomerFilter {
+        q: query.q,
+        partner_id: query.partner_id,
+        country: query.country.as_deref().map(|c| parsed("country", c, fields::parse_country)).transpose()?,
+        support_plan: query.support_plan,
+        tenant_id: query.tenant_id,
+    };
+    let rows = store::list(&state.db, caller.scope(), filter, page).await?;
+    pagination::respond::<CustomerList, _>(&req, rows, Customer::try_from)
+}
+
+/// Get a customer
+#[utoipa::path(
+    operation_id = "getCustomer",
+    tag = TAG,
+    params(("id" = Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "The customer.", body = Customer,
+            headers(("ETag" = String, description = "Version tag for `If-Match`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[get("/customers/{id}")]
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
+pub async fn get_customer(
+    caller: Caller<Anyone>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let row = store::get(&state.db, caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::not_found("customer"))?;
+    Ok(found(row.try_into()?))
+}
+
+/// Update a customer
+///
+/// Changes the fields sent and keeps the others. Requires `If-Match` with the customer's current
+/// `ETag`: 428 without it, 412 if the customer changed since it was read.
+#[utoipa::path(
+    operation_id = "updateCustomer",
+    tag = TAG,
+    params(
+        ("id" = Uuid, Path, description = "The customer's id."),
+        ("If-Match" = String, Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
+    ),
+    request_body = UpdateCustomer,
+    responses(
+        (status = 200, description = "The updated customer.", body = Customer,
+            headers(("ETag" = String, description = "The new version tag."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[patch("/customers/{id}")]
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
+pub async fn update_customer(
+    caller: Caller<PartnerOnly>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<UpdateCustomer>,
+) -> Result<HttpResponse, ApiError> {
+    let current = store::get(&state.db, caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::not_found("customer"))?;
+    if_match.check(current.version)?;
+    let changes = body.0.into_changes()?;
+    let updated = store::update(&state.db, current.id, &if_match.0, changes)
+        .await?
+        .ok_or(ApiError::PreconditionFailed)?;
+    Ok(found(updated.try_into()?))
+}
+
+/// Delete a customer
+///
+/// Honours `If-Match` when sent.
+#[utoipa::path(
+    operation_id = "deleteCustomer",
+    tag = TAG,
+    params(
+        ("id" = Uuid, Path, description = "The customer's id."),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "Delete only at this version."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[delete("/customers/{id}")]
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
+pub async fn delete_customer(
+    caller: Caller<PartnerOnly>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let current = store::get(&state.db, caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::not_found("customer"))?;
+    if !if_match.0.admits(current.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    if !store::delete(&state.db, current.id, &if_match.0).await? {
+        // Changed or deleted between the read and the delete.
+        return Err(match if_match.0 {
+            VersionCheck::Any => ApiError::not_found("customer"),
+            VersionCheck::OneOf(_) => ApiError::PreconditionFailed,
+        });
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_customer)
+        .service(list_customers)
+        .service(get_customer)
+        .service(update_customer)
+        .service(delete_customer);
+}

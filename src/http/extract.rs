@@ -1,0 +1,230 @@
+//! Request extractors that answer bad input with precise problem documents: JSON bodies, query
+//! strings and path parameters. Every invalid field is reported at once where the input can be
+//! read at all.
+
+use std::future::{Ready, ready};
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body, deserialised and then validated with `validator`.
+///
+/// * not declared as JSON: 415; larger than the limit: 413;
+/// * not JSON at all: 400 `malformed_json`;
+/// * JSON of the wrong shape (a wrong type, an unknown field): 422 naming the field;
+/// * fields breaking their rules: 422 listing every one of them.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+impl<T> Deref for ValidJson<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_json_media_type);
+        let limit = req.app_data::<BodyLimit>().map_or(BodyLimit::DEFAULT, |limit| limit.0);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !declared_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = body.await.map_err(|err| {
+                if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::bad_request("unreadable_body", "the request body could not be read")
+                }
+            })?;
+            let value = parse_json::<T>(&bytes)?;
+            value.validate().map_err(|errors| ApiError::invalid_fields(field_errors(&errors)))?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// The configured body limit, shared with `web::PayloadConfig` so both agree.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    pub const DEFAULT: usize = 64 * 1024;
+}
+
+/// `application/json` or any `application/*+json`, parameters such as `charset` allowed.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Syntax first (400 for anything that is not JSON), then shape (422 naming the field).
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|err| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {err}")))?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        ApiError::invalid_fields(vec![shape_error(&path, &err.into_inner().to_string())])
+    })
+}
+
+/// A deserialisation error for one field, without serde's line and column.
+fn shape_error(path: &str, message: &str) -> FieldError {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let parent = if path == "." { "" } else { path };
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if parent.is_empty() || parent.ends_with(name) {
+            name.to_owned()
+        } else {
+            format!("{parent}.{name}")
+        };
+        return FieldError::new(field, "unknown_field", message);
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") };
+        return FieldError::new(field, "required", "is required");
+    }
+    let field = if parent.is_empty() { "body".to_owned() } else { parent.to_owned() };
+    let code = if message.starts_with("unknown variant") { "invalid_value" } else { "invalid_type" };
+    FieldError::new(field, code, message)
+}
+
+/// Flattens `validator`'s nested errors into dotted paths, sorted so answers are stable.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    fn walk(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+        for (field, kind) in errors.errors() {
+            let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+            match kind {
+                ValidationErrorsKind::Field(list) => {
+                    out.extend(list.iter().map(|e| FieldError::new(&path, e.code.clone(), describe(e))));
+                }
+                ValidationErrorsKind::Struct(inner) => walk(&path, inner, out),
+                ValidationErrorsKind::List(items) => {
+                    for (index, inner) in items {
+                        walk(&format!("{path}[{index}]"), inner, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", errors, &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
+    out
+}
+
+/// The message of a validation error: its own, or one built from the rule's parameters.
+fn describe(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "required" => "is required".to_owned(),
+        "length" => match (param("min"), param("max"), param("equal")) {
+            (_, _, Some(n)) => format!("must have exactly {n} items or characters"),
+            (Some(min), Some(max), _) => format!("must have {min} to {max} items or characters"),
+            (Some(min), None, _) => format!("must have at least {min} items or characters"),
+            (None, Some(max), _) => format!("must have at most {max} items or characters"),
+            _ => "has the wrong length".to_owned(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        "email" => "must be an e-mail address".to_owned(),
+        other => format!("is invalid ({other})"),
+    }
+}
+
+/// Query strings: wrong types and broken rules are 400 `invalid_query`, every field listed.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+impl<T> Deref for ValidQuery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(ValidQuery))
+    }
+}
+
+fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    let invalid = |errors: Vec<FieldError>| ApiError::BadRequest {
+        code: "invalid_query",
+        detail: "the query string is invalid".to_owned(),
+        errors,
+    };
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let value: T = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        invalid(vec![shape_error(&path, &err.into_inner().to_string())])
+    })?;
+    value.validate().map_err(|errors| invalid(field_errors(&errors)))?;
+    Ok(value)
+}
+
+/// Path parameters that do not parse (a malformed UUID, say) are 400, not 404: the request is
+/// wrong, not the resource missing.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, req| {
+        let errors = req
+            .match_info()
+            .iter()
+            .filter(|(name, value)| (*name == "id" || name.ends_with("_id")) && uuid::Uuid::parse_str(value).is_err())
+            .map(|(name, _)| FieldError::new(name, "invalid_uuid", "must be a UUID"))
+            .collect();
+        ApiError::BadRequest {
+            code: "invalid_path_parameter",
+            detail: "a path parameter is malformed".to_owned(),
+            errors,
+        }
+        .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in ["", "text/plain", "application/x-www-form-urlencoded", "text/json"] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! HTTP in: one module per resource (DTOs, handlers, `configure`), plus the extractors and
+//! middleware every resource shares.
+
+pub mod api_keys;
+pub mod auth;
+pub mod customers;
+pub mod etag;
+pub mod extract;
+pub mod fields;
+pub mod me;
+pub mod ops;
+pub mod pagination;
+pub mod partners;
+pub mod problem;
+pub mod request_id;
+pub mod responses;
+pub mod routes;
+
+use sea_orm::DatabaseConnection;
+
+/// What every handler shares; cheap to clone (the pool is reference-counted).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+}
+
+/// Every `/v1` operation.
+pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    me::configure(cfg);
+    partners::configure(cfg);
+    api_keys::configure(cfg);
+    customers::configure(cfg);
+}

@@ -1,0 +1,84 @@
+//! The last stop of every response: errors are rendered as problem documents carrying their
+//! `instance`, server-side causes are logged once with their chain, and each request ends with
+//! one access-log line.
+
+use std::error::Error as _;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::Error;
+use tracing::Span;
+
+use crate::error::ApiError;
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request = req.request().clone();
+    // Errors raised by middleware inside this one (authentication) arrive as `Err`.
+    let res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => ServiceResponse::from_err(err, request),
+    };
+    let res = render_problem(res);
+    let status = res.status().as_u16();
+    let elapsed_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+    if res.status().is_server_error() {
+        tracing::error!(status, elapsed_ms, "request failed");
+    } else {
+        tracing::info!(status, elapsed_ms, "request finished");
+    }
+    Ok(res)
+}
+
+/// Replaces an error response with its problem document, `instance` filled in. Errors actix
+/// raises itself (outside our extractors) become problem documents too.
+fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let Some(error) = res.response().error() else {
+        return res;
+    };
+    let response = match error.as_error::<ApiError>() {
+        Some(api_error) => {
+            record(api_error);
+            api_error.to_response(Some(res.request().path().to_owned()))
+        }
+        None => {
+            let api_error = from_status(res.status(), error.to_string());
+            record(&api_error);
+            api_error.to_response(Some(res.request().path().to_owned()))
+        }
+    };
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, response)
+}
+
+/// Notes the error on the request span; causes of server-side errors are logged with their
+/// chain here and nowhere else.
+fn record(error: &ApiError) {
+    Span::current().record("error", error.code());
+    if matches!(error, ApiError::Internal(_) | ApiError::Unavailable(_)) {
+        let mut chain = Vec::new();
+        let mut cause = error.source();
+        while let Some(err) = cause {
+            chain.push(err.to_string());
+            cause = err.source();
+        }
+        tracing::error!(code = error.code(), cause = ?chain, "server-side error");
+    }
+}
+
+/// An error actix produced on its own, mapped to the nearest of ours.
+fn from_status(status: StatusCode, message: String) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::not_found("resource"),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        s if s.is_client_error() => ApiError::bad_request("bad_request", "the request could not be read"),
+        _ => ApiError::internal(message),
+    }
+}

@@ -1,0 +1,145 @@
+//! Reusable error responses for the OpenAPI document, each with an example, so every operation
+//! lists every status it can answer with the same shape clients see.
+
+#![allow(dead_code)] // The tuple structs are schema carriers, never built.
+
+use utoipa::ToResponse;
+
+use crate::error::Problem;
+
+#[derive(ToResponse)]
+#[response(
+    description = "The request cannot be read: malformed JSON, or a path or query parameter of the wrong form.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:invalid_path_parameter", "title": "Bad Request", "status": 400,
+        "detail": "a path parameter is malformed", "instance": "/v1/customers/not-a-uuid",
+        "code": "invalid_path_parameter",
+        "errors": [{"field": "id", "code": "invalid_uuid", "message": "must be a UUID"}]
+    })
+)]
+pub struct BadRequest(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "No API key, or one that is unknown or revoked. Carries `WWW-Authenticate: Bearer`.",
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "Always `Bearer`.")),
+    example = json!({
+        "type": "urn:escalade:problem:unauthorized", "title": "Unauthorized", "status": 401,
+        "detail": "a valid API key is required", "instance": "/v1/customers", "code": "unauthorized"
+    })
+)]
+pub struct Unauthorized(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The caller's role may not use this operation.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:forbidden", "title": "Forbidden", "status": 403,
+        "detail": "role `partner` may not do this; allowed: admin", "instance": "/v1/partners",
+        "code": "forbidden"
+    })
+)]
+pub struct Forbidden(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Absent, or belonging to another partner: the two are answered alike.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:not_found", "title": "Not Found", "status": 404,
+        "detail": "customer not found", "instance": "/v1/customers/0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
+        "code": "not_found"
+    })
+)]
+pub struct NotFound(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The request conflicts with the current state, such as a value that must be unique.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:already_exists", "title": "Conflict", "status": 409,
+        "detail": "a customer with this tenant_id already exists", "instance": "/v1/customers",
+        "code": "already_exists",
+        "errors": [{"field": "tenant_id", "code": "taken", "message": "a customer with this tenant_id already exists"}]
+    })
+)]
+pub struct Conflict(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "`If-Match` names a version that is no longer current: read again and retry.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:stale_version", "title": "Precondition Failed", "status": 412,
+        "detail": "the resource has changed since it was read; fetch it again and retry with its new ETag",
+        "instance": "/v1/customers/0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70", "code": "stale_version"
+    })
+)]
+pub struct PreconditionFailed(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body exceeds the configured limit (64 KiB by default).",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:body_too_large", "title": "Payload Too Large", "status": 413,
+        "detail": "the request body exceeds 65536 bytes", "instance": "/v1/customers", "code": "body_too_large"
+    })
+)]
+pub struct PayloadTooLarge(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is not declared as `application/json`.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415,
+        "detail": "the request body must be application/json", "instance": "/v1/customers",
+        "code": "unsupported_media_type"
+    })
+)]
+pub struct UnsupportedMediaType(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Well-formed JSON that breaks the rules; `errors` lists every invalid field at once.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:validation_failed", "title": "Unprocessable Entity", "status": 422,
+        "detail": "2 fields are invalid", "instance": "/v1/customers", "code": "validation_failed",
+        "errors": [
+            {"field": "country", "code": "invalid_country", "message": "must be an ISO 3166-1 alpha-2 code such as CN"},
+            {"field": "primary_contact.email", "code": "invalid_email", "message": "must be an e-mail address such as it-ops@contoso.cn"}
+        ]
+    })
+)]
+pub struct Unprocessable(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "An update sent without `If-Match`.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:if_match_required", "title": "Precondition Required", "status": 428,
+        "detail": "send If-Match with the ETag from your last read so concurrent changes are not lost",
+        "instance": "/v1/customers/0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70", "code": "if_match_required"
+    })
+)]
+pub struct PreconditionRequired(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The database cannot be reached right now; retry after the `Retry-After` seconds.",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String, description = "Seconds to wait before retrying.")),
+    example = json!({
+        "type": "urn:escalade:problem:database_unavailable", "title": "Service Unavailable", "status": 503,
+        "detail": "the database is unavailable; retry shortly", "instance": "/v1/customers",
+        "code": "database_unavailable"
+    })
+)]
+pub struct ServiceUnavailable(Problem);

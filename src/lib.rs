@@ -1,0 +1,25 @@
+//! escalade: the API through which CSP partners raise support escalations to 21Vianet on behalf
+//! of their customers.
+
+/// Settings from flags and `ESCALADE_*` environment variables.
+pub mod config;
+/// The demo data `serve --demo` seeds.
+pub mod demo;
+/// The product's rules, free of HTTP and database types.
+pub mod domain;
+/// sea-orm entities, one per table.
+pub mod entity;
+/// One error type, answered as problem+json.
+pub mod error;
+/// Handlers, extractors and middleware.
+pub mod http;
+/// The OpenAPI document's metadata and shared components.
+pub mod openapi;
+/// The commands of the `escalade` binary.
+pub mod run;
+/// Builds and binds the HTTP server.
+pub mod startup;
+/// Persistence: every database query.
+pub mod store;
+/// Logging setup.
+pub mod telemetry;

@@ -1,0 +1,58 @@
+//! The OpenAPI document: metadata, the bearer scheme and the shared components. Operations are
+//! collected from the handlers as they are registered (see `startup`).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+use crate::http::responses::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "escalade",
+        description = "Support escalations from CSP partners to 21Vianet, the operator of Microsoft's \
+clouds in China. Partners find the customer, pick the service, try self-help and service health, then \
+submit an escalation that meets 21Vianet's criteria; 21Vianet's support staff triage it.\n\n\
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem documents with a \
+stable `code`. Lists are keyset-paginated with `limit` and `cursor`. Updates need `If-Match`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "me", description = "Who the caller is."),
+        (name = "partners", description = "CSP partners (admins write, operators read)."),
+        (name = "api-keys", description = "API keys: shown once at creation, stored hashed, revocable."),
+        (name = "customers", description = "Each partner's customers, with Partner Center-style search."),
+        (name = "operations", description = "Liveness and readiness, without authentication."),
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
+            UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable
+        )
+    ),
+    modifiers(&BearerScheme),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(utoipa::openapi::Components::new)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("API key")
+                        .description(Some("An escalade API key: `Authorization: Bearer esc_…`."))
+                        .build(),
+                ),
+            );
+    }
+}

@@ -1,0 +1,166 @@
+//! Customers: each partner's end customers, the ones escalations are raised for.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::{Page, PageRequest, VersionCheck, fetch_page, starts_with};
+use crate::domain::{CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Scope, SupportPlan};
+use crate::error::UniqueKey;
+use crate::entity::customer::{self, ActiveModel, Column, Entity, Model};
+
+/// The unique indexes a write can collide with.
+pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
+    index: "ux_customers_tenant_id",
+    column: "customers.tenant_id",
+    field: "tenant_id",
+    what: "customer",
+}];
+
+/// The person at the customer that the partner deals with.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: DisplayName,
+    pub email: EmailAddress,
+    pub phone: Option<PhoneNumber>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub company_name: CompanyName,
+    pub domain: DomainName,
+    pub tenant_id: Uuid,
+    pub country: CountryCode,
+    pub support_plan: SupportPlan,
+    pub primary_contact: Contact,
+}
+
+/// Fields an update changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChanges {
+    pub company_name: Option<CompanyName>,
+    pub domain: Option<DomainName>,
+    pub country: Option<CountryCode>,
+    pub support_plan: Option<SupportPlan>,
+    pub primary_contact: Option<Contact>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Case-insensitive prefix of the company name or the domain.
+    pub q: Option<String>,
+    pub partner_id: Option<Uuid>,
+    pub country: Option<CountryCode>,
+    pub support_plan: Option<SupportPlan>,
+    pub tenant_id: Option<Uuid>,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn create(db: &DatabaseConnection, partner_id: Uuid, new: NewCustomer) -> Result<Model, DbErr> {
+    let now = Utc::now();
+    let contact = new.primary_contact;
+    ActiveModel {
+        id: Set(Uuid::now_v7()),
+        partner_id: Set(partner_id),
+        company_name_key: Set(new.company_name.search_key()),
+        company_name: Set(new.company_name.into_inner()),
+        domain: Set(new.domain.into_inner()),
+        tenant_id: Set(new.tenant_id),
+        country: Set(new.country.as_str().to_owned()),
+        support_plan: Set(new.support_plan.as_str().to_owned()),
+        contact_name: Set(contact.name.into_inner()),
+        contact_email: Set(contact.email.into_inner()),
+        contact_phone: Set(contact.phone.map(PhoneNumber::into_inner)),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+/// The customer, if it exists and the scope may see it.
+#[tracing::instrument(skip(db))]
+pub async fn get(db: &DatabaseConnection, scope: Scope, id: Uuid) -> Result<Option<Model>, DbErr> {
+    let row = Entity::find_by_id(id).one(db).await?;
+    Ok(row.filter(|row| scope.admits(row.partner_id)))
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: Scope,
+    filter: CustomerFilter,
+    page: PageRequest,
+) -> Result<Page<Model>, DbErr> {
+    let mut select = Entity::find();
+    // Both apply: a partner filtering on another partner sees nothing, as for any foreign data.
+    for partner_id in [scope.partner_id(), filter.partner_id].into_iter().flatten() {
+        select = select.filter(Column::PartnerId.eq(partner_id));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let key = q.to_lowercase();
+        select = select.filter(
+            Condition::any()
+                .add(Column::CompanyNameKey.like(starts_with(&key)))
+                .add(Column::Domain.like(starts_with(&key))),
+        );
+    }
+    if let Some(country) = filter.country {
+        select = select.filter(Column::Country.eq(country.as_str()));
+    }
+    if let Some(plan) = filter.support_plan {
+        select = select.filter(Column::SupportPlan.eq(plan.as_str()));
+    }
+    if let Some(tenant_id) = filter.tenant_id {
+        select = select.filter(Column::TenantId.eq(tenant_id));
+    }
+    fetch_page(db, select, Column::Id, |row| row.id, page).await
+}
+
+/// Applies `changes` if the customer is at an admitted version; `None` when it is not.
+#[tracing::instrument(skip(db))]
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected: &VersionCheck,
+    changes: CustomerChanges,
+) -> Result<Option<Model>, DbErr> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id));
+    if let Some(name) = changes.company_name {
+        update = update
+            .col_expr(Column::CompanyNameKey, Expr::value(name.search_key()))
+            .col_expr(Column::CompanyName, Expr::value(name.into_inner()));
+    }
+    if let Some(domain) = changes.domain {
+        update = update.col_expr(Column::Domain, Expr::value(domain.into_inner()));
+    }
+    if let Some(country) = changes.country {
+        update = update.col_expr(Column::Country, Expr::value(country.as_str()));
+    }
+    if let Some(plan) = changes.support_plan {
+        update = update.col_expr(Column::SupportPlan, Expr::value(plan.as_str()));
+    }
+    if let Some(contact) = changes.primary_contact {
+        update = update
+            .col_expr(Column::ContactName, Expr::value(contact.name.into_inner()))
+            .col_expr(Column::ContactEmail, Expr::value(contact.email.into_inner()))
+            .col_expr(Column::ContactPhone, Expr::value(contact.phone.map(PhoneNumber::into_inner)));
+    }
+    let update = expected.filter::<customer::Entity, _>(update, Column::Version);
+    Ok(update.exec_with_returning(db).await?.into_iter().next())
+}
+
+/// Deletes the customer if it is at an admitted version; whether a row went.
+#[tracing::instrument(skip(db))]
+pub async fn delete(db: &DatabaseConnection, id: Uuid, expected: &VersionCheck) -> Result<bool, DbErr> {
+    let delete = Entity::delete_many().filter(Column::Id.eq(id));
+    let delete = expected.filter::<customer::Entity, _>(delete, Column::Version);
+    Ok(delete.exec(db).await?.rows_affected > 0)
+}

@@ -1,0 +1,109 @@
+//! Partners: the CSP partners escalade serves.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{Page, PageRequest, VersionCheck, fetch_page};
+use crate::domain::{CountryCode, DisplayName, PartnerStatus};
+use crate::error::UniqueKey;
+use crate::entity::partner::{self, ActiveModel, Column, Entity, Model};
+
+/// The unique indexes a write can collide with.
+pub const UNIQUE_KEYS: &[UniqueKey] = &[
+    UniqueKey { index: "ux_partners_mpn_id", column: "partners.mpn_id", field: "mpn_id", what: "partner" },
+    UniqueKey { index: "ux_partners_tenant_id", column: "partners.tenant_id", field: "tenant_id", what: "partner" },
+];
+
+#[derive(Debug, Clone)]
+pub struct NewPartner {
+    pub name: DisplayName,
+    pub mpn_id: String,
+    pub tenant_id: Uuid,
+    pub country: CountryCode,
+}
+
+/// Fields an update changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PartnerChanges {
+    pub name: Option<DisplayName>,
+    pub mpn_id: Option<String>,
+    pub country: Option<CountryCode>,
+    pub status: Option<PartnerStatus>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PartnerFilter {
+    pub status: Option<PartnerStatus>,
+    pub country: Option<CountryCode>,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn create(db: &DatabaseConnection, new: NewPartner) -> Result<Model, DbErr> {
+    let now = Utc::now();
+    ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(new.name.into_inner()),
+        mpn_id: Set(new.mpn_id),
+        tenant_id: Set(new.tenant_id),
+        country: Set(new.country.as_str().to_owned()),
+        status: Set(PartnerStatus::Active.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn list(db: &DatabaseConnection, filter: PartnerFilter, page: PageRequest) -> Result<Page<Model>, DbErr> {
+    let mut select = Entity::find();
+    if let Some(status) = filter.status {
+        select = select.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(country) = filter.country {
+        select = select.filter(Column::Country.eq(country.as_str()));
+    }
+    fetch_page(db, select, Column::Id, |row| row.id, page).await
+}
+
+/// Applies `changes` if the partner is at an admitted version; `None` when it is not (or is
+/// gone), so the caller can tell a stale `If-Match` from a missing row.
+#[tracing::instrument(skip(db))]
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected: &VersionCheck,
+    changes: PartnerChanges,
+) -> Result<Option<Model>, DbErr> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id));
+    if let Some(name) = changes.name {
+        update = update.col_expr(Column::Name, Expr::value(name.into_inner()));
+    }
+    if let Some(mpn_id) = changes.mpn_id {
+        update = update.col_expr(Column::MpnId, Expr::value(mpn_id));
+    }
+    if let Some(country) = changes.country {
+        update = update.col_expr(Column::Country, Expr::value(country.as_str()));
+    }
+    if let Some(status) = changes.status {
+        update = update.col_expr(Column::Status, Expr::value(status.as_str()));
+    }
+    let update = expected.filter::<partner::Entity, _>(update, Column::Version);
+    Ok(update.exec_with_returning(db).await?.into_iter().next())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn find_by_tenant(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::TenantId.eq(tenant_id)).one(db).await
+}

@@ -1,0 +1,338 @@
+//! `spawn_app()`: the real server on port 0 over a fresh database, with typed helpers.
+//!
+//! The engine comes from `ESCALADE_TEST_DATABASE_URL`: unset, each test gets a SQLite file in a
+//! temporary directory; a `postgres://` URL (of a maintenance database such as `postgres`), each
+//! test gets a database of its own, dropped when the test ends.
+
+use std::sync::Once;
+
+use escalade::config::{DatabaseSettings, ServeSettings};
+use escalade::domain::{DisplayName, Role};
+use escalade::http::api_keys::issue;
+use escalade::startup::Application;
+use escalade::store::api_keys::NewApiKey;
+use reqwest::{Method, RequestBuilder, Response};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const TEST_DATABASE_ENV: &str = "ESCALADE_TEST_DATABASE_URL";
+
+static LOGS: Once = Once::new();
+
+/// Logs only when `TEST_LOG` is set, so test output stays readable.
+fn init_logs() {
+    LOGS.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            escalade::telemetry::init(&escalade::config::LogSettings {
+                log_format: escalade::config::LogFormat::Pretty,
+                log: "info,sqlx=warn".to_owned(),
+            });
+        }
+    });
+}
+
+/// A fresh, migrated database that disappears with this value.
+pub struct TestDatabase {
+    pub settings: DatabaseSettings,
+    pub db: DatabaseConnection,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+fn settings_for(url: String) -> DatabaseSettings {
+    DatabaseSettings {
+        database_url: Some(url),
+        db_max_connections: 5,
+        db_timeout_secs: 5,
+    }
+}
+
+impl TestDatabase {
+    /// A fresh, empty database (no migrations applied).
+    pub async fn empty() -> Self {
+        match std::env::var(TEST_DATABASE_ENV) {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let name = format!("escalade_test_{}", Uuid::new_v4().simple());
+                let admin = escalade::store::connect(&settings_for(admin_url.clone()))
+                    .await
+                    .expect("PostgreSQL from ESCALADE_TEST_DATABASE_URL is reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("can create a test database");
+                admin.close().await.ok();
+                let url = replace_database(&admin_url, &name);
+                let settings = settings_for(url);
+                let db = escalade::store::connect(&settings).await.expect("connects to the test database");
+                TestDatabase {
+                    settings,
+                    db,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            Ok(other) if !other.is_empty() => panic!("{TEST_DATABASE_ENV} must be a postgres:// URL, got {other}"),
+            _ => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("escalade.db").display());
+                let settings = settings_for(url);
+                let db = escalade::store::connect(&settings).await.expect("opens SQLite");
+                TestDatabase {
+                    settings,
+                    db,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+        }
+    }
+
+    /// A fresh database with every migration applied.
+    pub async fn migrated() -> Self {
+        let database = Self::empty().await;
+        escalade::store::migrate(&database.db).await.expect("migrations apply");
+        database
+    }
+
+    pub fn url(&self) -> String {
+        self.settings.url()
+    }
+}
+
+/// `postgres://user@host:port/old?opts` with the database name replaced.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async code: a thread of its own gets a runtime for the cleanup.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = escalade::store::connect(&settings_for(admin_url)).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Some(()))) {
+                eprintln!("warning: test database {} was not dropped", self.cleanup_name());
+            }
+        }
+    }
+}
+
+impl TestDatabase {
+    fn cleanup_name(&self) -> &str {
+        match &self.cleanup {
+            Cleanup::Postgres { name, .. } => name,
+            Cleanup::Sqlite(_) => "(sqlite)",
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub admin_key: String,
+    pub database: TestDatabase,
+}
+
+/// Starts the server on port 0 with a fresh migrated database and an admin key.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(ServeSettings::default()).await
+}
+
+pub async fn spawn_app_with(mut settings: ServeSettings) -> TestApp {
+    init_logs();
+    let database = TestDatabase::migrated().await;
+    let db = database.db.clone();
+    let admin_key = issue_key(&db, Role::Admin, None).await;
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.workers = Some(2);
+    let app = Application::build(&settings, db.clone()).expect("the server binds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        db,
+        admin_key,
+        database,
+    }
+}
+
+/// Issues a key straight through the store, as `escalade api-key create` does.
+pub async fn issue_key(db: &DatabaseConnection, role: Role, partner_id: Option<Uuid>) -> String {
+    let new = NewApiKey {
+        name: DisplayName::parse(&format!("test {role}")).unwrap(),
+        role,
+        partner_id,
+    };
+    issue(db, new).await.expect("the key is issued").secret.secret
+}
+
+/// A partner with its own key.
+pub struct TestPartner {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub key: String,
+}
+
+/// A response read whole, for assertions.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub async fn read(response: Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer { status, headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("an ETag").to_owned()
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.body["id"].as_str().and_then(|id| id.parse().ok()).expect("an id")
+    }
+
+    /// Asserts a problem document with this status and code, and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "problem documents are application/problem+json"
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"].as_str().is_some_and(|t| t.ends_with(code)));
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+        &self.body
+    }
+
+    /// The fields named in `errors`, sorted.
+    pub fn error_fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        fields.sort();
+        fields
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn request(&self, method: Method, path: &str, key: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(key)
+    }
+
+    pub async fn send(&self, request: RequestBuilder) -> Answer {
+        Answer::read(request.send().await.expect("the request is sent")).await
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Answer {
+        self.send(self.request(Method::GET, path, key)).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> Answer {
+        self.send(self.request(Method::POST, path, key).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, if_match: Option<&str>, body: &Value) -> Answer {
+        let mut request = self.request(Method::PATCH, path, key).json(body);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        self.send(request).await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Answer {
+        self.send(self.request(Method::DELETE, path, key)).await
+    }
+
+    /// Creates a partner (as admin) with a partner key of its own.
+    pub async fn create_partner(&self, name: &str) -> TestPartner {
+        let tenant_id = Uuid::new_v4();
+        let mpn_id = format!("{}", 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64);
+        let answer = self
+            .post(
+                "/v1/partners",
+                &self.admin_key,
+                &json!({"name": name, "mpn_id": mpn_id, "tenant_id": tenant_id, "country": "CN"}),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let id = answer.id();
+        let key = issue_key(&self.db, Role::Partner, Some(id)).await;
+        TestPartner { id, tenant_id, key }
+    }
+
+    pub async fn operator_key(&self) -> String {
+        issue_key(&self.db, Role::Operator, None).await
+    }
+
+    /// Creates a valid customer for the partner; returns the answer.
+    pub async fn create_customer(&self, partner: &TestPartner, company_name: &str) -> Answer {
+        let answer = self.post("/v1/customers", &partner.key, &customer_body(company_name)).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer
+    }
+}
+
+/// A valid customer body with a fresh tenant.
+pub fn customer_body(company_name: &str) -> Value {
+    json!({
+        "company_name": company_name,
+        "domain": format!("c{}.partner.onmschina.cn", Uuid::new_v4().simple()),
+        "tenant_id": Uuid::new_v4(),
+        "country": "CN",
+        "support_plan": "standard",
+        "primary_contact": {"name": "王芳", "email": "wang.fang@example.cn", "phone": "+86 21 5555 0100"}
+    })
+}
