@@ -12,7 +12,11 @@ use crate::domain::Role;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
 
 #[derive(Debug, Parser)]
-#[command(name = "escalade", version, about = "Support escalations from CSP partners to 21Vianet")]
+#[command(
+    name = "escalade",
+    version,
+    about = "Support escalations from CSP partners to 21Vianet"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseSettings,
@@ -64,15 +68,30 @@ fn parse_role(value: &str) -> Result<Role, String> {
 pub struct DatabaseSettings {
     /// Database URL: `sqlite://PATH` (created on first start) or `postgres://...`.
     /// `DATABASE_URL` is read too; default `sqlite://escalade.db`.
-    #[arg(long, env = "ESCALADE_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ESCALADE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     /// Most connections held open to the database.
-    #[arg(long, env = "ESCALADE_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "ESCALADE_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     pub db_max_connections: u32,
 
     /// Seconds to wait for a database connection before answering 503.
-    #[arg(long, env = "ESCALADE_DB_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "ESCALADE_DB_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
     pub db_timeout_secs: u64,
 }
 
@@ -82,7 +101,11 @@ impl DatabaseSettings {
     pub fn url(&self) -> String {
         self.database_url
             .clone()
-            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty()))
+            .or_else(|| {
+                std::env::var("DATABASE_URL")
+                    .ok()
+                    .filter(|url| !url.is_empty())
+            })
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
     }
 
@@ -183,6 +206,11 @@ mod tests {
         };
         assert_eq!(create.role, Role::Partner);
         assert_eq!(create.partner_id, Some(partner));
-        assert!(Cli::try_parse_from(["escalade", "api-key", "create", "--role", "root", "--name", "x"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "escalade", "api-key", "create", "--role", "root", "--name", "x"
+            ])
+            .is_err()
+        );
     }
 }

@@ -5,7 +5,10 @@
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::{Uuid, uuid};
 
-use crate::domain::{CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Role, SupportPlan};
+use crate::domain::{
+    CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, MpnId, PhoneNumber, Role,
+    SupportPlan,
+};
 use crate::http::api_keys::issue;
 use crate::store::api_keys::{self, NewApiKey};
 use crate::store::customers::{self, Contact, NewCustomer};
@@ -22,44 +25,55 @@ pub struct DemoKeys {
     pub partner: String,
 }
 
-/// (company name, domain prefix, tenant, plan, contact name, contact e-mail, phone)
-const CUSTOMERS: [(&str, &str, Uuid, SupportPlan, &str, &str, Option<&str>); 4] = [
-    (
-        "上海云启科技有限公司",
-        "yunqi",
-        uuid!("5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f80"),
-        SupportPlan::Premium,
-        "王芳",
-        "wang.fang@yunqi.cn",
-        Some("+86 21 5555 0100"),
-    ),
-    (
-        "北京数智医疗集团",
-        "shuzhi-health",
-        uuid!("6e2d3b45-9a7c-4f2e-8d3b-4c5d6e7f8091"),
-        SupportPlan::Standard,
-        "李雷",
-        "li.lei@shuzhi-health.cn",
-        None,
-    ),
-    (
-        "深圳星河物流有限公司",
-        "xinghe-logistics",
-        uuid!("7f3e4c56-ab8d-4a3f-9e4c-5d6e7f8091a2"),
-        SupportPlan::Premium,
-        "陈静",
-        "chen.jing@xinghe.cn",
-        Some("+86 755 5555 0199"),
-    ),
-    (
-        "Fabrikam China Ltd.",
-        "fabrikam",
-        uuid!("80a4f567-bc9e-4b40-8f5d-6e7f8091a2b3"),
-        SupportPlan::Standard,
-        "Zhang Wei",
-        "zhang.wei@fabrikam.cn",
-        None,
-    ),
+/// One demo customer, as a partner would enter it.
+struct DemoCustomer {
+    company_name: &'static str,
+    /// Becomes `<prefix>.partner.onmschina.cn`.
+    domain_prefix: &'static str,
+    tenant_id: Uuid,
+    support_plan: SupportPlan,
+    contact_name: &'static str,
+    contact_email: &'static str,
+    contact_phone: Option<&'static str>,
+}
+
+const CUSTOMERS: [DemoCustomer; 4] = [
+    DemoCustomer {
+        company_name: "上海云启科技有限公司",
+        domain_prefix: "yunqi",
+        tenant_id: uuid!("5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f80"),
+        support_plan: SupportPlan::Premium,
+        contact_name: "王芳",
+        contact_email: "wang.fang@yunqi.cn",
+        contact_phone: Some("+86 21 5555 0100"),
+    },
+    DemoCustomer {
+        company_name: "北京数智医疗集团",
+        domain_prefix: "shuzhi-health",
+        tenant_id: uuid!("6e2d3b45-9a7c-4f2e-8d3b-4c5d6e7f8091"),
+        support_plan: SupportPlan::Standard,
+        contact_name: "李雷",
+        contact_email: "li.lei@shuzhi-health.cn",
+        contact_phone: None,
+    },
+    DemoCustomer {
+        company_name: "深圳星河物流有限公司",
+        domain_prefix: "xinghe-logistics",
+        tenant_id: uuid!("7f3e4c56-ab8d-4a3f-9e4c-5d6e7f8091a2"),
+        support_plan: SupportPlan::Premium,
+        contact_name: "陈静",
+        contact_email: "chen.jing@xinghe.cn",
+        contact_phone: Some("+86 755 5555 0199"),
+    },
+    DemoCustomer {
+        company_name: "Fabrikam China Ltd.",
+        domain_prefix: "fabrikam",
+        tenant_id: uuid!("80a4f567-bc9e-4b40-8f5d-6e7f8091a2b3"),
+        support_plan: SupportPlan::Standard,
+        contact_name: "Zhang Wei",
+        contact_email: "zhang.wei@fabrikam.cn",
+        contact_phone: None,
+    },
 ];
 
 fn invalid(what: &str) -> DbErr {
@@ -73,7 +87,10 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Box<dyn std::erro
     };
     api_keys::revoke_named(db, &KEY_NAMES).await?;
     let mut secrets = Vec::with_capacity(KEY_NAMES.len());
-    for (name, role) in KEY_NAMES.iter().zip([Role::Admin, Role::Operator, Role::Partner]) {
+    for (name, role) in KEY_NAMES
+        .iter()
+        .zip([Role::Admin, Role::Operator, Role::Partner])
+    {
         let new = NewApiKey {
             name: DisplayName::parse(name).map_err(|_| invalid(name))?,
             role,
@@ -82,32 +99,46 @@ pub async fn seed(db: &DatabaseConnection) -> Result<DemoKeys, Box<dyn std::erro
         let issued = issue(db, new).await.map_err(|err| err.to_string())?;
         secrets.push(issued.secret.secret);
     }
-    let [admin, operator, partner]: [String; 3] = secrets.try_into().map_err(|_| invalid("keys"))?;
-    Ok(DemoKeys { admin, operator, partner })
+    let [admin, operator, partner]: [String; 3] =
+        secrets.try_into().map_err(|_| invalid("keys"))?;
+    Ok(DemoKeys {
+        admin,
+        operator,
+        partner,
+    })
 }
 
 async fn seed_partner(db: &DatabaseConnection) -> Result<Uuid, DbErr> {
     let partner = partners::create(
         db,
         NewPartner {
-            name: DisplayName::parse("云桥科技 CloudBridge (demo)").map_err(|_| invalid("partner name"))?,
-            mpn_id: "6123456".to_owned(),
+            name: DisplayName::parse("云桥科技 CloudBridge (demo)")
+                .map_err(|_| invalid("partner name"))?,
+            mpn_id: MpnId::parse("6123456").map_err(|_| invalid("MPN id"))?,
             tenant_id: PARTNER_TENANT,
             country: CountryCode::CHINA,
         },
     )
     .await?;
-    for (company, domain, tenant_id, plan, contact, email, phone) in CUSTOMERS {
+    for customer in CUSTOMERS {
+        let domain = format!("{}.partner.onmschina.cn", customer.domain_prefix);
         let new = NewCustomer {
-            company_name: CompanyName::parse(company).map_err(|_| invalid(company))?,
-            domain: DomainName::parse(&format!("{domain}.partner.onmschina.cn")).map_err(|_| invalid(domain))?,
-            tenant_id,
+            company_name: CompanyName::parse(customer.company_name)
+                .map_err(|_| invalid(customer.company_name))?,
+            domain: DomainName::parse(&domain).map_err(|_| invalid(&domain))?,
+            tenant_id: customer.tenant_id,
             country: CountryCode::CHINA,
-            support_plan: plan,
+            support_plan: customer.support_plan,
             primary_contact: Contact {
-                name: DisplayName::parse(contact).map_err(|_| invalid(contact))?,
-                email: EmailAddress::parse(email).map_err(|_| invalid(email))?,
-                phone: phone.map(PhoneNumber::parse).transpose().map_err(|_| invalid("phone"))?,
+                name: DisplayName::parse(customer.contact_name)
+                    .map_err(|_| invalid(customer.contact_name))?,
+                email: EmailAddress::parse(customer.contact_email)
+                    .map_err(|_| invalid(customer.contact_email))?,
+                phone: customer
+                    .contact_phone
+                    .map(PhoneNumber::parse)
+                    .transpose()
+                    .map_err(|_| invalid("phone"))?,
             },
         };
         customers::create(db, partner.id, new).await?;

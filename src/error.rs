@@ -31,7 +31,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
@@ -152,7 +156,9 @@ impl ApiError {
     /// The stable code clients branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
@@ -188,9 +194,9 @@ impl ApiError {
 
     fn field_errors(&self) -> &[FieldError] {
         match self {
-            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. } | Self::Unprocessable { errors, .. } => {
-                errors
-            }
+            Self::BadRequest { errors, .. }
+            | Self::Conflict { errors, .. }
+            | Self::Unprocessable { errors, .. } => errors,
             _ => &[],
         }
     }
@@ -214,7 +220,8 @@ impl ApiError {
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         match self {
             Self::Unauthorized => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.join(", ")));
@@ -280,7 +287,10 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
             e.as_ref(),
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
         ),
         _ => false,
     }
@@ -312,7 +322,10 @@ impl<T> ResultExt<T> for Result<T, DbErr> {
             let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() else {
                 return err.into();
             };
-            match keys.iter().find(|key| detail.contains(key.index) || detail.contains(key.column)) {
+            match keys
+                .iter()
+                .find(|key| detail.contains(key.index) || detail.contains(key.column))
+            {
                 Some(key) => {
                     let message = format!("a {} with this {} already exists", key.what, key.field);
                     ApiError::Conflict {

@@ -4,6 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::domain::CountryCode;
 use crate::error::{FieldError, Problem};
 use crate::http::responses::*;
 
@@ -26,7 +27,7 @@ stable `code`. Lists are keyset-paginated with `limit` and `cursor`. Updates nee
         (name = "operations", description = "Liveness and readiness, without authentication."),
     ),
     components(
-        schemas(Problem, FieldError),
+        schemas(Problem, FieldError, CountryCode),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable

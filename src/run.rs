@@ -28,7 +28,9 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             println!("{}", openapi_json());
             Ok(())
         }
-        Some(Command::ApiKey(ApiKeyCommand::Create(create))) => create_api_key(&cli.database, create).await,
+        Some(Command::ApiKey(ApiKeyCommand::Create(create))) => {
+            create_api_key(&cli.database, create).await
+        }
     }
 }
 
@@ -41,7 +43,9 @@ struct ServeOnly {
 
 /// The OpenAPI document as pretty JSON with a final newline, exactly as checked in.
 pub fn openapi_json() -> String {
-    openapi().to_pretty_json().expect("the OpenAPI document serialises")
+    openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
 }
 
 async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RunError> {
@@ -79,7 +83,11 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
     }
     let app = Application::build(settings, db)?;
     tracing::info!(port = app.port(), bind = %settings.bind, "escalade is listening");
-    println!("escalade: listening on http://{}:{} (docs at /docs)", settings.bind.ip(), app.port());
+    println!(
+        "escalade: listening on http://{}:{} (docs at /docs)",
+        settings.bind.ip(),
+        app.port()
+    );
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -100,7 +108,8 @@ async fn ensure_migrated(db: &DatabaseConnection) -> Result<(), RunError> {
 async fn create_api_key(database: &DatabaseSettings, create: CreateApiKey) -> Result<(), RunError> {
     let db = connect(database).await?;
     ensure_migrated(&db).await?;
-    let name = DisplayName::parse(&create.name).map_err(|invalid| format!("--name {}", invalid.message))?;
+    let name = DisplayName::parse(&create.name)
+        .map_err(|invalid| format!("--name {}", invalid.message))?;
     let issued = issue(
         &db,
         NewApiKey {
@@ -112,7 +121,11 @@ async fn create_api_key(database: &DatabaseSettings, create: CreateApiKey) -> Re
     .await
     .map_err(|err| {
         let problem = err.problem(None);
-        let fields: Vec<String> = problem.errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect();
+        let fields: Vec<String> = problem
+            .errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect();
         format!("{} {}", problem.detail, fields.join("; "))
     })?;
     println!("{}", issued.secret.secret);

@@ -24,7 +24,13 @@ use crate::openapi::ApiDoc;
 fn register<T, B>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
 where
     B: MessageBody,
-    T: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<B>, Error = Error, InitError = ()>,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = Error,
+            InitError = (),
+        >,
 {
     app.into_utoipa_app()
         .openapi(ApiDoc::openapi())

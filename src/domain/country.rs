@@ -30,11 +30,10 @@ impl CountryCode {
     /// China, where every 21Vianet-operated cloud runs; the default for partners.
     pub const CHINA: CountryCode = CountryCode("CN");
 
-    /// Accepts the code in either case; anything not officially assigned is refused.
+    /// Accepts an assigned code in upper case, as ISO writes them; anything else is refused.
     pub fn parse(code: &str) -> Option<Self> {
-        let upper = code.to_ascii_uppercase();
         ASSIGNED
-            .binary_search(&upper.as_str())
+            .binary_search(&code)
             .ok()
             .map(|i| CountryCode(ASSIGNED[i]))
     }
@@ -50,6 +49,21 @@ impl fmt::Display for CountryCode {
     }
 }
 
+/// In the OpenAPI document, a string enumerating every assigned code, so generated clients can
+/// offer the list.
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("ISO 3166-1 alpha-2 country code, upper case."))
+            .enum_values(Some(ASSIGNED))
+            .examples([serde_json::json!("CN")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountryCode {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,14 +74,14 @@ mod tests {
     }
 
     #[test]
-    fn accepts_assigned_codes_in_any_case() {
-        assert_eq!(CountryCode::parse("cn"), Some(CountryCode::CHINA));
+    fn accepts_assigned_codes_in_upper_case() {
+        assert_eq!(CountryCode::parse("CN"), Some(CountryCode::CHINA));
         assert_eq!(CountryCode::parse("HK").unwrap().as_str(), "HK");
     }
 
     #[test]
     fn refuses_unassigned_or_malformed_codes() {
-        for bad in ["", "C", "CHN", "XX", "UK", "EU", "中国", "c n"] {
+        for bad in ["", "C", "CHN", "XX", "UK", "EU", "中国", "c n", "cn"] {
             assert_eq!(CountryCode::parse(bad), None, "{bad:?}");
         }
     }

@@ -39,25 +39,29 @@ macro_rules! string_newtype {
     };
 }
 
-/// Trimmed free text between `min` and `max` characters (not bytes: Chinese names count one per
-/// character), with no control characters.
+/// Free text of `min` to `max` characters (not bytes: Chinese names count one per character),
+/// with something besides white space and no control characters; stored without surrounding
+/// white space. [`TEXT_PATTERN`] is the same rule for the OpenAPI document.
 fn bounded_text(raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
-    let text = raw.trim();
-    let chars = text.chars().count();
-    if chars < min || chars > max {
+    let chars = raw.chars().count();
+    if chars < min || chars > max || raw.trim().is_empty() {
         return Err(Invalid::new(
             "length",
-            format!("must be {min} to {max} characters long (not counting surrounding spaces)"),
+            format!("must be {min} to {max} characters long, not only spaces"),
         ));
     }
-    if text.chars().any(char::is_control) {
+    if raw.chars().any(char::is_control) {
         return Err(Invalid::new(
             "control_characters",
             "must not contain control characters",
         ));
     }
-    Ok(text.to_owned())
+    Ok(raw.trim().to_owned())
 }
+
+/// [`bounded_text`]'s rule as a JSON Schema pattern (ECMA-262).
+pub const TEXT_PATTERN: &str =
+    r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
 
 /// A company's registered name, 1–200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +82,27 @@ impl CompanyName {
     }
 }
 
-/// A display name for a person or an API key, 1–100 characters.
+/// A Microsoft Partner Network id: 1 to 10 digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MpnId(String);
+string_newtype!(MpnId);
+
+impl MpnId {
+    pub const PATTERN: &str = "^[0-9]{1,10}$";
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if (1..=10).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Invalid::new(
+                "invalid_mpn_id",
+                "must be a Microsoft Partner Network id of 1 to 10 digits",
+            ))
+        }
+    }
+}
+
+/// A display name for a person, a partner or an API key, 1–100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 string_newtype!(DisplayName);
@@ -91,91 +115,114 @@ impl DisplayName {
     }
 }
 
-/// A fully qualified DNS name in ASCII (internationalised names in their `xn--` form), stored in
-/// lower case: `contoso.partner.onmschina.cn`.
+/// A DNS name in ASCII (internationalised names in their `xn--` form), stored in lower case:
+/// `contoso.partner.onmschina.cn`. At least two labels of 1–63 letters, digits and inner
+/// hyphens; the last starts with a letter; 253 characters at most. [`DomainName::PATTERN`] is the
+/// same rule for the OpenAPI document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainName(String);
 string_newtype!(DomainName);
 
+fn is_label(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
 impl DomainName {
     pub const MAX_LEN: usize = 253;
+    pub const PATTERN: &str = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-        let invalid = |why: &str| Err(Invalid::new("invalid_domain", why.to_owned()));
-        if name.is_empty() || name.len() > Self::MAX_LEN {
-            return invalid("must be a DNS name of 1 to 253 characters");
+        let labels: Vec<&str> = raw.split('.').collect();
+        let well_formed = raw.len() <= Self::MAX_LEN
+            && labels.len() >= 2
+            && labels.iter().all(|label| is_label(label))
+            && labels
+                .last()
+                .is_some_and(|tld| tld.as_bytes()[0].is_ascii_alphabetic());
+        if !well_formed {
+            return Err(Invalid::new(
+                "invalid_domain",
+                "must be a DNS name such as contoso.partner.onmschina.cn: two or more labels of \
+                 letters, digits and inner hyphens, the last starting with a letter \
+                 (internationalised names in their xn-- form)",
+            ));
         }
-        let labels: Vec<&str> = name.split('.').collect();
-        if labels.len() < 2 {
-            return invalid("must have at least two labels, like contoso.cn");
-        }
-        for label in &labels {
-            let well_formed = !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-');
-            if !well_formed {
-                return invalid(
-                    "each label must be 1 to 63 letters, digits or inner hyphens \
-                     (internationalised names in their xn-- form)",
-                );
-            }
-        }
-        if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
-            return invalid("the top-level label cannot be all digits");
-        }
-        Ok(Self(name))
+        Ok(Self(raw.to_ascii_lowercase()))
     }
 }
 
-/// An e-mail address, checked with the HTML5 rule the `validator` crate implements.
+/// An e-mail address by the WHATWG rule browsers apply to `<input type="email">`, 254
+/// characters at most. [`EmailAddress::PATTERN`] is the same rule for the OpenAPI document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailAddress(String);
 string_newtype!(EmailAddress);
 
 impl EmailAddress {
     pub const MAX_LEN: usize = 254;
+    pub const PATTERN: &str = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let email = raw.trim();
-        if email.len() > Self::MAX_LEN || !validator::ValidateEmail::validate_email(&email) {
+        let local_ok = |local: &str| {
+            !local.is_empty()
+                && local
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b))
+        };
+        let well_formed = raw.len() <= Self::MAX_LEN
+            && raw
+                .split_once('@')
+                .is_some_and(|(local, domain)| local_ok(local) && domain.split('.').all(is_label));
+        if !well_formed {
             return Err(Invalid::new(
                 "invalid_email",
                 "must be an e-mail address such as it-ops@contoso.cn",
             ));
         }
-        Ok(Self(email.to_owned()))
+        Ok(Self(raw.to_owned()))
     }
 }
 
-/// A phone number in E.164 form: `+`, country code and subscriber number, 8 to 15 digits in all.
-/// Spaces, dots and hyphens people type between digit groups are removed.
+/// A phone number in international form: `+`, a country code and subscriber number of 8 to 15
+/// digits in all, optionally grouped by single spaces, dots or hyphens (`+86 10 5555 0100`).
+/// Stored as E.164 (`+861055550100`). [`PhoneNumber::PATTERN`] is the same rule for the OpenAPI
+/// document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);
 string_newtype!(PhoneNumber);
 
 impl PhoneNumber {
+    pub const PATTERN: &str = r"^\+[1-9]([ .-]?[0-9]){7,14}$";
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let compact: String = raw
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.'))
-            .collect();
-        let digits = compact.strip_prefix('+').unwrap_or("");
-        let e164 = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
-        if !e164 {
-            return Err(Invalid::new(
+        let invalid = || {
+            Invalid::new(
                 "invalid_phone",
-                "must be an international number in E.164 form, such as +86 10 5555 0100",
-            ));
+                "must be an international number such as +86 10 5555 0100",
+            )
+        };
+        let rest = raw.strip_prefix('+').ok_or_else(invalid)?;
+        let mut digits = String::with_capacity(15);
+        let mut after_separator = true; // a separator may not start the number or follow one
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => {
+                    digits.push(c);
+                    after_separator = false;
+                }
+                ' ' | '.' | '-' if !after_separator => after_separator = true,
+                _ => return Err(invalid()),
+            }
         }
-        Ok(Self(compact))
+        if after_separator || !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+            return Err(invalid());
+        }
+        Ok(Self(format!("+{digits}")))
     }
 }
 
@@ -189,26 +236,44 @@ mod tests {
         assert_eq!(chinese.chars().count(), 200);
         assert!(CompanyName::parse(&chinese).is_ok());
         assert!(CompanyName::parse(&format!("{chinese}云")).is_err());
-        assert_eq!(CompanyName::parse("  上海云科技有限公司 ").unwrap().as_str(), "上海云科技有限公司");
+        assert_eq!(
+            CompanyName::parse("  上海云科技有限公司 ")
+                .unwrap()
+                .as_str(),
+            "上海云科技有限公司"
+        );
+        assert!(
+            CompanyName::parse(&format!(" {chinese}")).is_err(),
+            "spaces count toward the limit"
+        );
     }
 
     #[test]
     fn company_names_refuse_blank_and_control_characters() {
         assert_eq!(CompanyName::parse("   ").unwrap_err().code, "length");
-        assert_eq!(CompanyName::parse("a\u{0}b").unwrap_err().code, "control_characters");
+        assert_eq!(
+            CompanyName::parse("a\u{0}b").unwrap_err().code,
+            "control_characters"
+        );
     }
 
     #[test]
     fn company_search_key_folds_case() {
-        assert_eq!(CompanyName::parse("Contoso ÉCOLE").unwrap().search_key(), "contoso école");
+        assert_eq!(
+            CompanyName::parse("Contoso ÉCOLE").unwrap().search_key(),
+            "contoso école"
+        );
     }
 
     #[test]
     fn domains_are_lower_cased_dns_names() {
         assert_eq!(
-            DomainName::parse("Contoso.Partner.OnMSChina.cn.").unwrap().as_str(),
+            DomainName::parse("Contoso.Partner.OnMSChina.cn")
+                .unwrap()
+                .as_str(),
             "contoso.partner.onmschina.cn"
         );
+        assert!(DomainName::parse("123.example.cn").is_ok());
         assert!(DomainName::parse("xn--fiqs8s.cn").is_ok());
         assert!(DomainName::parse(&format!("{}.cn", "a".repeat(63))).is_ok());
     }
@@ -223,6 +288,9 @@ mod tests {
             "contoso-.cn",
             "con_toso.cn",
             "contoso.123",
+            "contoso.1cn",
+            "contoso.cn.",
+            " contoso.cn",
             "中国.cn",
             "a b.cn",
         ] {
@@ -235,17 +303,52 @@ mod tests {
     }
 
     #[test]
+    fn mpn_ids_are_one_to_ten_digits() {
+        assert!(MpnId::parse("6123456").is_ok());
+        for bad in ["", "12ab", "12345678901", " 123"] {
+            assert!(MpnId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn emails_follow_the_html5_rule() {
         assert!(EmailAddress::parse("it-ops@contoso.cn").is_ok());
-        for bad in ["", "it-ops", "@contoso.cn", "it ops@contoso.cn"] {
+        assert!(EmailAddress::parse("o'brien+tag@localhost").is_ok());
+        for bad in [
+            "",
+            "it-ops",
+            "@contoso.cn",
+            "it ops@contoso.cn",
+            "a@b..cn",
+            "a@-b.cn",
+            "a@b.cn ",
+            "a@@b.cn",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn phones_are_normalised_to_e164() {
-        assert_eq!(PhoneNumber::parse("+86 10-5555.0100").unwrap().as_str(), "+861055550100");
-        for bad in ["", "010 5555 0100", "+0 123 4567", "+86 10 5555 abcd", "+1234567", "+1234567890123456"] {
+        assert_eq!(
+            PhoneNumber::parse("+86 10-5555.0100").unwrap().as_str(),
+            "+861055550100"
+        );
+        assert_eq!(
+            PhoneNumber::parse("+12345678").unwrap().as_str(),
+            "+12345678"
+        );
+        for bad in [
+            "",
+            "010 5555 0100",
+            "+0 123 4567",
+            "+86 10 5555 abcd",
+            "+1234567",
+            "+1234567890123456",
+            "+ 86 10 5555 0100",
+            "+86  10 5555 0100",
+            "+86 10 5555 0100-",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?}");
         }
     }

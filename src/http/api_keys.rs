@@ -6,16 +6,20 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use super::AppState;
 use super::auth::{AdminOrPartner, Caller};
-use super::etag::{IfMatch, with_etag};
+use super::etag::{EntityTags, IfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
 use super::fields::{self, parsed, present};
-use super::pagination::{self, list_type};
+use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use crate::domain::secret::NewSecret;
 use crate::domain::{DisplayName, Role, Scope};
@@ -26,14 +30,18 @@ use crate::store::partners;
 
 const TAG: &str = "api-keys";
 
+pub(super) fn api_key_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0193a1f3-0a1b-7c2d-8e3f-4a5b6c7d8e9f", "name": "ticketing system", "role": "partner",
+        "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "prefix": "esc_Xk3p9QaZ",
+        "last_used_at": "2026-11-24T09:30:00Z", "revoked_at": null, "version": 1,
+        "created_at": "2026-11-24T08:00:00Z", "updated_at": "2026-11-24T08:00:00Z"
+    })
+}
+
 /// An API key, without its secret.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f3-0a1b-7c2d-8e3f-4a5b6c7d8e9f", "name": "ticketing system", "role": "partner",
-    "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "prefix": "esc_Xk3p9QaZ",
-    "last_used_at": "2026-11-24T09:30:00Z", "revoked_at": null, "version": 1,
-    "created_at": "2026-11-24T08:00:00Z", "updated_at": "2026-11-24T08:00:00Z"
-}))]
+#[schema(example = api_key_example)]
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
@@ -88,24 +96,104 @@ pub struct CreatedApiKey {
 
 list_type!(
     /// A page of API keys.
-    ApiKeyList of ApiKey
+    ApiKeyList of ApiKey,
+    example = api_key_example
 );
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "partner", "name": "ticketing system"}))]
-pub struct CreateApiKey {
-    /// Partners may create `partner` keys only.
-    #[validate(required)]
-    #[schema(required = true, nullable = false)]
-    pub role: Option<Role>,
-    /// Required for admin-created partner keys; partners may omit it (their own is used).
-    #[schema(nullable = false)]
-    pub partner_id: Option<Uuid>,
-    /// 1–100 characters, to recognise the key by.
-    #[validate(required, custom(function = "fields::display_name"))]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
-    pub name: Option<String>,
+/// A new key, by role: `partner` keys name their partner; admin and operator keys have none.
+/// Partners may create `partner` keys for themselves only.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CreateApiKey {
+    Admin { name: String },
+    Operator { name: String },
+    Partner { partner_id: Uuid, name: String },
+}
+
+/// Written by hand because the derive cannot close each variant to unknown properties, and
+/// the published contract must refuse exactly what the server refuses.
+impl utoipa::PartialSchema for CreateApiKey {
+    fn schema() -> RefOr<Schema> {
+        let variant = |role: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property(
+                    "role",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([role])),
+                )
+                .required("role")
+                .property("name", Ref::from_schema_name(DisplayName::name()))
+                .required("name")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let uuid = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        OneOfBuilder::new()
+            .item(variant("admin", "An admin key: whoever runs the deployment."))
+            .item(variant("operator", "An operator key: 21Vianet support staff."))
+            .item(
+                variant("partner", "A partner key: one partner's systems.")
+                    .property("partner_id", uuid)
+                    .required("partner_id"),
+            )
+            .description(Some(
+                "A new key, by role: `partner` keys name their partner; admin and operator keys have \
+                 none. Partners may create `partner` keys for themselves only.",
+            ))
+            .examples([serde_json::json!({
+                "role": "partner", "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "name": "ticketing system"
+            })])
+            .into()
+    }
+}
+
+impl ToSchema for CreateApiKey {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((DisplayName::name().into_owned(), DisplayName::schema()));
+    }
+}
+
+impl CreateApiKey {
+    fn role(&self) -> Role {
+        match self {
+            CreateApiKey::Admin { .. } => Role::Admin,
+            CreateApiKey::Operator { .. } => Role::Operator,
+            CreateApiKey::Partner { .. } => Role::Partner,
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            CreateApiKey::Admin { name }
+            | CreateApiKey::Operator { name }
+            | CreateApiKey::Partner { name, .. } => name,
+        }
+    }
+
+    fn partner_id(&self) -> Option<Uuid> {
+        match self {
+            CreateApiKey::Partner { partner_id, .. } => Some(*partner_id),
+            CreateApiKey::Admin { .. } | CreateApiKey::Operator { .. } => None,
+        }
+    }
+}
+
+impl Validate for CreateApiKey {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        let mut errors = validator::ValidationErrors::new();
+        if let Err(error) = fields::display_name(self.name()) {
+            errors.add("name", error);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -113,7 +201,7 @@ pub struct CreateApiKey {
 #[schema(example = json!({"name": "ticketing system (production)"}))]
 pub struct UpdateApiKey {
     #[validate(required, custom(function = "fields::display_name"))]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    #[schema(value_type = DisplayName, required = true)]
     pub name: Option<String>,
 }
 
@@ -130,7 +218,7 @@ pub struct ApiKeyQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -142,18 +230,24 @@ pub struct Issued {
 }
 
 /// Creates a key after checking that role and partner fit together: partner keys need an
-/// existing partner, admin and operator keys have none. Shared with `escalade api-key create`.
+/// existing partner (404 otherwise), admin and operator keys have none. Shared with
+/// `escalade api-key create`.
 pub async fn issue(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, ApiError> {
-    let misfit = |code: &'static str, message: &str| ApiError::invalid_fields(vec![FieldError::new("partner_id", code, message)]);
+    let misfit = |code: &'static str, message: &str| {
+        ApiError::invalid_fields(vec![FieldError::new("partner_id", code, message)])
+    };
     match (new.role, new.partner_id) {
         (Role::Partner, None) => return Err(misfit("required", "is required for partner keys")),
         (Role::Partner, Some(partner_id)) => {
             if partners::get(db, partner_id).await?.is_none() {
-                return Err(misfit("unknown_partner", "names no partner"));
+                return Err(ApiError::not_found("partner"));
             }
         }
         (Role::Admin | Role::Operator, Some(_)) => {
-            return Err(misfit("not_allowed", "must be absent for admin and operator keys"));
+            return Err(misfit(
+                "not_allowed",
+                "must be absent for admin and operator keys",
+            ));
         }
         (Role::Admin | Role::Operator, None) => {}
     }
@@ -193,28 +287,23 @@ pub async fn create_api_key(
     body: ValidJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let role = present("role", body.role)?;
-    let name = present("name", body.name)?;
-    let partner_id = match caller.scope() {
-        Scope::All => body.partner_id,
-        Scope::Partner(own) => {
-            if role != Role::Partner {
-                // Only admins hand out admin and operator keys.
-                return Err(ApiError::Forbidden {
-                    role: caller.role,
-                    allowed: vec![Role::Admin],
-                });
-            }
-            match body.partner_id {
-                Some(other) if other != own => return Err(ApiError::not_found("partner")),
-                _ => Some(own),
-            }
+    let role = body.role();
+    if let Scope::Partner(own) = caller.scope() {
+        if role != Role::Partner {
+            // Only admins hand out admin and operator keys.
+            return Err(ApiError::Forbidden {
+                role: caller.role,
+                allowed: vec![Role::Admin],
+            });
         }
-    };
+        if body.partner_id() != Some(own) {
+            return Err(ApiError::not_found("partner"));
+        }
+    }
     let new = NewApiKey {
-        name: parsed("name", &name, DisplayName::parse)?,
+        name: parsed("name", body.name(), DisplayName::parse)?,
         role,
-        partner_id,
+        partner_id: body.partner_id(),
     };
     let issued = issue(&state.db, new).await?;
     let created = CreatedApiKey {
@@ -259,9 +348,10 @@ pub async fn list_api_keys(
     pagination::respond::<ApiKeyList, _>(&req, rows, ApiKey::try_from)
 }
 
-
 async fn visible_key(state: &AppState, scope: Scope, id: Uuid) -> Result<Model, ApiError> {
-    store::get(&state.db, scope, id).await?.ok_or(ApiError::not_found("API key"))
+    store::get(&state.db, scope, id)
+        .await?
+        .ok_or(ApiError::not_found("API key"))
 }
 
 /// Get an API key
@@ -298,7 +388,7 @@ pub async fn get_api_key(
     tag = TAG,
     params(
         ("id" = Uuid, Path, description = "The key's id."),
-        ("If-Match" = String, Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
+        ("If-Match" = inline(EntityTags), Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
     ),
     request_body = UpdateApiKey,
     responses(

@@ -5,7 +5,7 @@
 use std::future::{Ready, ready};
 use std::marker::PhantomData;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
@@ -19,19 +19,25 @@ use crate::error::ApiError;
 use crate::http::AppState;
 use crate::store;
 
-/// Resolves the bearer key into a `Principal` stored in the request, or answers 401.
+/// Resolves the bearer key into a `Principal` stored in the request, or answers 401 (as a
+/// response carrying the error, so the problem renderer outside sees it like any other).
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("application state is missing"))?;
-    let principal = authenticate(&state, bearer_token(req.request())).await?;
-    Span::current().record("principal", tracing::field::display(principal.key_id));
-    req.extensions_mut().insert(principal);
-    next.call(req).await
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let principal = match state {
+        Some(state) => authenticate(&state, bearer_token(req.request())).await,
+        None => Err(ApiError::internal("application state is missing")),
+    };
+    match principal {
+        Ok(principal) => {
+            Span::current().record("principal", tracing::field::display(principal.key_id));
+            req.extensions_mut().insert(principal);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+    }
 }
 
 async fn authenticate(state: &AppState, presented: Option<&str>) -> Result<Principal, ApiError> {
@@ -63,7 +69,12 @@ impl FromRequest for Principal {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(req.extensions().get::<Principal>().cloned().ok_or(ApiError::Unauthorized))
+        ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or(ApiError::Unauthorized),
+        )
     }
 }
 

@@ -9,17 +9,21 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::AppState;
 use super::auth::{Anyone, Caller, PartnerOnly};
-use super::etag::{IfMatch, OptionalIfMatch, with_etag};
+use super::etag::{EntityTags, IfMatch, OptionalIfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
 use super::fields::{self, parsed, present};
-use super::pagination::{self, list_type};
+use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
-use super::AppState;
-use crate::domain::{CompanyName, DisplayName, DomainName, EmailAddress, PhoneNumber, SupportPlan};
+use crate::domain::{
+    CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, SupportPlan,
+};
 use crate::entity::customer::Model;
 use crate::error::{ApiError, FieldError, ResultExt};
-use crate::store::customers::{self as store, Contact, CustomerChanges, CustomerFilter, NewCustomer};
+use crate::store::customers::{
+    self as store, Contact, CustomerChanges, CustomerFilter, NewCustomer,
+};
 use crate::store::{VersionCheck, partners};
 
 const TAG: &str = "customers";
@@ -36,21 +40,25 @@ pub struct PrimaryContact {
     pub phone: Option<String>,
 }
 
+fn customer_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
+        "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+        "company_name": "上海云启科技有限公司",
+        "domain": "yunqi.partner.onmschina.cn",
+        "tenant_id": "5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f80",
+        "country": "CN",
+        "support_plan": "premium",
+        "primary_contact": {"name": "王芳", "email": "wang.fang@yunqi.cn", "phone": "+862155550100"},
+        "version": 1,
+        "created_at": "2026-11-24T08:00:00Z",
+        "updated_at": "2026-11-24T08:00:00Z"
+    })
+}
+
 /// A partner's customer: a company with its own directory tenant in the 21Vianet cloud.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
-    "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
-    "company_name": "上海云启科技有限公司",
-    "domain": "yunqi.partner.onmschina.cn",
-    "tenant_id": "5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f80",
-    "country": "CN",
-    "support_plan": "premium",
-    "primary_contact": {"name": "王芳", "email": "wang.fang@yunqi.cn", "phone": "+862155550100"},
-    "version": 1,
-    "created_at": "2026-11-24T08:00:00Z",
-    "updated_at": "2026-11-24T08:00:00Z"
-}))]
+#[schema(example = customer_example)]
 pub struct Customer {
     pub id: Uuid,
     /// The partner the customer belongs to.
@@ -74,8 +82,12 @@ impl TryFrom<Model> for Customer {
     type Error = ApiError;
 
     fn try_from(row: Model) -> Result<Self, ApiError> {
-        let support_plan = SupportPlan::parse(&row.support_plan)
-            .ok_or_else(|| ApiError::internal(format!("stored support plan `{}` is unknown", row.support_plan)))?;
+        let support_plan = SupportPlan::parse(&row.support_plan).ok_or_else(|| {
+            ApiError::internal(format!(
+                "stored support plan `{}` is unknown",
+                row.support_plan
+            ))
+        })?;
         Ok(Customer {
             id: row.id,
             partner_id: row.partner_id,
@@ -98,7 +110,8 @@ impl TryFrom<Model> for Customer {
 
 list_type!(
     /// A page of customers.
-    CustomerList of Customer
+    CustomerList of Customer,
+    example = customer_example
 );
 
 /// The primary contact as sent: name and e-mail required, phone optional (E.164).
@@ -106,13 +119,14 @@ list_type!(
 #[serde(deny_unknown_fields)]
 pub struct PrimaryContactInput {
     #[validate(required, custom(function = "fields::display_name"))]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, example = "王芳")]
+    #[schema(value_type = DisplayName, required = true)]
     pub name: Option<String>,
     #[validate(required, custom(function = "fields::email"))]
-    #[schema(required = true, nullable = false, format = Email, max_length = 254, example = "wang.fang@yunqi.cn")]
+    #[schema(value_type = EmailAddress, required = true)]
     pub email: Option<String>,
+    /// Optional; `null` or absent means none.
     #[validate(custom(function = "fields::phone"))]
-    #[schema(example = "+86 21 5555 0100")]
+    #[schema(value_type = Option<PhoneNumber>)]
     pub phone: Option<String>,
 }
 
@@ -143,21 +157,19 @@ impl PrimaryContactInput {
     "primary_contact": {"name": "王芳", "email": "wang.fang@yunqi.cn", "phone": "+86 21 5555 0100"}
 }))]
 pub struct CreateCustomer {
-    /// 1–200 characters; Chinese names welcome.
     #[validate(required, custom(function = "fields::company_name"))]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+    #[schema(value_type = CompanyName, required = true)]
     pub company_name: Option<String>,
-    /// A DNS name, e.g. `contoso.partner.onmschina.cn` (internationalised names in `xn--` form).
     #[validate(required, custom(function = "fields::domain"))]
-    #[schema(required = true, nullable = false, max_length = 253)]
+    #[schema(value_type = DomainName, required = true)]
     pub domain: Option<String>,
     /// The customer's directory tenant; unique, and never the partner's own tenant.
     #[validate(required)]
     #[schema(required = true, nullable = false)]
     pub tenant_id: Option<Uuid>,
-    /// ISO 3166-1 alpha-2; default `CN`.
+    /// Default `CN` when absent or `null`.
     #[validate(custom(function = "fields::country"))]
-    #[schema(nullable = false, min_length = 2, max_length = 2, example = "CN")]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     #[validate(required)]
     #[schema(required = true, nullable = false)]
@@ -175,32 +187,35 @@ impl CreateCustomer {
             company_name: parsed("company_name", &company_name, CompanyName::parse)?,
             domain: parsed("domain", &domain, DomainName::parse)?,
             tenant_id: present("tenant_id", self.tenant_id)?,
-            country: parsed("country", self.country.as_deref().unwrap_or("CN"), fields::parse_country)?,
+            country: parsed(
+                "country",
+                self.country.as_deref().unwrap_or("CN"),
+                fields::parse_country,
+            )?,
             support_plan: present("support_plan", self.support_plan)?,
-            primary_contact: present("primary_contact", self.primary_contact)?.into_contact("primary_contact")?,
+            primary_contact: present("primary_contact", self.primary_contact)?
+                .into_contact("primary_contact")?,
         })
     }
 }
 
-/// Fields to change; those left out keep their value. `tenant_id` cannot change.
+/// Fields to change; those absent or `null` keep their value. `tenant_id` cannot change.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"support_plan": "premium", "primary_contact": {"name": "李雷", "email": "li.lei@yunqi.cn"}}))]
 pub struct UpdateCustomer {
     #[validate(custom(function = "fields::company_name"))]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(value_type = Option<CompanyName>)]
     pub company_name: Option<String>,
     #[validate(custom(function = "fields::domain"))]
-    #[schema(nullable = false, max_length = 253)]
+    #[schema(value_type = Option<DomainName>)]
     pub domain: Option<String>,
     #[validate(custom(function = "fields::country"))]
-    #[schema(nullable = false, min_length = 2, max_length = 2)]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
-    #[schema(nullable = false)]
     pub support_plan: Option<SupportPlan>,
     /// Replaces the whole contact.
     #[validate(nested)]
-    #[schema(nullable = false)]
     pub primary_contact: Option<PrimaryContactInput>,
 }
 
@@ -211,7 +226,10 @@ impl UpdateCustomer {
                 .company_name
                 .map(|name| parsed("company_name", &name, CompanyName::parse))
                 .transpose()?,
-            domain: self.domain.map(|domain| parsed("domain", &domain, DomainName::parse)).transpose()?,
+            domain: self
+                .domain
+                .map(|domain| parsed("domain", &domain, DomainName::parse))
+                .transpose()?,
             country: self
                 .country
                 .map(|country| parsed("country", &country, fields::parse_country))
@@ -237,9 +255,8 @@ pub struct CustomerQuery {
     pub q: Option<String>,
     /// Only this partner's customers (admins and operators; partners only ever see their own).
     pub partner_id: Option<Uuid>,
-    /// ISO 3166-1 alpha-2.
     #[validate(custom(function = "fields::country"))]
-    #[param(min_length = 2, max_length = 2)]
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     pub support_plan: Option<SupportPlan>,
     pub tenant_id: Option<Uuid>,
@@ -247,7 +264,7 @@ pub struct CustomerQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -290,7 +307,9 @@ pub async fn create_customer(
     state: web::Data<AppState>,
     body: ValidJson<CreateCustomer>,
 ) -> Result<HttpResponse, ApiError> {
-    let partner_id = caller.partner_id.ok_or_else(|| ApiError::internal("partner key without partner"))?;
+    let partner_id = caller
+        .partner_id
+        .ok_or_else(|| ApiError::internal("partner key without partner"))?;
     let new = body.0.into_new()?;
     let partner = partners::get(&state.db, partner_id)
         .await?
@@ -298,8 +317,13 @@ pub async fn create_customer(
     if new.tenant_id == partner.tenant_id {
         return Err(ApiError::Unprocessable {
             code: "partner_own_tenant",
-            detail: "the partner's own tenant is not covered: escalate for customers only".to_owned(),
-            errors: vec![FieldError::new("tenant_id", "partner_own_tenant", "is the partner's own tenant")],
+            detail: "the partner's own tenant is not covered: escalate for customers only"
+                .to_owned(),
+            errors: vec![FieldError::new(
+                "tenant_id",
+                "partner_own_tenant",
+                "is the partner's own tenant",
+            )],
         });
     }
     let row = store::create(&state.db, partner_id, new)
@@ -337,7 +361,11 @@ pub async fn list_customers(
     let filter = CustomerFilter {
         q: query.q,
         partner_id: query.partner_id,
-        country: query.country.as_deref().map(|c| parsed("country", c, fields::parse_country)).transpose()?,
+        country: query
+            .country
+            .as_deref()
+            .map(|c| parsed("country", c, fields::parse_country))
+            .transpose()?,
         support_plan: query.support_plan,
         tenant_id: query.tenant_id,
     };
@@ -381,7 +409,7 @@ pub async fn get_customer(
     tag = TAG,
     params(
         ("id" = Uuid, Path, description = "The customer's id."),
-        ("If-Match" = String, Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
+        ("If-Match" = inline(EntityTags), Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
     ),
     request_body = UpdateCustomer,
     responses(
@@ -427,7 +455,7 @@ pub async fn update_customer(
     tag = TAG,
     params(
         ("id" = Uuid, Path, description = "The customer's id."),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "Delete only at this version."),
+        ("If-Match" = inline(Option<EntityTags>), Header, nullable = false, description = "Delete only at this version."),
     ),
     responses(
         (status = 204, description = "Deleted."),

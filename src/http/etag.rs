@@ -20,8 +20,30 @@ pub fn with_etag(mut response: HttpResponseBuilder, version: i32) -> HttpRespons
     response
 }
 
-/// `If-Match`, required: 428 without it. A list of tags admits any of them and `*` admits any
-/// version; weak or malformed tags never match (RFC 9110 compares strongly), which is 412.
+/// The `If-Match` values this API understands: `*`, or one or more of its strong `ETag`s.
+pub struct EntityTags;
+
+impl EntityTags {
+    pub const PATTERN: &str = r#"^(\*|"[0-9]{1,9}"( *, *"[0-9]{1,9}")*)$"#;
+}
+
+impl utoipa::PartialSchema for EntityTags {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "`*`, or one or more strong entity tags from this API's `ETag` headers.",
+            ))
+            .pattern(Some(Self::PATTERN))
+            .examples([serde_json::json!("\"3\"")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EntityTags {}
+
+/// `If-Match`, required: 428 without it, 400 when it is not `*` or a list of our tags. A list
+/// admits any of its versions; `*` admits whatever version is current.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IfMatch(pub VersionCheck);
 
@@ -36,15 +58,39 @@ impl IfMatch {
     }
 }
 
-fn parse(header: &str) -> VersionCheck {
-    if header.trim() == "*" {
-        return VersionCheck::Any;
+/// Parses exactly what [`EntityTags::PATTERN`] admits.
+fn parse(header: &str) -> Result<VersionCheck, ApiError> {
+    if header == "*" {
+        return Ok(VersionCheck::Any);
     }
-    let versions = header
-        .split(',')
-        .filter_map(|tag| tag.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .collect();
-    VersionCheck::OneOf(versions)
+    let version = |tag: &str| {
+        let digits = tag.trim_matches(' ').strip_prefix('"')?.strip_suffix('"')?;
+        let well_formed =
+            (1..=9).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        well_formed.then(|| digits.parse().ok()).flatten()
+    };
+    let versions: Option<Vec<i32>> = header.split(',').map(version).collect();
+    let malformed = || {
+        ApiError::bad_request(
+            "invalid_if_match",
+            "If-Match must be * or one or more ETags from this API, such as \"3\"",
+        )
+    };
+    let versions = versions.ok_or_else(malformed)?;
+    if header.starts_with(' ') || header.ends_with(' ') {
+        return Err(malformed());
+    }
+    Ok(VersionCheck::OneOf(versions))
+}
+
+fn header_value(req: &HttpRequest) -> Option<Result<VersionCheck, ApiError>> {
+    let value = req.headers().get(IF_MATCH)?;
+    Some(
+        value
+            .to_str()
+            .map_err(|_| ApiError::bad_request("invalid_if_match", "If-Match is not text"))
+            .and_then(parse),
+    )
 }
 
 impl FromRequest for IfMatch {
@@ -52,9 +98,9 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.headers().get(IF_MATCH) {
+        ready(match header_value(req) {
             None => Err(ApiError::PreconditionRequired),
-            Some(value) => Ok(IfMatch(parse(value.to_str().unwrap_or_default()))),
+            Some(check) => check.map(IfMatch),
         })
     }
 }
@@ -68,11 +114,11 @@ impl FromRequest for OptionalIfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let check = req
-            .headers()
-            .get(IF_MATCH)
-            .map_or(VersionCheck::Any, |value| parse(value.to_str().unwrap_or_default()));
-        ready(Ok(OptionalIfMatch(check)))
+        ready(
+            header_value(req)
+                .unwrap_or(Ok(VersionCheck::Any))
+                .map(OptionalIfMatch),
+        )
     }
 }
 
@@ -82,15 +128,31 @@ mod tests {
 
     #[test]
     fn parses_strong_tags_lists_and_star() {
-        assert_eq!(parse("\"3\""), VersionCheck::OneOf(vec![3]));
-        assert_eq!(parse("\"3\", \"4\""), VersionCheck::OneOf(vec![3, 4]));
-        assert_eq!(parse(" * "), VersionCheck::Any);
+        assert_eq!(parse("\"3\"").unwrap(), VersionCheck::OneOf(vec![3]));
+        assert_eq!(
+            parse("\"3\", \"4\"").unwrap(),
+            VersionCheck::OneOf(vec![3, 4])
+        );
+        assert_eq!(
+            parse("\"3\",\"4\"").unwrap(),
+            VersionCheck::OneOf(vec![3, 4])
+        );
+        assert_eq!(parse("*").unwrap(), VersionCheck::Any);
     }
 
     #[test]
-    fn weak_or_malformed_tags_match_nothing() {
-        for header in ["W/\"3\"", "3", "\"three\"", ""] {
-            assert!(!parse(header).admits(3), "{header}");
+    fn anything_else_is_malformed() {
+        for header in [
+            "W/\"3\"",
+            "3",
+            "\"three\"",
+            "",
+            " *",
+            "\"3\",",
+            "\"1234567890\"",
+            " \"3\"",
+        ] {
+            assert!(parse(header).is_err(), "{header}");
         }
     }
 }

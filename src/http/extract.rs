@@ -42,7 +42,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(is_json_media_type);
-        let limit = req.app_data::<BodyLimit>().map_or(BodyLimit::DEFAULT, |limit| limit.0);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(BodyLimit::DEFAULT, |limit| limit.0);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !declared_json {
@@ -56,7 +58,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                 }
             })?;
             let value = parse_json::<T>(&bytes)?;
-            value.validate().map_err(|errors| ApiError::invalid_fields(field_errors(&errors)))?;
+            value
+                .validate()
+                .map_err(|errors| ApiError::invalid_fields(field_errors(&errors)))?;
             Ok(ValidJson(value))
         })
     }
@@ -72,14 +76,33 @@ impl BodyLimit {
 
 /// `application/json` or any `application/*+json`, parameters such as `charset` allowed.
 fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Syntax first (400 for anything that is not JSON), then shape (422 naming the field).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|err| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {err}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {err}"),
+        )
+    })?;
+    // Serde would also read a struct from an array of its fields in order; the contract says
+    // object, so only an object is read.
+    if !value.is_object() {
+        return Err(ApiError::invalid_fields(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "must be a JSON object",
+        )]));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         ApiError::invalid_fields(vec![shape_error(&path, &err.into_inner().to_string())])
@@ -92,7 +115,11 @@ fn shape_error(path: &str, message: &str) -> FieldError {
     let parent = if path == "." { "" } else { path };
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if parent.is_empty() || parent.ends_with(name) {
+        // The path usually already ends with the unknown key; keep it whole so nested fields
+        // are named in full (`primary_contact.nickname`).
+        let field = if parent == name || parent.ends_with(&format!(".{name}")) {
+            parent.to_owned()
+        } else if parent.is_empty() {
             name.to_owned()
         } else {
             format!("{parent}.{name}")
@@ -101,11 +128,23 @@ fn shape_error(path: &str, message: &str) -> FieldError {
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") };
+        let field = if parent.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{parent}.{name}")
+        };
         return FieldError::new(field, "required", "is required");
     }
-    let field = if parent.is_empty() { "body".to_owned() } else { parent.to_owned() };
-    let code = if message.starts_with("unknown variant") { "invalid_value" } else { "invalid_type" };
+    let field = if parent.is_empty() {
+        "body".to_owned()
+    } else {
+        parent.to_owned()
+    };
+    let code = if message.starts_with("unknown variant") {
+        "invalid_value"
+    } else {
+        "invalid_type"
+    };
     FieldError::new(field, code, message)
 }
 
@@ -113,10 +152,17 @@ fn shape_error(path: &str, message: &str) -> FieldError {
 pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
     fn walk(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
         for (field, kind) in errors.errors() {
-            let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+            let path = if prefix.is_empty() {
+                field.to_string()
+            } else {
+                format!("{prefix}.{field}")
+            };
             match kind {
                 ValidationErrorsKind::Field(list) => {
-                    out.extend(list.iter().map(|e| FieldError::new(&path, e.code.clone(), describe(e))));
+                    out.extend(
+                        list.iter()
+                            .map(|e| FieldError::new(&path, e.code.clone(), describe(e))),
+                    );
                 }
                 ValidationErrorsKind::Struct(inner) => walk(&path, inner, out),
                 ValidationErrorsKind::List(items) => {
@@ -186,12 +232,15 @@ fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiErro
         detail: "the query string is invalid".to_owned(),
         errors,
     };
-    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         invalid(vec![shape_error(&path, &err.into_inner().to_string())])
     })?;
-    value.validate().map_err(|errors| invalid(field_errors(&errors)))?;
+    value
+        .validate()
+        .map_err(|errors| invalid(field_errors(&errors)))?;
     Ok(value)
 }
 
@@ -202,7 +251,9 @@ pub fn path_config() -> web::PathConfig {
         let errors = req
             .match_info()
             .iter()
-            .filter(|(name, value)| (*name == "id" || name.ends_with("_id")) && uuid::Uuid::parse_str(value).is_err())
+            .filter(|(name, value)| {
+                (*name == "id" || name.ends_with("_id")) && uuid::Uuid::parse_str(value).is_err()
+            })
             .map(|(name, _)| FieldError::new(name, "invalid_uuid", "must be a UUID"))
             .collect();
         ApiError::BadRequest {
@@ -220,10 +271,20 @@ mod tests {
 
     #[test]
     fn json_media_types() {
-        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"] {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
             assert!(is_json_media_type(ok), "{ok}");
         }
-        for bad in ["", "text/plain", "application/x-www-form-urlencoded", "text/json"] {
+        for bad in [
+            "",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "text/json",
+        ] {
             assert!(!is_json_media_type(bad), "{bad}");
         }
     }

@@ -5,13 +5,15 @@ use std::borrow::Cow;
 
 use validator::ValidationError;
 
-use crate::domain::{CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, Invalid, PhoneNumber};
+use crate::domain::{
+    CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, Invalid, MpnId, PhoneNumber,
+};
 use crate::error::{ApiError, FieldError};
 
 fn rule<T>(parsed: Result<T, Invalid>) -> Result<(), ValidationError> {
-    parsed
-        .map(drop)
-        .map_err(|invalid| ValidationError::new(invalid.code).with_message(Cow::Owned(invalid.message)))
+    parsed.map(drop).map_err(|invalid| {
+        ValidationError::new(invalid.code).with_message(Cow::Owned(invalid.message))
+    })
 }
 
 pub fn company_name(value: &str) -> Result<(), ValidationError> {
@@ -39,31 +41,33 @@ pub fn country(value: &str) -> Result<(), ValidationError> {
 }
 
 pub fn parse_country(value: &str) -> Result<CountryCode, Invalid> {
-    CountryCode::parse(value)
-        .ok_or_else(|| Invalid::new("invalid_country", "must be an ISO 3166-1 alpha-2 code such as CN"))
-}
-
-/// A Microsoft Partner Network id: 1 to 10 digits.
-pub fn parse_mpn_id(value: &str) -> Result<String, Invalid> {
-    let value = value.trim();
-    if (1..=10).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(value.to_owned())
-    } else {
-        Err(Invalid::new("invalid_mpn_id", "must be a Microsoft Partner Network id of 1 to 10 digits"))
-    }
+    CountryCode::parse(value).ok_or_else(|| {
+        Invalid::new(
+            "invalid_country",
+            "must be an ISO 3166-1 alpha-2 code in upper case, such as CN",
+        )
+    })
 }
 
 pub fn mpn_id(value: &str) -> Result<(), ValidationError> {
-    rule(parse_mpn_id(value))
+    rule(MpnId::parse(value))
 }
 
 /// Turns an already validated field into its domain type. Validation ran the same rule, so an
 /// error here is only possible if the two ever drift apart; it is still answered, never panicked.
-pub fn parsed<T>(field: &str, value: &str, parse: impl Fn(&str) -> Result<T, Invalid>) -> Result<T, ApiError> {
-    parse(value).map_err(|invalid| ApiError::invalid_fields(vec![FieldError::new(field, invalid.code, invalid.message)]))
+pub fn parsed<T>(
+    field: &str,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<T, ApiError> {
+    parse(value).map_err(|invalid| {
+        ApiError::invalid_fields(vec![FieldError::new(field, invalid.code, invalid.message)])
+    })
 }
 
 /// A field `#[validate(required)]` already guaranteed; absent only if the two drift apart.
 pub fn present<T>(field: &str, value: Option<T>) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::invalid_fields(vec![FieldError::new(field, "required", "is required")]))
+    value.ok_or_else(|| {
+        ApiError::invalid_fields(vec![FieldError::new(field, "required", "is required")])
+    })
 }

@@ -13,7 +13,14 @@ use crate::domain::{Role, Scope};
 use crate::error::ApiError;
 use crate::store;
 
+fn me_example() -> serde_json::Value {
+    let mut api_key = super::api_keys::api_key_example();
+    api_key["name"] = "ticketing system".into();
+    serde_json::json!({"role": "partner", "api_key": api_key, "partner": super::partners::partner_example()})
+}
+
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = me_example)]
 pub struct Me {
     pub role: Role,
     /// The key this request used.
@@ -36,12 +43,18 @@ pub struct Me {
 )]
 #[get("/me")]
 #[tracing::instrument(skip_all)]
-pub async fn get_me(caller: Caller<Anyone>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(
+    caller: Caller<Anyone>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let key = store::api_keys::get(&state.db, Scope::All, caller.key_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let partner = match caller.partner_id {
-        Some(id) => store::partners::get(&state.db, id).await?.map(Partner::try_from).transpose()?,
+        Some(id) => store::partners::get(&state.db, id)
+            .await?
+            .map(Partner::try_from)
+            .transpose()?,
         None => None,
     };
     Ok(HttpResponse::Ok().json(Me {

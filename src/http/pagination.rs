@@ -17,9 +17,15 @@ pub const MAX_LIMIT: u64 = 100;
 /// Declares a list answer `{items, next_cursor}` for one item type. A type per resource keeps
 /// the names in the OpenAPI document plain (`CustomerList`).
 macro_rules! list_type {
-    ($(#[$doc:meta])* $list:ident of $item:ty) => {
+    ($(#[$doc:meta])* $list:ident of $item:ty, example = $example:path) => {
+        /// The list's example: one item and a cursor to the next page.
+        fn list_example() -> serde_json::Value {
+            serde_json::json!({"items": [$example()], "next_cursor": "AZOh8nxOfSqbHi88TV5vcA"})
+        }
+
         $(#[$doc])*
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        #[schema(example = list_example)]
         pub struct $list {
             /// This page's items, oldest first.
             pub items: Vec<$item>,
@@ -43,6 +49,28 @@ pub trait List: Serialize {
     type Item;
     fn new(items: Vec<Self::Item>, next_cursor: Option<String>) -> Self;
 }
+
+/// An opaque page position: 22 URL-safe Base64 characters (a `next_cursor`).
+pub struct Cursor;
+
+impl Cursor {
+    /// Exactly the strings that decode to a position: 16 bytes leave the last character's low
+    /// bits zero, hence its four possible values.
+    pub const PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+}
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("The `next_cursor` of the previous page."))
+            .pattern(Some(Self::PATTERN))
+            .examples([serde_json::json!("AZOh8nxOfSqbHi88TV5vcA")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Cursor {}
 
 fn encode(after: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(after.as_bytes())
@@ -90,7 +118,10 @@ pub fn respond<L: List, R>(
             }
         }
         query.append_pair("cursor", cursor);
-        response.insert_header((LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query.finish())));
+        response.insert_header((
+            LINK,
+            format!("<{}?{}>; rel=\"next\"", req.path(), query.finish()),
+        ));
     }
     let items = page.items.into_iter().map(map).collect::<Result<_, _>>()?;
     Ok(response.json(L::new(items, next_cursor)))
@@ -111,7 +142,13 @@ mod tests {
 
     #[test]
     fn page_request_defaults_and_rejects_bad_cursors() {
-        assert_eq!(page_request(None, None).unwrap(), PageRequest { limit: DEFAULT_LIMIT, after: None });
+        assert_eq!(
+            page_request(None, None).unwrap(),
+            PageRequest {
+                limit: DEFAULT_LIMIT,
+                after: None
+            }
+        );
         assert!(page_request(Some(5), Some("nope")).is_err());
     }
 }

@@ -11,31 +11,35 @@ use validator::Validate;
 
 use super::AppState;
 use super::auth::{AdminOnly, Anyone, Caller, Staff};
-use super::etag::{IfMatch, with_etag};
+use super::etag::{EntityTags, IfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
 use super::fields::{self, parsed, present};
-use super::pagination::{self, list_type};
+use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
-use crate::domain::{DisplayName, PartnerStatus};
+use crate::domain::{CountryCode, DisplayName, MpnId, PartnerStatus};
 use crate::entity::partner::Model;
 use crate::error::{ApiError, ResultExt};
 use crate::store::partners::{self as store, NewPartner, PartnerChanges, PartnerFilter};
 
 const TAG: &str = "partners";
 
+pub(super) fn partner_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+        "name": "云桥科技 CloudBridge",
+        "mpn_id": "6123456",
+        "tenant_id": "9f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+        "country": "CN",
+        "status": "active",
+        "version": 1,
+        "created_at": "2026-11-24T08:00:00Z",
+        "updated_at": "2026-11-24T08:00:00Z"
+    })
+}
+
 /// A CSP partner reselling 21Vianet-operated clouds.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
-    "name": "云桥科技 CloudBridge",
-    "mpn_id": "6123456",
-    "tenant_id": "9f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
-    "country": "CN",
-    "status": "active",
-    "version": 1,
-    "created_at": "2026-11-24T08:00:00Z",
-    "updated_at": "2026-11-24T08:00:00Z"
-}))]
+#[schema(example = partner_example)]
 pub struct Partner {
     pub id: Uuid,
     pub name: String,
@@ -56,8 +60,9 @@ impl TryFrom<Model> for Partner {
     type Error = ApiError;
 
     fn try_from(row: Model) -> Result<Self, ApiError> {
-        let status = PartnerStatus::parse(&row.status)
-            .ok_or_else(|| ApiError::internal(format!("stored partner status `{}` is unknown", row.status)))?;
+        let status = PartnerStatus::parse(&row.status).ok_or_else(|| {
+            ApiError::internal(format!("stored partner status `{}` is unknown", row.status))
+        })?;
         Ok(Partner {
             id: row.id,
             name: row.name,
@@ -74,7 +79,8 @@ impl TryFrom<Model> for Partner {
 
 list_type!(
     /// A page of partners.
-    PartnerList of Partner
+    PartnerList of Partner,
+    example = partner_example
 );
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -84,39 +90,37 @@ list_type!(
     "tenant_id": "9f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", "country": "CN"
 }))]
 pub struct CreatePartner {
-    /// 1–100 characters.
     #[validate(required, custom(function = "fields::display_name"))]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    #[schema(value_type = DisplayName, required = true)]
     pub name: Option<String>,
-    /// Microsoft Partner Network id: 1 to 10 digits; unique.
+    /// Unique.
     #[validate(required, custom(function = "fields::mpn_id"))]
-    #[schema(required = true, nullable = false, pattern = "^[0-9]{1,10}$")]
+    #[schema(value_type = MpnId, required = true)]
     pub mpn_id: Option<String>,
     /// The partner's own directory tenant; unique.
     #[validate(required)]
     #[schema(required = true, nullable = false)]
     pub tenant_id: Option<Uuid>,
-    /// ISO 3166-1 alpha-2; default `CN`.
+    /// Default `CN` when absent or `null`.
     #[validate(custom(function = "fields::country"))]
-    #[schema(nullable = false, min_length = 2, max_length = 2, example = "CN")]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
 }
 
-/// Fields to change; those left out keep their value. `tenant_id` cannot change.
+/// Fields to change; those absent or `null` keep their value. `tenant_id` cannot change.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "suspended"}))]
 pub struct UpdatePartner {
     #[validate(custom(function = "fields::display_name"))]
-    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<DisplayName>)]
     pub name: Option<String>,
     #[validate(custom(function = "fields::mpn_id"))]
-    #[schema(nullable = false, pattern = "^[0-9]{1,10}$")]
+    #[schema(value_type = Option<MpnId>)]
     pub mpn_id: Option<String>,
     #[validate(custom(function = "fields::country"))]
-    #[schema(nullable = false, min_length = 2, max_length = 2)]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
-    #[schema(nullable = false)]
     pub status: Option<PartnerStatus>,
 }
 
@@ -125,15 +129,14 @@ pub struct UpdatePartner {
 #[serde(deny_unknown_fields)]
 pub struct PartnerQuery {
     pub status: Option<PartnerStatus>,
-    /// ISO 3166-1 alpha-2.
     #[validate(custom(function = "fields::country"))]
-    #[param(min_length = 2, max_length = 2)]
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// Page size, 1–100 (default 25).
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
@@ -172,11 +175,18 @@ pub async fn create_partner(
     let mpn_id = present("mpn_id", body.mpn_id)?;
     let new = NewPartner {
         name: parsed("name", &name, DisplayName::parse)?,
-        mpn_id: parsed("mpn_id", &mpn_id, fields::parse_mpn_id)?,
+        mpn_id: parsed("mpn_id", &mpn_id, MpnId::parse)?,
         tenant_id: present("tenant_id", body.tenant_id)?,
-        country: parsed("country", body.country.as_deref().unwrap_or("CN"), fields::parse_country)?,
+        country: parsed(
+            "country",
+            body.country.as_deref().unwrap_or("CN"),
+            fields::parse_country,
+        )?,
     };
-    let partner: Partner = store::create(&state.db, new).await.on_unique(store::UNIQUE_KEYS)?.try_into()?;
+    let partner: Partner = store::create(&state.db, new)
+        .await
+        .on_unique(store::UNIQUE_KEYS)?
+        .try_into()?;
     let mut response = with_etag(HttpResponse::Created(), partner.version);
     response.insert_header((LOCATION, format!("/v1/partners/{}", partner.id)));
     Ok(response.json(partner))
@@ -208,7 +218,11 @@ pub async fn list_partners(
     let page = pagination::page_request(query.limit, query.cursor.as_deref())?;
     let filter = PartnerFilter {
         status: query.status,
-        country: query.country.as_deref().map(|c| parsed("country", c, fields::parse_country)).transpose()?,
+        country: query
+            .country
+            .as_deref()
+            .map(|c| parsed("country", c, fields::parse_country))
+            .transpose()?,
     };
     let rows = store::list(&state.db, filter, page).await?;
     pagination::respond::<PartnerList, _>(&req, rows, Partner::try_from)
@@ -253,7 +267,7 @@ pub async fn get_partner(
     tag = TAG,
     params(
         ("id" = Uuid, Path, description = "The partner's id."),
-        ("If-Match" = String, Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
+        ("If-Match" = inline(EntityTags), Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
     ),
     request_body = UpdatePartner,
     responses(
@@ -281,13 +295,24 @@ pub async fn update_partner(
     if_match: IfMatch,
     body: ValidJson<UpdatePartner>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = store::get(&state.db, *id).await?.ok_or(ApiError::not_found("partner"))?;
+    let current = store::get(&state.db, *id)
+        .await?
+        .ok_or(ApiError::not_found("partner"))?;
     if_match.check(current.version)?;
     let body = body.0;
     let changes = PartnerChanges {
-        name: body.name.map(|name| parsed("name", &name, DisplayName::parse)).transpose()?,
-        mpn_id: body.mpn_id.map(|mpn| parsed("mpn_id", &mpn, fields::parse_mpn_id)).transpose()?,
-        country: body.country.map(|c| parsed("country", &c, fields::parse_country)).transpose()?,
+        name: body
+            .name
+            .map(|name| parsed("name", &name, DisplayName::parse))
+            .transpose()?,
+        mpn_id: body
+            .mpn_id
+            .map(|mpn| parsed("mpn_id", &mpn, MpnId::parse))
+            .transpose()?,
+        country: body
+            .country
+            .map(|c| parsed("country", &c, fields::parse_country))
+            .transpose()?,
         status: body.status,
     };
     let updated = store::update(&state.db, current.id, &if_match.0, changes)

@@ -5,11 +5,11 @@
 use std::error::Error as _;
 use std::time::Instant;
 
+use actix_web::Error;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::Error;
 use tracing::Span;
 
 use crate::error::ApiError;
@@ -19,12 +19,7 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
-    let request = req.request().clone();
-    // Errors raised by middleware inside this one (authentication) arrive as `Err`.
-    let res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(err) => ServiceResponse::from_err(err, request),
-    };
+    let res = next.call(req).await?.map_into_boxed_body();
     let res = render_problem(res);
     let status = res.status().as_u16();
     let elapsed_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
@@ -78,7 +73,9 @@ fn from_status(status: StatusCode, message: String) -> ApiError {
         StatusCode::NOT_FOUND => ApiError::not_found("resource"),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        s if s.is_client_error() => ApiError::bad_request("bad_request", "the request could not be read"),
+        s if s.is_client_error() => {
+            ApiError::bad_request("bad_request", "the request could not be read")
+        }
         _ => ApiError::internal(message),
     }
 }

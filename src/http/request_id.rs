@@ -23,7 +23,9 @@ fn accept_or_generate(req: &ServiceRequest) -> String {
     req.headers()
         .get(&HEADER)
         .and_then(|value| value.to_str().ok())
-        .filter(|id| !id.is_empty() && id.len() <= MAX_LEN && id.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|id| {
+            !id.is_empty() && id.len() <= MAX_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string())
 }
@@ -67,7 +69,10 @@ impl RootSpanBuilder for RequestSpan {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         let (status, error) = match outcome {
-            Ok(res) => (res.status(), res.response().error().map(ToString::to_string)),
+            Ok(res) => (
+                res.status(),
+                res.response().error().map(ToString::to_string),
+            ),
             Err(err) => (err.as_response_error().status_code(), Some(err.to_string())),
         };
         span.record("http.status_code", status.as_u16());

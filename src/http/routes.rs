@@ -66,10 +66,13 @@ impl RouteTable {
             .iter()
             .filter(|(pattern, _)| {
                 pattern.len() == actual.len()
-                    && pattern.iter().zip(&actual).all(|(expected, segment)| match expected {
-                        Segment::Parameter => true,
-                        Segment::Literal(literal) => literal == segment,
-                    })
+                    && pattern
+                        .iter()
+                        .zip(&actual)
+                        .all(|(expected, segment)| match expected {
+                            Segment::Parameter => true,
+                            Segment::Literal(literal) => literal == segment,
+                        })
             })
             .flat_map(|(_, methods)| methods.iter().copied())
             .collect();
@@ -80,7 +83,10 @@ impl RouteTable {
 }
 
 /// The default service.
-pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
     Err(match table.allowed(req.path()) {
         Some(allow) => ApiError::MethodNotAllowed { allow },
         None => ApiError::not_found("route"),

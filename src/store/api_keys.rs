@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -32,7 +32,11 @@ pub struct ApiKeyFilter {
 
 /// Stores the key's digest and prefix; the secret itself is returned to the caller only.
 #[tracing::instrument(skip(db, secret))]
-pub async fn create(db: &impl sea_orm::ConnectionTrait, new: NewApiKey, secret: &NewSecret) -> Result<Model, DbErr> {
+pub async fn create(
+    db: &impl sea_orm::ConnectionTrait,
+    new: NewApiKey,
+    secret: &NewSecret,
+) -> Result<Model, DbErr> {
     let now = Utc::now();
     ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -62,7 +66,10 @@ pub async fn active_by_prefix(db: &DatabaseConnection, prefix: &str) -> Result<V
 
 /// Records that a key was just used, unless that was already noted recently.
 pub async fn touch(db: &DatabaseConnection, key: &Model, now: DateTime<Utc>) -> Result<(), DbErr> {
-    if key.last_used_at.is_some_and(|last| now - last < LAST_USED_RESOLUTION) {
+    if key
+        .last_used_at
+        .is_some_and(|last| now - last < LAST_USED_RESOLUTION)
+    {
         return Ok(());
     }
     Entity::update_many()
@@ -95,7 +102,10 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Model>, DbErr> {
     let mut select = Entity::find();
-    for partner_id in [scope.partner_id(), filter.partner_id].into_iter().flatten() {
+    for partner_id in [scope.partner_id(), filter.partner_id]
+        .into_iter()
+        .flatten()
+    {
         select = select.filter(Column::PartnerId.eq(partner_id));
     }
     if let Some(role) = filter.role {
@@ -150,13 +160,20 @@ pub async fn admin_exists(db: &DatabaseConnection) -> Result<bool, DbErr> {
 }
 
 /// Revokes every unrevoked key with one of these names (the demo replaces its keys each start).
-pub async fn revoke_named(db: &impl sea_orm::ConnectionTrait, names: &[&str]) -> Result<u64, DbErr> {
+pub async fn revoke_named(
+    db: &impl sea_orm::ConnectionTrait,
+    names: &[&str],
+) -> Result<u64, DbErr> {
     let now = Utc::now();
     let result = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Condition::all().add(Column::Name.is_in(names.iter().copied())).add(Column::RevokedAt.is_null()))
+        .filter(
+            Condition::all()
+                .add(Column::Name.is_in(names.iter().copied()))
+                .add(Column::RevokedAt.is_null()),
+        )
         .exec(db)
         .await?;
     Ok(result.rows_affected)

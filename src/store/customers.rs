@@ -3,14 +3,18 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
 use super::{Page, PageRequest, VersionCheck, fetch_page, starts_with};
-use crate::domain::{CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Scope, SupportPlan};
-use crate::error::UniqueKey;
+use crate::domain::{
+    CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Scope,
+    SupportPlan,
+};
 use crate::entity::customer::{self, ActiveModel, Column, Entity, Model};
+use crate::error::UniqueKey;
 
 /// The unique indexes a write can collide with.
 pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
@@ -59,7 +63,11 @@ pub struct CustomerFilter {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn create(db: &DatabaseConnection, partner_id: Uuid, new: NewCustomer) -> Result<Model, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    partner_id: Uuid,
+    new: NewCustomer,
+) -> Result<Model, DbErr> {
     let now = Utc::now();
     let contact = new.primary_contact;
     ActiveModel {
@@ -98,7 +106,10 @@ pub async fn list(
 ) -> Result<Page<Model>, DbErr> {
     let mut select = Entity::find();
     // Both apply: a partner filtering on another partner sees nothing, as for any foreign data.
-    for partner_id in [scope.partner_id(), filter.partner_id].into_iter().flatten() {
+    for partner_id in [scope.partner_id(), filter.partner_id]
+        .into_iter()
+        .flatten()
+    {
         select = select.filter(Column::PartnerId.eq(partner_id));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -150,8 +161,14 @@ pub async fn update(
     if let Some(contact) = changes.primary_contact {
         update = update
             .col_expr(Column::ContactName, Expr::value(contact.name.into_inner()))
-            .col_expr(Column::ContactEmail, Expr::value(contact.email.into_inner()))
-            .col_expr(Column::ContactPhone, Expr::value(contact.phone.map(PhoneNumber::into_inner)));
+            .col_expr(
+                Column::ContactEmail,
+                Expr::value(contact.email.into_inner()),
+            )
+            .col_expr(
+                Column::ContactPhone,
+                Expr::value(contact.phone.map(PhoneNumber::into_inner)),
+            );
     }
     let update = expected.filter::<customer::Entity, _>(update, Column::Version);
     Ok(update.exec_with_returning(db).await?.into_iter().next())
@@ -159,7 +176,11 @@ pub async fn update(
 
 /// Deletes the customer if it is at an admitted version; whether a row went.
 #[tracing::instrument(skip(db))]
-pub async fn delete(db: &DatabaseConnection, id: Uuid, expected: &VersionCheck) -> Result<bool, DbErr> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected: &VersionCheck,
+) -> Result<bool, DbErr> {
     let delete = Entity::delete_many().filter(Column::Id.eq(id));
     let delete = expected.filter::<customer::Entity, _>(delete, Column::Version);
     Ok(delete.exec(db).await?.rows_affected > 0)

@@ -10,10 +10,12 @@ use std::str::FromStr;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::sqlx::postgres::PgPoolOptions;
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    SqlxPostgresConnector, SqlxSqliteConnector,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, SqlxPostgresConnector, SqlxSqliteConnector,
 };
 use uuid::Uuid;
 

@@ -2,24 +2,37 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    Set,
+};
 use uuid::Uuid;
 
 use super::{Page, PageRequest, VersionCheck, fetch_page};
-use crate::domain::{CountryCode, DisplayName, PartnerStatus};
-use crate::error::UniqueKey;
+use crate::domain::{CountryCode, DisplayName, MpnId, PartnerStatus};
 use crate::entity::partner::{self, ActiveModel, Column, Entity, Model};
+use crate::error::UniqueKey;
 
 /// The unique indexes a write can collide with.
 pub const UNIQUE_KEYS: &[UniqueKey] = &[
-    UniqueKey { index: "ux_partners_mpn_id", column: "partners.mpn_id", field: "mpn_id", what: "partner" },
-    UniqueKey { index: "ux_partners_tenant_id", column: "partners.tenant_id", field: "tenant_id", what: "partner" },
+    UniqueKey {
+        index: "ux_partners_mpn_id",
+        column: "partners.mpn_id",
+        field: "mpn_id",
+        what: "partner",
+    },
+    UniqueKey {
+        index: "ux_partners_tenant_id",
+        column: "partners.tenant_id",
+        field: "tenant_id",
+        what: "partner",
+    },
 ];
 
 #[derive(Debug, Clone)]
 pub struct NewPartner {
     pub name: DisplayName,
-    pub mpn_id: String,
+    pub mpn_id: MpnId,
     pub tenant_id: Uuid,
     pub country: CountryCode,
 }
@@ -28,7 +41,7 @@ pub struct NewPartner {
 #[derive(Debug, Clone, Default)]
 pub struct PartnerChanges {
     pub name: Option<DisplayName>,
-    pub mpn_id: Option<String>,
+    pub mpn_id: Option<MpnId>,
     pub country: Option<CountryCode>,
     pub status: Option<PartnerStatus>,
 }
@@ -45,7 +58,7 @@ pub async fn create(db: &DatabaseConnection, new: NewPartner) -> Result<Model, D
     ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(new.name.into_inner()),
-        mpn_id: Set(new.mpn_id),
+        mpn_id: Set(new.mpn_id.into_inner()),
         tenant_id: Set(new.tenant_id),
         country: Set(new.country.as_str().to_owned()),
         status: Set(PartnerStatus::Active.as_str().to_owned()),
@@ -63,7 +76,11 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>, DbE
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &DatabaseConnection, filter: PartnerFilter, page: PageRequest) -> Result<Page<Model>, DbErr> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: PartnerFilter,
+    page: PageRequest,
+) -> Result<Page<Model>, DbErr> {
     let mut select = Entity::find();
     if let Some(status) = filter.status {
         select = select.filter(Column::Status.eq(status.as_str()));
@@ -91,7 +108,7 @@ pub async fn update(
         update = update.col_expr(Column::Name, Expr::value(name.into_inner()));
     }
     if let Some(mpn_id) = changes.mpn_id {
-        update = update.col_expr(Column::MpnId, Expr::value(mpn_id));
+        update = update.col_expr(Column::MpnId, Expr::value(mpn_id.into_inner()));
     }
     if let Some(country) = changes.country {
         update = update.col_expr(Column::Country, Expr::value(country.as_str()));
@@ -104,6 +121,12 @@ pub async fn update(
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn find_by_tenant(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<Model>, DbErr> {
-    Entity::find().filter(Column::TenantId.eq(tenant_id)).one(db).await
+pub async fn find_by_tenant(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await
 }

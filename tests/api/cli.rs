@@ -1,1 +1,288 @@
-//! (being written)
+//! The `escalade` binary as an operator uses it: commands, first start, logs.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::helpers::{Answer, TestDatabase};
+
+fn escalade(database: &TestDatabase) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_escalade"));
+    command
+        .env_remove("DATABASE_URL")
+        .env("ESCALADE_DATABASE_URL", database.url())
+        .env("ESCALADE_LOG_FORMAT", "json")
+        .env("ESCALADE_LOG", "info")
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn openapi_prints_the_published_spec() {
+    let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        escalade::run::openapi_json() + "\n"
+    );
+}
+
+#[tokio::test]
+async fn api_key_create_prints_only_a_working_secret() {
+    let database = TestDatabase::migrated().await;
+
+    let output = escalade(&database)
+        .args([
+            "api-key",
+            "create",
+            "--role",
+            "operator",
+            "--name",
+            "night shift",
+        ])
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "only the secret: {stdout:?}");
+    assert!(lines[0].starts_with("esc_") && lines[0].len() == 47);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains(lines[0]), "the secret is never logged");
+}
+
+#[tokio::test]
+async fn api_key_create_refuses_a_partner_key_without_a_partner() {
+    let database = TestDatabase::migrated().await;
+
+    let output = escalade(&database)
+        .args(["api-key", "create", "--role", "partner", "--name", "orphan"])
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("partner_id"));
+}
+
+#[tokio::test]
+async fn api_key_create_asks_for_migrations_on_a_fresh_database() {
+    let database = TestDatabase::empty().await;
+
+    let output = escalade(&database)
+        .args(["api-key", "create", "--role", "admin", "--name", "early"])
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("escalade migrate"));
+}
+
+/// A running `escalade serve` and what it printed before listening.
+struct Served {
+    child: Child,
+    port: u16,
+    printed: Vec<String>,
+}
+
+fn serve(database: &TestDatabase, extra: &[&str]) -> Served {
+    let mut child = escalade(database)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    let port = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve exited early: {printed:?}"
+        );
+        if let Some(address) = line.trim().strip_prefix("escalade: listening on http://") {
+            let port = address
+                .split(':')
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
+            break port.parse().unwrap();
+        }
+        printed.push(line.trim_end().to_owned());
+    };
+    let served = Served {
+        child,
+        port,
+        printed,
+    };
+    served.wait_until_ready();
+    served
+}
+
+impl Served {
+    /// Until `/healthz` answers: the server then also handles signals.
+    fn wait_until_ready(&self) {
+        for _ in 0..100 {
+            if self.healthy() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("escalade did not become ready");
+    }
+
+    fn healthy(&self) -> bool {
+        use std::io::Write;
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let mut answer = String::new();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .is_ok()
+            && stream.read_to_string(&mut answer).is_ok()
+            && answer.starts_with("HTTP/1.1 200")
+    }
+
+    /// SIGTERM, then everything it logged.
+    fn stop(mut self) -> String {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "a graceful stop exits 0, got {status}");
+        let mut logs = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut logs)
+            .unwrap();
+        logs
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+fn key_in(printed: &[String], role: &str) -> Option<String> {
+    printed.iter().find_map(|line| {
+        line.trim()
+            .strip_prefix(role)?
+            .trim()
+            .strip_prefix("esc_")
+            .map(|rest| format!("esc_{rest}"))
+    })
+}
+
+#[tokio::test]
+async fn the_first_start_prints_an_admin_key_once_and_logs_never_hold_it() {
+    let database = TestDatabase::empty().await;
+    let client = reqwest::Client::new();
+
+    let first = serve(&database, &[]);
+    let admin = key_in(&first.printed, "admin").expect("the first start prints an admin key");
+    let me = Answer::read(
+        client
+            .get(first.url("/v1/me"))
+            .bearer_auth(&admin)
+            .header("X-Request-Id", "cli-trace-1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let refused = client
+        .get(first.url("/v1/partners"))
+        .bearer_auth(format!("{admin}x"))
+        .send()
+        .await
+        .unwrap();
+    let logs = first.stop();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = serve(&database, &[]);
+    let second_printed = second.printed.clone();
+    let second_logs = second.stop();
+
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["role"], "admin");
+    assert_eq!(refused.status(), 401);
+    assert!(
+        key_in(&second_printed, "admin").is_none(),
+        "the key is printed only once"
+    );
+    assert!(
+        !logs.contains(&admin) && !second_logs.contains(&admin),
+        "no secret in any log line"
+    );
+    assert!(!logs.contains(&admin[..20]), "not even most of it");
+    let request_lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line.to_string().contains("cli-trace-1"))
+        .collect();
+    assert!(
+        !request_lines.is_empty(),
+        "the request is logged with its id"
+    );
+    let finished = request_lines
+        .iter()
+        .find(|line| line["message"] == "request finished")
+        .expect("an access-log line");
+    assert_eq!(finished["status"], 200);
+}
+
+#[tokio::test]
+async fn serve_demo_prints_working_keys_for_every_role() {
+    let database = TestDatabase::empty().await;
+    let client = reqwest::Client::new();
+
+    let served = serve(&database, &["--demo"]);
+    let mut roles = Vec::new();
+    for role in ["admin", "operator", "partner"] {
+        let key = key_in(&served.printed, role)
+            .unwrap_or_else(|| panic!("a {role} key in {:?}", served.printed));
+        let me = Answer::read(
+            client
+                .get(served.url("/v1/me"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        roles.push(me.body["role"].as_str().unwrap_or_default().to_owned());
+    }
+    let partner = key_in(&served.printed, "partner").unwrap();
+    let customers = Answer::read(
+        client
+            .get(served.url("/v1/customers"))
+            .query(&[("q", "上海")])
+            .bearer_auth(&partner)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    served.stop();
+
+    assert_eq!(roles, ["admin", "operator", "partner"]);
+    assert_eq!(
+        customers.body["items"][0]["company_name"],
+        "上海云启科技有限公司"
+    );
+}

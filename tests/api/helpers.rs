@@ -68,19 +68,25 @@ impl TestDatabase {
                 admin.close().await.ok();
                 let url = replace_database(&admin_url, &name);
                 let settings = settings_for(url);
-                let db = escalade::store::connect(&settings).await.expect("connects to the test database");
+                let db = escalade::store::connect(&settings)
+                    .await
+                    .expect("connects to the test database");
                 TestDatabase {
                     settings,
                     db,
                     cleanup: Cleanup::Postgres { admin_url, name },
                 }
             }
-            Ok(other) if !other.is_empty() => panic!("{TEST_DATABASE_ENV} must be a postgres:// URL, got {other}"),
+            Ok(other) if !other.is_empty() => {
+                panic!("{TEST_DATABASE_ENV} must be a postgres:// URL, got {other}")
+            }
             _ => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("escalade.db").display());
                 let settings = settings_for(url);
-                let db = escalade::store::connect(&settings).await.expect("opens SQLite");
+                let db = escalade::store::connect(&settings)
+                    .await
+                    .expect("opens SQLite");
                 TestDatabase {
                     settings,
                     db,
@@ -93,7 +99,9 @@ impl TestDatabase {
     /// A fresh database with every migration applied.
     pub async fn migrated() -> Self {
         let database = Self::empty().await;
-        escalade::store::migrate(&database.db).await.expect("migrations apply");
+        escalade::store::migrate(&database.db)
+            .await
+            .expect("migrations apply");
         database
     }
 
@@ -104,7 +112,9 @@ impl TestDatabase {
 
 /// `postgres://user@host:port/old?opts` with the database name replaced.
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(slash) => &base[..scheme_end + slash],
@@ -122,9 +132,14 @@ impl Drop for TestDatabase {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs outside async code: a thread of its own gets a runtime for the cleanup.
             let dropped = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
-                    let admin = escalade::store::connect(&settings_for(admin_url)).await.ok()?;
+                    let admin = escalade::store::connect(&settings_for(admin_url))
+                        .await
+                        .ok()?;
                     admin
                         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                         .await
@@ -134,7 +149,10 @@ impl Drop for TestDatabase {
             })
             .join();
             if !matches!(dropped, Ok(Some(()))) {
-                eprintln!("warning: test database {} was not dropped", self.cleanup_name());
+                eprintln!(
+                    "warning: test database {} was not dropped",
+                    self.cleanup_name()
+                );
             }
         }
     }
@@ -151,11 +169,11 @@ impl TestDatabase {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub admin_key: String,
-    pub database: TestDatabase,
+    /// Keeps the database alive (and drops it) with the app.
+    _database: TestDatabase,
 }
 
 /// Starts the server on port 0 with a fresh migrated database and an admin key.
@@ -175,14 +193,13 @@ pub async fn spawn_app_with(mut settings: ServeSettings) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
         db,
         admin_key,
-        database,
+        _database: database,
     }
 }
 
@@ -193,7 +210,11 @@ pub async fn issue_key(db: &DatabaseConnection, role: Role, partner_id: Option<U
         role,
         partner_id,
     };
-    issue(db, new).await.expect("the key is issued").secret.secret
+    issue(db, new)
+        .await
+        .expect("the key is issued")
+        .secret
+        .secret
 }
 
 /// A partner with its own key.
@@ -219,9 +240,14 @@ impl Answer {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -233,13 +259,20 @@ impl Answer {
     }
 
     pub fn id(&self) -> Uuid {
-        self.body["id"].as_str().and_then(|id| id.parse().ok()).expect("an id")
+        self.body["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("an id")
     }
 
     /// Asserts a problem document with this status and code, and returns it.
     #[track_caller]
     pub fn problem(&self, status: u16, code: &str) -> &Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         assert_eq!(
             self.header("content-type"),
             Some("application/problem+json"),
@@ -247,7 +280,11 @@ impl Answer {
         );
         assert_eq!(self.body["code"], code, "body: {}", self.body);
         assert_eq!(self.body["status"], status);
-        assert!(self.body["type"].as_str().is_some_and(|t| t.ends_with(code)));
+        assert!(
+            self.body["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with(code))
+        );
         assert!(self.body["title"].is_string() && self.body["detail"].is_string());
         &self.body
     }
@@ -256,7 +293,12 @@ impl Answer {
     pub fn error_fields(&self) -> Vec<String> {
         let mut fields: Vec<String> = self.body["errors"]
             .as_array()
-            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         fields.sort();
         fields
@@ -281,10 +323,17 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Answer {
-        self.send(self.request(Method::POST, path, key).json(body)).await
+        self.send(self.request(Method::POST, path, key).json(body))
+            .await
     }
 
-    pub async fn patch(&self, path: &str, key: &str, if_match: Option<&str>, body: &Value) -> Answer {
+    pub async fn patch(
+        &self,
+        path: &str,
+        key: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> Answer {
         let mut request = self.request(Method::PATCH, path, key).json(body);
         if let Some(tag) = if_match {
             request = request.header("If-Match", tag);
@@ -299,7 +348,10 @@ impl TestApp {
     /// Creates a partner (as admin) with a partner key of its own.
     pub async fn create_partner(&self, name: &str) -> TestPartner {
         let tenant_id = Uuid::new_v4();
-        let mpn_id = format!("{}", 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64);
+        let mpn_id = format!(
+            "{}",
+            1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64
+        );
         let answer = self
             .post(
                 "/v1/partners",
@@ -319,7 +371,9 @@ impl TestApp {
 
     /// Creates a valid customer for the partner; returns the answer.
     pub async fn create_customer(&self, partner: &TestPartner, company_name: &str) -> Answer {
-        let answer = self.post("/v1/customers", &partner.key, &customer_body(company_name)).await;
+        let answer = self
+            .post("/v1/customers", &partner.key, &customer_body(company_name))
+            .await;
         assert_eq!(answer.status, 201, "{}", answer.body);
         answer
     }

@@ -1,0 +1,41 @@
+//! How the text newtypes appear in the OpenAPI document: each as a named string schema whose
+//! pattern and lengths are the very rule its `parse` applies, so a request that satisfies the
+//! published contract is never refused for its shape.
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+use super::names::TEXT_PATTERN;
+use super::{CompanyName, DisplayName, DomainName, EmailAddress, MpnId, PhoneNumber};
+
+macro_rules! string_schema {
+    ($name:ident: $description:literal, pattern = $pattern:expr, length = $min:literal..=$max:expr, example = $example:literal) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($description))
+                    .pattern(Some($pattern))
+                    .min_length(Some($min))
+                    .max_length(Some($max))
+                    .examples([serde_json::json!($example)])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+string_schema!(CompanyName: "A company name: 1–200 characters (Chinese names count one per character), not only spaces, no control characters.",
+    pattern = TEXT_PATTERN, length = 1..=CompanyName::MAX_CHARS, example = "上海云启科技有限公司");
+string_schema!(DisplayName: "A name: 1–100 characters, not only spaces, no control characters.",
+    pattern = TEXT_PATTERN, length = 1..=DisplayName::MAX_CHARS, example = "王芳");
+string_schema!(DomainName: "A DNS name in ASCII (internationalised names in their xn-- form): two or more labels of letters, digits and inner hyphens, the last starting with a letter. Stored in lower case.",
+    pattern = DomainName::PATTERN, length = 3..=DomainName::MAX_LEN, example = "contoso.partner.onmschina.cn");
+string_schema!(EmailAddress: "An e-mail address, by the rule browsers apply to `<input type=\"email\">`.",
+    pattern = EmailAddress::PATTERN, length = 3..=EmailAddress::MAX_LEN, example = "it-ops@contoso.cn");
+string_schema!(PhoneNumber: "An international phone number: `+`, then 8–15 digits, optionally grouped by single spaces, dots or hyphens. Answered in E.164 form.",
+    pattern = PhoneNumber::PATTERN, length = 9..=30, example = "+86 10 5555 0100");
+string_schema!(MpnId: "A Microsoft Partner Network id: 1 to 10 digits.",
+    pattern = MpnId::PATTERN, length = 1..=10, example = "6123456");
