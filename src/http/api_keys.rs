@@ -16,7 +16,7 @@ use validator::Validate;
 
 use super::AppState;
 use super::auth::{AdminOrPartner, Caller};
-use super::etag::{EntityTags, IfMatch, with_etag};
+use super::etag::{EntityTags, IfMatch, OptionalIfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
 use super::fields::{self, parsed, present};
 use super::pagination::{self, Cursor, list_type};
@@ -432,13 +432,17 @@ pub async fn update_api_key(
 #[utoipa::path(
     operation_id = "revokeApiKey",
     tag = TAG,
-    params(("id" = Uuid, Path, description = "The key's id.")),
+    params(
+        ("id" = Uuid, Path, description = "The key's id."),
+        ("If-Match" = inline(Option<EntityTags>), Header, nullable = false, description = "Revoke only at this version."),
+    ),
     responses(
         (status = 204, description = "Revoked."),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
         (status = 503, response = ServiceUnavailable),
     ),
 )]
@@ -448,8 +452,12 @@ pub async fn revoke_api_key(
     caller: Caller<AdminOrPartner>,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    if_match: OptionalIfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let key = visible_key(&state, caller.scope(), *id).await?;
+    if !if_match.0.admits(key.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
     store::revoke(&state.db, key.id).await?;
     tracing::info!(key_id = %key.id, "API key revoked");
     Ok(HttpResponse::NoContent().finish())

@@ -20,11 +20,12 @@ pub fn with_etag(mut response: HttpResponseBuilder, version: i32) -> HttpRespons
     response
 }
 
-/// The `If-Match` values this API understands: `*`, or one or more of its strong `ETag`s.
+/// The `If-Match` values this API understands: `*`, or a list of entity tags. Tags compare
+/// strongly (RFC 9110), so a weak one (`W/"3"`) is well-formed but never matches.
 pub struct EntityTags;
 
 impl EntityTags {
-    pub const PATTERN: &str = r#"^(\*|"[0-9]{1,9}"( *, *"[0-9]{1,9}")*)$"#;
+    pub const PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,9}"( *, *(W/)?"[0-9]{1,9}")*)$"#;
 }
 
 impl utoipa::PartialSchema for EntityTags {
@@ -32,7 +33,7 @@ impl utoipa::PartialSchema for EntityTags {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some(
-                "`*`, or one or more strong entity tags from this API's `ETag` headers.",
+                "`*`, or one or more entity tags from this API's `ETag` headers; weak tags never match.",
             ))
             .pattern(Some(Self::PATTERN))
             .examples([serde_json::json!("\"3\"")])
@@ -63,13 +64,24 @@ fn parse(header: &str) -> Result<VersionCheck, ApiError> {
     if header == "*" {
         return Ok(VersionCheck::Any);
     }
+    // Some(Some(v)) for a strong tag, Some(None) for a weak one, None when malformed.
     let version = |tag: &str| {
-        let digits = tag.trim_matches(' ').strip_prefix('"')?.strip_suffix('"')?;
+        let tag = tag.trim_matches(' ');
+        let (weak, quoted) = match tag.strip_prefix("W/") {
+            Some(quoted) => (true, quoted),
+            None => (false, tag),
+        };
+        let digits = quoted.strip_prefix('"')?.strip_suffix('"')?;
         let well_formed =
             (1..=9).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-        well_formed.then(|| digits.parse().ok()).flatten()
+        let version: i32 = digits.parse().ok().filter(|_| well_formed)?;
+        Some((!weak).then_some(version))
     };
-    let versions: Option<Vec<i32>> = header.split(',').map(version).collect();
+    let versions: Option<Vec<i32>> = header
+        .split(',')
+        .map(version)
+        .collect::<Option<Vec<Option<i32>>>>()
+        .map(|tags| tags.into_iter().flatten().collect());
     let malformed = || {
         ApiError::bad_request(
             "invalid_if_match",
@@ -141,9 +153,18 @@ mod tests {
     }
 
     #[test]
+    fn weak_tags_are_well_formed_but_never_match() {
+        assert_eq!(parse("W/\"3\"").unwrap(), VersionCheck::OneOf(vec![]));
+        assert_eq!(
+            parse("W/\"3\", \"4\"").unwrap(),
+            VersionCheck::OneOf(vec![4])
+        );
+    }
+
+    #[test]
     fn anything_else_is_malformed() {
         for header in [
-            "W/\"3\"",
+            "w/\"3\"",
             "3",
             "\"three\"",
             "",

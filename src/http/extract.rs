@@ -58,9 +58,6 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                 }
             })?;
             let value = parse_json::<T>(&bytes)?;
-            value
-                .validate()
-                .map_err(|errors| ApiError::invalid_fields(field_errors(&errors)))?;
             Ok(ValidJson(value))
         })
     }
@@ -86,8 +83,9 @@ fn is_json_media_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Syntax first (400 for anything that is not JSON), then shape (422 naming the field).
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Syntax first (400 for anything that is not JSON), then shape and rules (422 listing every
+/// field that is wrong, whatever the way).
+fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::bad_request(
             "malformed_json",
@@ -103,10 +101,78 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "must be a JSON object",
         )]));
     }
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        ApiError::invalid_fields(vec![shape_error(&path, &err.into_inner().to_string())])
-    })
+    let (parsed, mut errors) = deserialize_collecting::<T>(value);
+    if let Some(Err(invalid)) = parsed.as_ref().map(Validate::validate) {
+        // A field already refused for its shape was set aside and may now look missing.
+        let reported: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+        errors.extend(
+            field_errors(&invalid)
+                .into_iter()
+                .filter(|e| !reported.contains(&e.field)),
+        );
+    }
+    match parsed {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => {
+            errors.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
+            Err(ApiError::invalid_fields(errors))
+        }
+    }
+}
+
+/// Most shape errors one body can report; past that, the first ones are enough to act on.
+const MAX_SHAPE_ERRORS: usize = 32;
+
+/// Serde stops at the first field of the wrong type or name. To report them all, each refused
+/// field is set aside and the rest read again, until the body deserialises or a refusal
+/// cannot be set aside (a missing field, an error about the whole body).
+fn deserialize_collecting<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+) -> (Option<T>, Vec<FieldError>) {
+    let mut errors: Vec<FieldError> = Vec::new();
+    while errors.len() < MAX_SHAPE_ERRORS {
+        match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(parsed) => return (Some(parsed), errors),
+            Err(err) => {
+                let path = err.path().clone();
+                let error = shape_error(&path.to_string(), &err.into_inner().to_string());
+                if errors.iter().any(|seen| seen.field == error.field) {
+                    break;
+                }
+                let set_aside = error.code != "required" && remove_at(&mut value, &path);
+                errors.push(error);
+                if !set_aside {
+                    break;
+                }
+            }
+        }
+    }
+    (None, errors)
+}
+
+/// Removes the member `path` leads to; whether there was one.
+fn remove_at(value: &mut serde_json::Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let Some((Segment::Map { key }, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for segment in parents {
+        node = match segment {
+            Segment::Map { key } => match node.get_mut(key.as_str()) {
+                Some(child) => child,
+                None => return false,
+            },
+            Segment::Seq { index } => match node.get_mut(*index) {
+                Some(child) => child,
+                None => return false,
+            },
+            Segment::Enum { .. } | Segment::Unknown => return false,
+        };
+    }
+    node.as_object_mut()
+        .is_some_and(|object| object.remove(key.as_str()).is_some())
 }
 
 /// A deserialisation error for one field, without serde's line and column.

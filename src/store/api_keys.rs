@@ -8,10 +8,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Page, PageRequest, VersionCheck, fetch_page};
+use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
 use crate::domain::secret::NewSecret;
 use crate::domain::{DisplayName, Role, Scope};
-use crate::entity::api_key::{self, ActiveModel, Column, Entity, Model};
+use crate::entity::api_key::{ActiveModel, Column, Entity, Model};
 
 /// `last_used_at` is refreshed at most this often, so reads do not turn into a write each.
 pub const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
@@ -31,7 +31,7 @@ pub struct ApiKeyFilter {
 }
 
 /// Stores the key's digest and prefix; the secret itself is returned to the caller only.
-#[tracing::instrument(skip(db, secret))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &impl sea_orm::ConnectionTrait,
     new: NewApiKey,
@@ -81,7 +81,7 @@ pub async fn touch(db: &DatabaseConnection, key: &Model, now: DateTime<Utc>) -> 
 }
 
 /// The key, if it exists and the scope may see it.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(db: &DatabaseConnection, scope: Scope, id: Uuid) -> Result<Option<Model>, DbErr> {
     let row = Entity::find_by_id(id).one(db).await?;
     Ok(row.filter(|row| visible(scope, row)))
@@ -94,7 +94,7 @@ fn visible(scope: Scope, key: &Model) -> bool {
     }
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
     scope: Scope,
@@ -118,24 +118,24 @@ pub async fn list(
 }
 
 /// Renames the key if it is at an admitted version; `None` when it is not.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn rename(
     db: &DatabaseConnection,
     id: Uuid,
     expected: &VersionCheck,
     name: DisplayName,
 ) -> Result<Option<Model>, DbErr> {
-    let update = Entity::update_many()
-        .col_expr(Column::Name, Expr::value(name.into_inner()))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id));
-    let update = expected.filter::<api_key::Entity, _>(update, Column::Version);
-    Ok(update.exec_with_returning(db).await?.into_iter().next())
+    let versioned = Versioned {
+        id: Column::Id,
+        version: Column::Version,
+        updated_at: Column::UpdatedAt,
+    };
+    let assignments = vec![(Column::Name, Expr::value(name.into_inner()))];
+    update_versioned::<Entity>(db, versioned, id, expected, assignments).await
 }
 
 /// Revokes the key; revoking a revoked key changes nothing.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn revoke(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
     let now = Utc::now();
     Entity::update_many()

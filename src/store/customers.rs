@@ -3,12 +3,14 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    Set,
 };
 use uuid::Uuid;
 
-use super::{Page, PageRequest, VersionCheck, fetch_page, starts_with};
+use super::{
+    Page, PageRequest, VersionCheck, Versioned, fetch_page, starts_with, update_versioned,
+};
 use crate::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Scope,
     SupportPlan,
@@ -62,7 +64,7 @@ pub struct CustomerFilter {
     pub tenant_id: Option<Uuid>,
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     partner_id: Uuid,
@@ -91,13 +93,13 @@ pub async fn create(
 }
 
 /// The customer, if it exists and the scope may see it.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(db: &DatabaseConnection, scope: Scope, id: Uuid) -> Result<Option<Model>, DbErr> {
     let row = Entity::find_by_id(id).one(db).await?;
     Ok(row.filter(|row| scope.admits(row.partner_id)))
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
     scope: Scope,
@@ -133,49 +135,47 @@ pub async fn list(
 }
 
 /// Applies `changes` if the customer is at an admitted version; `None` when it is not.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     expected: &VersionCheck,
     changes: CustomerChanges,
 ) -> Result<Option<Model>, DbErr> {
-    let mut update = Entity::update_many()
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id));
+    let mut assignments = Vec::new();
     if let Some(name) = changes.company_name {
-        update = update
-            .col_expr(Column::CompanyNameKey, Expr::value(name.search_key()))
-            .col_expr(Column::CompanyName, Expr::value(name.into_inner()));
+        assignments.push((Column::CompanyNameKey, Expr::value(name.search_key())));
+        assignments.push((Column::CompanyName, Expr::value(name.into_inner())));
     }
     if let Some(domain) = changes.domain {
-        update = update.col_expr(Column::Domain, Expr::value(domain.into_inner()));
+        assignments.push((Column::Domain, Expr::value(domain.into_inner())));
     }
     if let Some(country) = changes.country {
-        update = update.col_expr(Column::Country, Expr::value(country.as_str()));
+        assignments.push((Column::Country, Expr::value(country.as_str())));
     }
     if let Some(plan) = changes.support_plan {
-        update = update.col_expr(Column::SupportPlan, Expr::value(plan.as_str()));
+        assignments.push((Column::SupportPlan, Expr::value(plan.as_str())));
     }
     if let Some(contact) = changes.primary_contact {
-        update = update
-            .col_expr(Column::ContactName, Expr::value(contact.name.into_inner()))
-            .col_expr(
-                Column::ContactEmail,
-                Expr::value(contact.email.into_inner()),
-            )
-            .col_expr(
-                Column::ContactPhone,
-                Expr::value(contact.phone.map(PhoneNumber::into_inner)),
-            );
+        assignments.push((Column::ContactName, Expr::value(contact.name.into_inner())));
+        assignments.push((
+            Column::ContactEmail,
+            Expr::value(contact.email.into_inner()),
+        ));
+        let phone = contact.phone.map(PhoneNumber::into_inner);
+        assignments.push((Column::ContactPhone, Expr::value(phone)));
     }
-    let update = expected.filter::<customer::Entity, _>(update, Column::Version);
-    Ok(update.exec_with_returning(db).await?.into_iter().next())
+    update_versioned::<Entity>(db, VERSIONED, id, expected, assignments).await
 }
 
+const VERSIONED: Versioned<Column> = Versioned {
+    id: Column::Id,
+    version: Column::Version,
+    updated_at: Column::UpdatedAt,
+};
+
 /// Deletes the customer if it is at an admitted version; whether a row went.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn delete(
     db: &DatabaseConnection,
     id: Uuid,

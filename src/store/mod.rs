@@ -7,15 +7,16 @@ pub mod partners;
 
 use std::str::FromStr;
 
+use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::LikeExpr;
+use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, SqlxPostgresConnector, SqlxSqliteConnector,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlxPostgresConnector, SqlxSqliteConnector,
 };
 use uuid::Uuid;
 
@@ -97,6 +98,42 @@ pub async fn fetch_page<E: EntityTrait>(
         None
     };
     Ok(Page { items, next_after })
+}
+
+/// The columns every versioned table shares.
+pub(crate) struct Versioned<C> {
+    pub id: C,
+    pub version: C,
+    pub updated_at: C,
+}
+
+/// Assigns `changes` to row `id` if it is at an admitted version, bumping its version and
+/// `updated_at` in the same statement; `None` when the row is gone or at another version, so a
+/// concurrent writer is never overwritten. With nothing to change, the row is only read under
+/// the same condition: an empty update is not a new version.
+pub(crate) async fn update_versioned<E: EntityTrait>(
+    db: &DatabaseConnection,
+    columns: Versioned<E::Column>,
+    id: Uuid,
+    expected: &VersionCheck,
+    changes: Vec<(E::Column, SimpleExpr)>,
+) -> Result<Option<E::Model>, DbErr> {
+    if changes.is_empty() {
+        let select = E::find().filter(columns.id.eq(id));
+        return expected
+            .filter::<E, _>(select, columns.version)
+            .one(db)
+            .await;
+    }
+    let mut update = E::update_many()
+        .col_expr(columns.version, Expr::col(columns.version).add(1))
+        .col_expr(columns.updated_at, Expr::value(Utc::now()))
+        .filter(columns.id.eq(id));
+    for (column, value) in changes {
+        update = update.col_expr(column, value);
+    }
+    let update = expected.filter::<E, _>(update, columns.version);
+    Ok(update.exec_with_returning(db).await?.into_iter().next())
 }
 
 /// Which versions an update may apply to, from `If-Match`.

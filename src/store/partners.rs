@@ -3,14 +3,13 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
-use super::{Page, PageRequest, VersionCheck, fetch_page};
+use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
 use crate::domain::{CountryCode, DisplayName, MpnId, PartnerStatus};
-use crate::entity::partner::{self, ActiveModel, Column, Entity, Model};
+use crate::entity::partner::{ActiveModel, Column, Entity, Model};
 use crate::error::UniqueKey;
 
 /// The unique indexes a write can collide with.
@@ -52,7 +51,7 @@ pub struct PartnerFilter {
     pub country: Option<CountryCode>,
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn create(db: &DatabaseConnection, new: NewPartner) -> Result<Model, DbErr> {
     let now = Utc::now();
     ActiveModel {
@@ -70,12 +69,12 @@ pub async fn create(db: &DatabaseConnection, new: NewPartner) -> Result<Model, D
     .await
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id).one(db).await
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
     filter: PartnerFilter,
@@ -93,34 +92,36 @@ pub async fn list(
 
 /// Applies `changes` if the partner is at an admitted version; `None` when it is not (or is
 /// gone), so the caller can tell a stale `If-Match` from a missing row.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     expected: &VersionCheck,
     changes: PartnerChanges,
 ) -> Result<Option<Model>, DbErr> {
-    let mut update = Entity::update_many()
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id));
+    let mut assignments = Vec::new();
     if let Some(name) = changes.name {
-        update = update.col_expr(Column::Name, Expr::value(name.into_inner()));
+        assignments.push((Column::Name, Expr::value(name.into_inner())));
     }
     if let Some(mpn_id) = changes.mpn_id {
-        update = update.col_expr(Column::MpnId, Expr::value(mpn_id.into_inner()));
+        assignments.push((Column::MpnId, Expr::value(mpn_id.into_inner())));
     }
     if let Some(country) = changes.country {
-        update = update.col_expr(Column::Country, Expr::value(country.as_str()));
+        assignments.push((Column::Country, Expr::value(country.as_str())));
     }
     if let Some(status) = changes.status {
-        update = update.col_expr(Column::Status, Expr::value(status.as_str()));
+        assignments.push((Column::Status, Expr::value(status.as_str())));
     }
-    let update = expected.filter::<partner::Entity, _>(update, Column::Version);
-    Ok(update.exec_with_returning(db).await?.into_iter().next())
+    update_versioned::<Entity>(db, VERSIONED, id, expected, assignments).await
 }
 
-#[tracing::instrument(skip(db))]
+const VERSIONED: Versioned<Column> = Versioned {
+    id: Column::Id,
+    version: Column::Version,
+    updated_at: Column::UpdatedAt,
+};
+
+#[tracing::instrument(skip_all)]
 pub async fn find_by_tenant(
     db: &DatabaseConnection,
     tenant_id: Uuid,

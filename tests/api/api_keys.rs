@@ -23,6 +23,14 @@ async fn admin_creates_partner_key(app: &TestApp, partner: &TestPartner, name: &
     answer
 }
 
+/// Creates a partner key as `partner` itself, naming its own id, asserting 201.
+async fn partner_creates_key(app: &TestApp, partner: &TestPartner, name: &str) -> Answer {
+    let body = json!({"role": "partner", "partner_id": partner.id, "name": name});
+    let answer = create_key(app, &partner.key, body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer
+}
+
 /// The `key` of a creation answer.
 fn secret_of(answer: &Answer) -> String {
     answer.body["key"]
@@ -217,7 +225,7 @@ async fn a_partner_key_without_partner_id_is_refused() {
 }
 
 #[tokio::test]
-async fn a_partner_key_for_an_unknown_partner_is_refused() {
+async fn a_partner_key_for_an_unknown_partner_is_404() {
     // Arrange
     let app = spawn_app().await;
 
@@ -229,12 +237,9 @@ async fn a_partner_key_for_an_unknown_partner_is_refused() {
     )
     .await;
 
-    // Assert
-    answer.problem(422, "validation_failed");
-    assert_eq!(
-        first_error(&answer),
-        ("partner_id".to_owned(), "unknown_partner".to_owned())
-    );
+    // Assert: the body is well-formed; the partner it names does not exist.
+    answer.problem(404, "not_found");
+    assert!(answer.body.get("key").is_none());
 }
 
 #[tokio::test]
@@ -244,21 +249,23 @@ async fn an_operator_or_admin_key_with_a_partner_id_is_refused() {
     let partner = app.create_partner("Not For Staff").await;
 
     for role in ["operator", "admin"] {
-        // Act
-        let answer = create_key(
-            &app,
-            &app.admin_key,
-            json!({"role": role, "partner_id": partner.id, "name": "misfit"}),
-        )
-        .await;
+        for partner_id in [json!(partner.id), json!(null)] {
+            // Act
+            let answer = create_key(
+                &app,
+                &app.admin_key,
+                json!({"role": role, "partner_id": partner_id, "name": "misfit"}),
+            )
+            .await;
 
-        // Assert
-        answer.problem(422, "validation_failed");
-        assert_eq!(
-            first_error(&answer),
-            ("partner_id".to_owned(), "not_allowed".to_owned()),
-            "role {role}"
-        );
+            // Assert: only partner keys have a partner_id.
+            answer.problem(422, "validation_failed");
+            assert_eq!(
+                first_error(&answer),
+                ("partner_id".to_owned(), "unknown_field".to_owned()),
+                "role {role}, partner_id {partner_id}"
+            );
+        }
     }
 }
 
@@ -291,16 +298,39 @@ async fn a_refused_key_is_not_stored() {
 }
 
 #[tokio::test]
-async fn creation_lists_every_invalid_field() {
+async fn a_key_without_a_role_is_refused() {
     // Arrange
     let app = spawn_app().await;
 
     // Act
-    let answer = create_key(&app, &app.admin_key, json!({"name": ""})).await;
+    let answer = create_key(&app, &app.admin_key, json!({"name": "no role"})).await;
 
     // Assert
     answer.problem(422, "validation_failed");
-    assert_eq!(answer.error_fields(), ["name", "role"]);
+    assert_eq!(
+        first_error(&answer),
+        ("role".to_owned(), "required".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_key_with_an_empty_or_blank_name_is_refused() {
+    // Arrange
+    let app = spawn_app().await;
+
+    for name in ["", "   "] {
+        // Act
+        let answer = create_key(
+            &app,
+            &app.admin_key,
+            json!({"role": "operator", "name": name}),
+        )
+        .await;
+
+        // Assert
+        answer.problem(422, "validation_failed");
+        assert_eq!(answer.error_fields(), ["name"], "name {name:?}");
+    }
 }
 
 #[tokio::test]
@@ -386,41 +416,42 @@ async fn a_partner_creates_its_own_partner_key() {
     let answer = create_key(
         &app,
         &partner.key,
-        json!({"role": "partner", "name": "CI pipeline"}),
+        json!({"role": "partner", "partner_id": partner.id, "name": "CI pipeline"}),
     )
     .await;
 
     // Assert
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(answer.body["role"], "partner");
-    assert_eq!(
-        answer.body["partner_id"],
-        partner.id.to_string(),
-        "its own partner is filled in"
-    );
+    assert_eq!(answer.body["partner_id"], partner.id.to_string());
     let key = secret_of(&answer);
+    assert!(key.starts_with("esc_"));
     assert_eq!(answer.body["prefix"], key[..12]);
     let me = app.get("/v1/me", &key).await;
+    assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.body["partner"]["id"], partner.id.to_string());
 }
 
 #[tokio::test]
-async fn a_partner_may_name_its_own_partner_id() {
-    // Arrange
+async fn a_partner_must_name_its_own_partner_id() {
+    // Arrange: partner keys always name their partner, whoever creates them.
     let app = spawn_app().await;
-    let partner = app.create_partner("Explicit Self").await;
+    let partner = app.create_partner("Implicit Self").await;
 
     // Act
     let answer = create_key(
         &app,
         &partner.key,
-        json!({"role": "partner", "partner_id": partner.id, "name": "explicit"}),
+        json!({"role": "partner", "name": "implicit"}),
     )
     .await;
 
     // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    assert_eq!(answer.body["partner_id"], partner.id.to_string());
+    answer.problem(422, "validation_failed");
+    assert_eq!(
+        first_error(&answer),
+        ("partner_id".to_owned(), "required".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -684,12 +715,7 @@ async fn a_partner_lists_only_its_own_keys() {
     let partner = app.create_partner("Mine").await;
     let other = app.create_partner("Theirs").await;
     let own_original = id_of_key(&app, &partner.key).await;
-    let own_created = create_key(
-        &app,
-        &partner.key,
-        json!({"role": "partner", "name": "second"}),
-    )
-    .await;
+    let own_created = partner_creates_key(&app, &partner, "second").await;
     admin_creates_partner_key(&app, &other, "their second").await;
     create_key(
         &app,
@@ -746,12 +772,7 @@ async fn a_partner_reads_its_own_key() {
     // Arrange
     let app = spawn_app().await;
     let partner = app.create_partner("Reader").await;
-    let created = create_key(
-        &app,
-        &partner.key,
-        json!({"role": "partner", "name": "readable"}),
-    )
-    .await;
+    let created = partner_creates_key(&app, &partner, "readable").await;
 
     // Act
     let answer = app
@@ -829,12 +850,7 @@ async fn a_partner_revokes_its_own_key() {
     // Arrange
     let app = spawn_app().await;
     let partner = app.create_partner("Self Revoker").await;
-    let created = create_key(
-        &app,
-        &partner.key,
-        json!({"role": "partner", "name": "leaked"}),
-    )
-    .await;
+    let created = partner_creates_key(&app, &partner, "leaked").await;
     let secret = secret_of(&created);
 
     // Act
@@ -958,12 +974,7 @@ async fn a_partner_renames_its_own_key() {
     // Arrange
     let app = spawn_app().await;
     let partner = app.create_partner("Renamer").await;
-    let created = create_key(
-        &app,
-        &partner.key,
-        json!({"role": "partner", "name": "staging"}),
-    )
-    .await;
+    let created = partner_creates_key(&app, &partner, "staging").await;
 
     // Act
     let answer = app
@@ -1139,12 +1150,7 @@ async fn a_partner_sees_its_revoked_keys_only_when_asked() {
     // Arrange
     let app = spawn_app().await;
     let partner = app.create_partner("History").await;
-    let created = create_key(
-        &app,
-        &partner.key,
-        json!({"role": "partner", "name": "old"}),
-    )
-    .await;
+    let created = partner_creates_key(&app, &partner, "old").await;
     app.delete(&format!("/v1/api-keys/{}", created.id()), &partner.key)
         .await;
 

@@ -1937,7 +1937,7 @@ async fn a_malformed_if_match_is_400_and_changes_nothing() {
     let customer = app.create_customer(&partner, "上海云启科技有限公司").await;
     let path = customer_path(customer.id());
 
-    for tag in ["W/\"1\"", "1", "two", "\"1\",", ""] {
+    for tag in ["1", "two", "\"1\",", ""] {
         // Act
         let patched = app
             .patch(
@@ -2277,4 +2277,85 @@ async fn a_malformed_customer_id_is_400_invalid_path_parameter() {
         assert_eq!(answer.body["errors"][0]["code"], "invalid_uuid");
         assert_eq!(answer.body["instance"], path);
     }
+}
+
+#[tokio::test]
+async fn a_weak_if_match_is_well_formed_but_never_matches() {
+    // Arrange
+    let app = spawn_app().await;
+    let partner = app.create_partner("Weak tags").await;
+    let customer = app.create_customer(&partner, "上海云启科技有限公司").await;
+    let path = customer_path(customer.id());
+
+    // Act
+    let patched = app
+        .patch(
+            &path,
+            &partner.key,
+            Some("W/\"1\""),
+            &json!({"support_plan": "premium"}),
+        )
+        .await;
+    let deleted = delete_if_match(&app, &path, &partner.key, "W/\"1\"").await;
+
+    // Assert
+    patched.problem(412, "stale_version");
+    deleted.problem(412, "stale_version");
+    assert_eq!(app.get(&path, &partner.key).await.body, customer.body);
+}
+
+#[tokio::test]
+async fn an_empty_patch_is_not_a_new_version() {
+    // Arrange
+    let app = spawn_app().await;
+    let partner = app.create_partner("Empty patch").await;
+    let customer = app.create_customer(&partner, "北京数智医疗集团").await;
+    let path = customer_path(customer.id());
+
+    // Act
+    let patched = app
+        .patch(&path, &partner.key, Some("\"1\""), &json!({}))
+        .await;
+
+    // Assert
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.etag(), "\"1\"");
+    assert_eq!(
+        patched.body, customer.body,
+        "nothing changed, not even updated_at"
+    );
+}
+
+#[tokio::test]
+async fn wrong_types_unknown_fields_and_broken_rules_are_reported_together() {
+    // Arrange
+    let app = spawn_app().await;
+    let partner = app.create_partner("All at once").await;
+    let body = json!({
+        "company_name": 5,
+        "domain": "not a domain",
+        "tenant_id": "not-a-uuid",
+        "support_plan": "gold",
+        "nickname": "x",
+        "primary_contact": {"name": "", "email": 7, "pager": "123"}
+    });
+
+    // Act
+    let answer = app.post(CUSTOMERS, &partner.key, &body).await;
+
+    // Assert
+    answer.problem(422, "validation_failed");
+    assert_eq!(
+        field_codes(&answer),
+        pairs(&[
+            ("company_name", "invalid_type"),
+            ("domain", "invalid_domain"),
+            ("nickname", "unknown_field"),
+            ("primary_contact.email", "invalid_type"),
+            ("primary_contact.name", "length"),
+            ("primary_contact.pager", "unknown_field"),
+            ("support_plan", "invalid_value"),
+            ("tenant_id", "invalid_type"),
+        ])
+    );
 }

@@ -859,7 +859,7 @@ async fn a_malformed_if_match_is_a_bad_request_and_changes_nothing() {
     let partner = app.create_partner("Weak Tags").await;
     let path = format!("/v1/partners/{}", partner.id);
 
-    for tag in ["W/\"1\"", "1", "\"one\"", ""] {
+    for tag in ["1", "\"one\"", ""] {
         // Act
         let answer = app
             .patch(
