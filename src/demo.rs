@@ -1,18 +1,19 @@
-//! `serve --demo`: a partner with customers to try the API on, and fresh keys for each role.
-//! Seeding is idempotent: the partner and customers are created once; the keys are replaced on
-//! every start because their secrets cannot be shown again.
+//! `serve --demo`: a partner with customers and their subscriptions to try the API on, and fresh
+//! keys for each role. Seeding is idempotent: the partner and customers are created once; the
+//! keys are replaced on every start because their secrets cannot be shown again.
 
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::{Uuid, uuid};
 
 use crate::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, MpnId, PhoneNumber, Role,
-    SupportPlan,
+    ServiceKey, SubscriptionStatus, SupportPlan, Title,
 };
 use crate::http::api_keys::issue;
 use crate::store::api_keys::{self, NewApiKey};
 use crate::store::customers::{self, Contact, NewCustomer};
 use crate::store::partners::{self, NewPartner};
+use crate::store::subscriptions::{self, NewSubscription};
 
 /// The demo partner's fixed tenant, which tells whether the demo was seeded before.
 const PARTNER_TENANT: Uuid = uuid!("0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f");
@@ -35,6 +36,8 @@ struct DemoCustomer {
     contact_name: &'static str,
     contact_email: &'static str,
     contact_phone: Option<&'static str>,
+    /// (service key, offer, quantity, status)
+    subscriptions: &'static [(&'static str, &'static str, i32, SubscriptionStatus)],
 }
 
 const CUSTOMERS: [DemoCustomer; 4] = [
@@ -46,6 +49,15 @@ const CUSTOMERS: [DemoCustomer; 4] = [
         contact_name: "王芳",
         contact_email: "wang.fang@yunqi.cn",
         contact_phone: Some("+86 21 5555 0100"),
+        subscriptions: &[
+            (
+                "microsoft-365",
+                "Office 365 E3",
+                250,
+                SubscriptionStatus::Active,
+            ),
+            ("azure", "Azure plan", 1, SubscriptionStatus::Active),
+        ],
     },
     DemoCustomer {
         company_name: "北京数智医疗集团",
@@ -55,6 +67,15 @@ const CUSTOMERS: [DemoCustomer; 4] = [
         contact_name: "李雷",
         contact_email: "li.lei@shuzhi-health.cn",
         contact_phone: None,
+        subscriptions: &[
+            (
+                "dynamics-365",
+                "Dynamics 365 Customer Service Enterprise",
+                40,
+                SubscriptionStatus::Active,
+            ),
+            ("power-bi", "Power BI Pro", 60, SubscriptionStatus::Pending),
+        ],
     },
     DemoCustomer {
         company_name: "深圳星河物流有限公司",
@@ -64,6 +85,7 @@ const CUSTOMERS: [DemoCustomer; 4] = [
         contact_name: "陈静",
         contact_email: "chen.jing@xinghe.cn",
         contact_phone: Some("+86 755 5555 0199"),
+        subscriptions: &[("azure", "Azure plan", 1, SubscriptionStatus::Active)],
     },
     DemoCustomer {
         company_name: "Fabrikam China Ltd.",
@@ -73,6 +95,12 @@ const CUSTOMERS: [DemoCustomer; 4] = [
         contact_name: "Zhang Wei",
         contact_email: "zhang.wei@fabrikam.cn",
         contact_phone: None,
+        subscriptions: &[(
+            "microsoft-365",
+            "Microsoft 365 Business Standard",
+            35,
+            SubscriptionStatus::Suspended,
+        )],
     },
 ];
 
@@ -120,28 +148,37 @@ async fn seed_partner(db: &DatabaseConnection) -> Result<Uuid, DbErr> {
         },
     )
     .await?;
-    for customer in CUSTOMERS {
-        let domain = format!("{}.partner.onmschina.cn", customer.domain_prefix);
+    for seed in CUSTOMERS {
+        let domain = format!("{}.partner.onmschina.cn", seed.domain_prefix);
         let new = NewCustomer {
-            company_name: CompanyName::parse(customer.company_name)
-                .map_err(|_| invalid(customer.company_name))?,
+            company_name: CompanyName::parse(seed.company_name)
+                .map_err(|_| invalid(seed.company_name))?,
             domain: DomainName::parse(&domain).map_err(|_| invalid(&domain))?,
-            tenant_id: customer.tenant_id,
+            tenant_id: seed.tenant_id,
             country: CountryCode::CHINA,
-            support_plan: customer.support_plan,
+            support_plan: seed.support_plan,
             primary_contact: Contact {
-                name: DisplayName::parse(customer.contact_name)
-                    .map_err(|_| invalid(customer.contact_name))?,
-                email: EmailAddress::parse(customer.contact_email)
-                    .map_err(|_| invalid(customer.contact_email))?,
-                phone: customer
+                name: DisplayName::parse(seed.contact_name)
+                    .map_err(|_| invalid(seed.contact_name))?,
+                email: EmailAddress::parse(seed.contact_email)
+                    .map_err(|_| invalid(seed.contact_email))?,
+                phone: seed
                     .contact_phone
                     .map(PhoneNumber::parse)
                     .transpose()
                     .map_err(|_| invalid("phone"))?,
             },
         };
-        customers::create(db, partner.id, new).await?;
+        let customer = customers::create(db, partner.id, new).await?;
+        for &(service, offer, quantity, status) in seed.subscriptions {
+            let new = NewSubscription {
+                service_key: ServiceKey::parse(service).map_err(|_| invalid(service))?,
+                offer_name: Title::parse(offer).map_err(|_| invalid(offer))?,
+                quantity,
+                status,
+            };
+            subscriptions::create(db, partner.id, customer.id, new).await?;
+        }
     }
     Ok(partner.id)
 }

@@ -305,8 +305,8 @@ pub struct UniqueKey {
     pub column: &'static str,
     /// The request field to name in the 409.
     pub field: &'static str,
-    /// What the row is, for the message: "customer".
-    pub what: &'static str,
+    /// What the 409 says.
+    pub message: &'static str,
 }
 
 /// Turns database errors into client errors at one place.
@@ -326,14 +326,11 @@ impl<T> ResultExt<T> for Result<T, DbErr> {
                 .iter()
                 .find(|key| detail.contains(key.index) || detail.contains(key.column))
             {
-                Some(key) => {
-                    let message = format!("a {} with this {} already exists", key.what, key.field);
-                    ApiError::Conflict {
-                        code: "already_exists",
-                        detail: message.clone(),
-                        errors: vec![FieldError::new(key.field, "taken", message)],
-                    }
-                }
+                Some(key) => ApiError::Conflict {
+                    code: "already_exists",
+                    detail: key.message.to_owned(),
+                    errors: vec![FieldError::new(key.field, "taken", key.message)],
+                },
                 None => err.into(),
             }
         })

@@ -24,6 +24,10 @@ stable `code`. Lists are keyset-paginated with `limit` and `cursor`. Updates nee
         (name = "partners", description = "CSP partners (admins write, operators read)."),
         (name = "api-keys", description = "API keys: shown once at creation, stored hashed, revocable."),
         (name = "customers", description = "Each partner's customers, with Partner Center-style search."),
+        (name = "services", description = "The service catalog: the six clouds 21Vianet operates and marketplace products."),
+        (name = "subscriptions", description = "Which services each customer has, and in what state."),
+        (name = "service-incidents", description = "Service health: incidents and their updates."),
+        (name = "self-help", description = "What to try before escalating: admin center, self-help, service health."),
         (name = "operations", description = "Liveness and readiness, without authentication."),
     ),
     components(

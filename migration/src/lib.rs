@@ -6,6 +6,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_partners;
 mod m20261124_000002_create_api_keys;
 mod m20261124_000003_create_customers;
+mod m20261125_000004_create_services;
+mod m20261125_000005_create_subscriptions;
+mod m20261125_000006_create_service_incidents;
 
 pub struct Migrator;
 
@@ -16,6 +19,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_partners::Migration),
             Box::new(m20261124_000002_create_api_keys::Migration),
             Box::new(m20261124_000003_create_customers::Migration),
+            Box::new(m20261125_000004_create_services::Migration),
+            Box::new(m20261125_000005_create_subscriptions::Migration),
+            Box::new(m20261125_000006_create_service_incidents::Migration),
         ]
     }
 }

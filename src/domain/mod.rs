@@ -1,14 +1,22 @@
 //! The product's rules, free of HTTP and database types: what a valid value is, and what each
 //! role may see and do.
 
+pub mod catalog;
 pub mod country;
+pub mod deflection;
+pub mod lifecycle;
 pub mod names;
 pub mod plans;
 pub mod role;
 mod schema;
 pub mod secret;
 
+pub use catalog::{Category, HttpsUrl, ServiceKey, SupportHours};
 pub use country::CountryCode;
-pub use names::{CompanyName, DisplayName, DomainName, EmailAddress, Invalid, MpnId, PhoneNumber};
+pub use lifecycle::{IncidentSeverity, IncidentStatus, SubscriptionStatus};
+pub use names::{
+    CompanyName, DisplayName, DomainName, EmailAddress, Invalid, MpnId, Paragraph, PhoneNumber,
+    Title,
+};
 pub use plans::{PartnerStatus, SupportPlan};
 pub use role::{Principal, Role, Scope};

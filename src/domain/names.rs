@@ -82,6 +82,53 @@ impl CompanyName {
     }
 }
 
+/// A title or short text line: 1–200 characters (incident titles, offer names, link titles).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+string_newtype!(Title);
+
+impl Title {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        bounded_text(raw, 1, Self::MAX_CHARS).map(Self)
+    }
+}
+
+/// A paragraph of free text: 1–4,000 characters (incident updates, notes). Line breaks and
+/// tabs are kept; other control characters are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph(String);
+string_newtype!(Paragraph);
+
+impl Paragraph {
+    pub const MAX_CHARS: usize = 4000;
+    pub const PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let chars = raw.chars().count();
+        if chars == 0 || chars > Self::MAX_CHARS || raw.trim().is_empty() {
+            return Err(Invalid::new(
+                "length",
+                format!(
+                    "must be 1 to {} characters long, not only spaces",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(Invalid::new(
+                "control_characters",
+                "must not contain control characters other than line breaks and tabs",
+            ));
+        }
+        Ok(Self(raw.trim().to_owned()))
+    }
+}
+
 /// A Microsoft Partner Network id: 1 to 10 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MpnId(String);
@@ -300,6 +347,17 @@ mod tests {
         let long = format!("{}.cn", ["abcdefghi"; 26].join("."));
         assert!(long.len() > 253);
         assert!(DomainName::parse(&long).is_err());
+    }
+
+    #[test]
+    fn paragraphs_keep_line_breaks_but_refuse_other_controls() {
+        assert_eq!(
+            Paragraph::parse(" 第一行\n第二行\t! ").unwrap().as_str(),
+            "第一行\n第二行\t!"
+        );
+        assert!(Paragraph::parse("\n\n").is_err());
+        assert!(Paragraph::parse("a\u{7}b").is_err());
+        assert!(Paragraph::parse(&"长".repeat(4001)).is_err());
     }
 
     #[test]

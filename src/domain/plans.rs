@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Implements `ALL`, `as_str`, `parse` and `Display` for a closed vocabulary, from one table of
+/// variants and their wire names.
 macro_rules! vocabulary {
     ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $name {
@@ -27,6 +29,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 /// A customer's support agreement with 21Vianet: `standard`, or `premium` (the agreement that
 /// entitles critical, severity A, escalations with a 2-hour response around the clock).

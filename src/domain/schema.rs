@@ -6,7 +6,10 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::names::TEXT_PATTERN;
-use super::{CompanyName, DisplayName, DomainName, EmailAddress, MpnId, PhoneNumber};
+use super::{
+    CompanyName, DisplayName, DomainName, EmailAddress, HttpsUrl, MpnId, Paragraph, PhoneNumber,
+    ServiceKey, Title,
+};
 
 macro_rules! string_schema {
     ($name:ident: $description:literal, pattern = $pattern:expr, length = $min:literal..=$max:expr, example = $example:literal) => {
@@ -39,3 +42,11 @@ string_schema!(PhoneNumber: "An international phone number: `+`, then 8–15 dig
     pattern = PhoneNumber::PATTERN, length = 9..=30, example = "+86 10 5555 0100");
 string_schema!(MpnId: "A Microsoft Partner Network id: 1 to 10 digits.",
     pattern = MpnId::PATTERN, length = 1..=10, example = "6123456");
+string_schema!(ServiceKey: "A service's key: lower-case letters and digits in hyphen-separated groups.",
+    pattern = ServiceKey::PATTERN, length = 2..=ServiceKey::MAX_LEN, example = "microsoft-365");
+string_schema!(HttpsUrl: "An https:// address: a host of letters, digits, dots and hyphens, an optional port and path.",
+    pattern = HttpsUrl::PATTERN, length = 9..=HttpsUrl::MAX_LEN, example = "https://portal.azure.cn");
+string_schema!(Title: "A title: 1–200 characters, not only spaces, no control characters.",
+    pattern = TEXT_PATTERN, length = 1..=Title::MAX_CHARS, example = "世纪互联 Exchange Online 邮件延迟");
+string_schema!(Paragraph: "Free text: 1–4,000 characters, not only spaces; line breaks and tabs allowed, no other control characters.",
+    pattern = Paragraph::PATTERN, length = 1..=Paragraph::MAX_CHARS, example = "已定位到华东 2 区域的存储故障，正在切换流量。");

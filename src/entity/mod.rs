@@ -3,3 +3,7 @@
 pub mod api_key;
 pub mod customer;
 pub mod partner;
+pub mod service;
+pub mod service_incident;
+pub mod service_incident_update;
+pub mod subscription;

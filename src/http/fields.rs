@@ -3,10 +3,14 @@
 
 use std::borrow::Cow;
 
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
 use validator::ValidationError;
 
 use crate::domain::{
-    CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, Invalid, MpnId, PhoneNumber,
+    CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, HttpsUrl, Invalid, MpnId,
+    PhoneNumber, ServiceKey, Title,
 };
 use crate::error::{ApiError, FieldError};
 
@@ -47,6 +51,54 @@ pub fn parse_country(value: &str) -> Result<CountryCode, Invalid> {
             "must be an ISO 3166-1 alpha-2 code in upper case, such as CN",
         )
     })
+}
+
+pub fn title(value: &str) -> Result<(), ValidationError> {
+    rule(Title::parse(value))
+}
+
+pub fn paragraph(value: &str) -> Result<(), ValidationError> {
+    rule(crate::domain::Paragraph::parse(value))
+}
+
+pub fn https_url(value: &str) -> Result<(), ValidationError> {
+    rule(HttpsUrl::parse(value))
+}
+
+pub fn service_key(value: &str) -> Result<(), ValidationError> {
+    rule(ServiceKey::parse(value))
+}
+
+/// An optional integer that also takes a float with no fraction (`250.0`): JSON Schema counts
+/// that as the integer 250, so a client may send it; serde's `i32` would not read it.
+pub fn integral<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= 1e15)
+            .map(|f| f as i64)
+    });
+    whole
+        .and_then(|n| i32::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("invalid type: {number}, expected a whole number")))
+}
+
+/// No value twice in a list.
+pub fn distinct<T: PartialEq>(values: &[T]) -> Result<(), ValidationError> {
+    let repeated = values
+        .iter()
+        .enumerate()
+        .any(|(i, v)| values[..i].contains(v));
+    if repeated {
+        Err(ValidationError::new("duplicate")
+            .with_message(Cow::Borrowed("must not list a value twice")))
+    } else {
+        Ok(())
+    }
 }
 
 pub fn mpn_id(value: &str) -> Result<(), ValidationError> {

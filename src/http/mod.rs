@@ -7,6 +7,7 @@ pub mod customers;
 pub mod etag;
 pub mod extract;
 pub mod fields;
+pub mod incidents;
 pub mod me;
 pub mod ops;
 pub mod pagination;
@@ -15,6 +16,9 @@ pub mod problem;
 pub mod request_id;
 pub mod responses;
 pub mod routes;
+pub mod self_help;
+pub mod services;
+pub mod subscriptions;
 
 use sea_orm::DatabaseConnection;
 
@@ -30,4 +34,8 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     partners::configure(cfg);
     api_keys::configure(cfg);
     customers::configure(cfg);
+    services::configure(cfg);
+    subscriptions::configure(cfg);
+    incidents::configure(cfg);
+    self_help::configure(cfg);
 }

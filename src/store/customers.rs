@@ -23,7 +23,7 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
     index: "ux_customers_tenant_id",
     column: "customers.tenant_id",
     field: "tenant_id",
-    what: "customer",
+    message: "a customer with this tenant_id already exists",
 }];
 
 /// The person at the customer that the partner deals with.

@@ -3,7 +3,10 @@
 
 pub mod api_keys;
 pub mod customers;
+pub mod incidents;
 pub mod partners;
+pub mod services;
+pub mod subscriptions;
 
 use std::str::FromStr;
 

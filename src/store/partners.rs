@@ -18,13 +18,13 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         index: "ux_partners_mpn_id",
         column: "partners.mpn_id",
         field: "mpn_id",
-        what: "partner",
+        message: "a partner with this mpn_id already exists",
     },
     UniqueKey {
         index: "ux_partners_tenant_id",
         column: "partners.tenant_id",
         field: "tenant_id",
-        what: "partner",
+        message: "a partner with this tenant_id already exists",
     },
 ];
 

@@ -1,0 +1,430 @@
+//! `/v1/service-incidents`: service health. Operators and admins publish incidents and their
+//! updates; everyone reads them.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::AppState;
+use super::auth::{Anyone, Caller, Staff};
+use super::etag::{EntityTags, IfMatch, with_etag};
+use super::extract::{ValidJson, ValidQuery};
+use super::fields::{self, parsed, present};
+use super::pagination::{self, Cursor, list_type};
+use super::responses::*;
+use super::services::existing as existing_service;
+use crate::domain::lifecycle::describe_moves;
+use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
+use crate::error::{ApiError, FieldError};
+use crate::store::incidents::{
+    self as store, Incident, IncidentChanges, IncidentFilter, NewIncident,
+};
+
+const TAG: &str = "service-incidents";
+
+/// One published update about an incident.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentUpdate {
+    pub published_at: DateTime<Utc>,
+    pub text: String,
+}
+
+pub(super) fn incident_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0193a1f5-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+        "service_key": "microsoft-365",
+        "title": "Exchange Online 邮件投递延迟",
+        "severity": "warning",
+        "status": "mitigating",
+        "started_at": "2026-11-24T06:10:00Z",
+        "resolved_at": null,
+        "updates": [
+            {"published_at": "2026-11-24T06:30:00Z", "text": "正在调查华东区域的邮件投递延迟。"},
+            {"published_at": "2026-11-24T07:05:00Z", "text": "已定位到传输队列积压，正在扩容。"}
+        ],
+        "version": 3,
+        "created_at": "2026-11-24T06:20:00Z",
+        "updated_at": "2026-11-24T07:05:00Z"
+    })
+}
+
+/// An incident on a service: what service health shows, and what escalations are checked
+/// against.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = incident_example)]
+pub struct ServiceIncident {
+    pub id: Uuid,
+    #[schema(value_type = ServiceKey)]
+    pub service_key: String,
+    pub title: String,
+    pub severity: IncidentSeverity,
+    pub status: IncidentStatus,
+    pub started_at: DateTime<Utc>,
+    /// Set when the incident is resolved; a resolved incident stays resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Oldest first.
+    pub updates: Vec<IncidentUpdate>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Incident> for ServiceIncident {
+    type Error = ApiError;
+
+    fn try_from(incident: Incident) -> Result<Self, ApiError> {
+        let row = incident.row;
+        let unknown = |what: &str, value: &str| {
+            ApiError::internal(format!("stored incident {what} `{value}` is unknown"))
+        };
+        Ok(ServiceIncident {
+            severity: IncidentSeverity::parse(&row.severity)
+                .ok_or_else(|| unknown("severity", &row.severity))?,
+            status: IncidentStatus::parse(&row.status)
+                .ok_or_else(|| unknown("status", &row.status))?,
+            id: row.id,
+            service_key: row.service_key,
+            title: row.title,
+            started_at: row.started_at,
+            resolved_at: row.resolved_at,
+            updates: incident
+                .updates
+                .into_iter()
+                .map(|update| IncidentUpdate {
+                    published_at: update.published_at,
+                    text: update.text,
+                })
+                .collect(),
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+list_type!(
+    /// A page of service incidents.
+    ServiceIncidentList of ServiceIncident,
+    example = incident_example
+);
+
+/// How an incident starts: `investigating` or already `mitigating`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpeningStatus {
+    Investigating,
+    Mitigating,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "service_key": "microsoft-365", "title": "Exchange Online 邮件投递延迟", "severity": "warning",
+    "status": "investigating", "started_at": "2026-11-24T06:10:00Z"
+}))]
+pub struct CreateIncident {
+    #[validate(required, custom(function = "fields::service_key"))]
+    #[schema(value_type = ServiceKey, required = true)]
+    pub service_key: Option<String>,
+    #[validate(required, custom(function = "fields::title"))]
+    #[schema(value_type = Title, required = true)]
+    pub title: Option<String>,
+    #[validate(required)]
+    #[schema(required = true, nullable = false)]
+    pub severity: Option<IncidentSeverity>,
+    /// Default `investigating`.
+    pub status: Option<OpeningStatus>,
+    /// When the problem began, as far as known; default now. May lie ahead for announced
+    /// maintenance.
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// Fields to change; those absent or `null` keep their value. Moving to `resolved` sets
+/// `resolved_at`; a resolved incident cannot move again.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "resolved"}))]
+pub struct UpdateIncident {
+    #[validate(custom(function = "fields::title"))]
+    #[schema(value_type = Option<Title>)]
+    pub title: Option<String>,
+    pub severity: Option<IncidentSeverity>,
+    pub status: Option<IncidentStatus>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "已定位到传输队列积压，正在扩容。"}))]
+pub struct PublishUpdate {
+    #[validate(required, custom(function = "fields::paragraph"))]
+    #[schema(value_type = Paragraph, required = true)]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentQuery {
+    /// Only incidents on this service.
+    #[validate(custom(function = "fields::service_key"))]
+    #[param(value_type = Option<ServiceKey>, inline)]
+    pub service: Option<String>,
+    pub status: Option<IncidentStatus>,
+    /// `true`: only unresolved incidents; `false`: only resolved ones.
+    pub active: Option<bool>,
+    /// Only incidents that started at or after this time.
+    pub started_after: Option<DateTime<Utc>>,
+    /// Only incidents that started before this time.
+    pub started_before: Option<DateTime<Utc>>,
+    /// Page size, 1–100 (default 25).
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    #[param(value_type = Option<Cursor>, inline)]
+    pub cursor: Option<String>,
+}
+
+fn found(incident: ServiceIncident) -> HttpResponse {
+    with_etag(HttpResponse::Ok(), incident.version).json(incident)
+}
+
+async fn existing(state: &AppState, id: Uuid) -> Result<Incident, ApiError> {
+    store::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::not_found("service incident"))
+}
+
+/// Open an incident
+#[utoipa::path(
+    operation_id = "createServiceIncident",
+    tag = TAG,
+    request_body = CreateIncident,
+    responses(
+        (status = 201, description = "Created.", body = ServiceIncident,
+            headers(("Location" = String, description = "URL of the new incident."),
+                    ("ETag" = String, description = "Version tag for `If-Match`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[post("/service-incidents")]
+#[tracing::instrument(skip_all)]
+pub async fn create_incident(
+    _caller: Caller<Staff>,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateIncident>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let service_key = present("service_key", body.service_key)?;
+    let title = present("title", body.title)?;
+    let new = NewIncident {
+        service_key: parsed("service_key", &service_key, ServiceKey::parse)?,
+        title: parsed("title", &title, Title::parse)?,
+        severity: present("severity", body.severity)?,
+        status: match body.status.unwrap_or(OpeningStatus::Investigating) {
+            OpeningStatus::Investigating => IncidentStatus::Investigating,
+            OpeningStatus::Mitigating => IncidentStatus::Mitigating,
+        },
+        started_at: body.started_at.unwrap_or_else(Utc::now),
+    };
+    existing_service(&state, new.service_key.as_str()).await?;
+    let incident: ServiceIncident = store::create(&state.db, new).await?.try_into()?;
+    let mut response = with_etag(HttpResponse::Created(), incident.version);
+    response.insert_header((LOCATION, format!("/v1/service-incidents/{}", incident.id)));
+    Ok(response.json(incident))
+}
+
+/// List service incidents
+///
+/// Oldest first; `active=true` gives the current service health.
+#[utoipa::path(
+    operation_id = "listServiceIncidents",
+    tag = TAG,
+    params(IncidentQuery),
+    responses(
+        (status = 200, description = "A page of incidents.", body = ServiceIncidentList,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[get("/service-incidents")]
+#[tracing::instrument(skip_all)]
+pub async fn list_incidents(
+    _caller: Caller<Anyone>,
+    state: web::Data<AppState>,
+    query: ValidQuery<IncidentQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = pagination::page_request(query.limit, query.cursor.as_deref())?;
+    let filter = IncidentFilter {
+        service_key: query.service,
+        status: query.status,
+        active: query.active,
+        started_after: query.started_after,
+        started_before: query.started_before,
+    };
+    let rows = store::list(&state.db, filter, page).await?;
+    pagination::respond::<ServiceIncidentList, _>(&req, rows, ServiceIncident::try_from)
+}
+
+/// Get a service incident
+#[utoipa::path(
+    operation_id = "getServiceIncident",
+    tag = TAG,
+    params(("id" = Uuid, Path, description = "The incident's id.")),
+    responses(
+        (status = 200, description = "The incident with its updates.", body = ServiceIncident,
+            headers(("ETag" = String, description = "Version tag for `If-Match`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[get("/service-incidents/{id}")]
+#[tracing::instrument(skip_all, fields(incident_id = %id))]
+pub async fn get_incident(
+    _caller: Caller<Anyone>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(found(existing(&state, *id).await?.try_into()?))
+}
+
+/// Update or resolve an incident
+///
+/// Requires `If-Match`. `investigating` and `mitigating` move either way; either may become
+/// `resolved`, which sets `resolved_at` and is final (409 for any other move).
+#[utoipa::path(
+    operation_id = "updateServiceIncident",
+    tag = TAG,
+    params(
+        ("id" = Uuid, Path, description = "The incident's id."),
+        ("If-Match" = inline(EntityTags), Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
+    ),
+    request_body = UpdateIncident,
+    responses(
+        (status = 200, description = "The updated incident.", body = ServiceIncident,
+            headers(("ETag" = String, description = "The new version tag."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[patch("/service-incidents/{id}")]
+#[tracing::instrument(skip_all, fields(incident_id = %id))]
+pub async fn update_incident(
+    _caller: Caller<Staff>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<UpdateIncident>,
+) -> Result<HttpResponse, ApiError> {
+    let current = existing(&state, *id).await?;
+    if_match.check(current.row.version)?;
+    let from = IncidentStatus::parse(&current.row.status).ok_or_else(|| {
+        ApiError::internal(format!(
+            "stored incident status `{}` is unknown",
+            current.row.status
+        ))
+    })?;
+    let body = body.0;
+    if let Some(to) = body.status.filter(|to| !from.may_become(*to)) {
+        let message = format!(
+            "a {from} incident cannot become {to}; it can become {}",
+            describe_moves(from.next())
+        );
+        return Err(ApiError::Conflict {
+            code: "invalid_transition",
+            detail: message,
+            errors: vec![FieldError::new(
+                "status",
+                "invalid_transition",
+                format!("from {from}: allowed {}", describe_moves(from.next())),
+            )],
+        });
+    }
+    let changes = IncidentChanges {
+        title: body
+            .title
+            .map(|v| parsed("title", &v, Title::parse))
+            .transpose()?,
+        severity: body.severity,
+        status: body.status,
+    };
+    let updated = store::update(&state.db, current.row.id, &if_match.0, changes)
+        .await?
+        .ok_or(ApiError::PreconditionFailed)?;
+    Ok(found(updated.try_into()?))
+}
+
+/// Publish an update
+///
+/// Appends a dated update to the incident (updates are never edited). Answers with the whole
+/// incident and its new `ETag`.
+#[utoipa::path(
+    operation_id = "publishServiceIncidentUpdate",
+    tag = TAG,
+    params(("id" = Uuid, Path, description = "The incident's id.")),
+    request_body = PublishUpdate,
+    responses(
+        (status = 201, description = "Published; the incident with all its updates.", body = ServiceIncident,
+            headers(("Location" = String, description = "URL of the incident."),
+                    ("ETag" = String, description = "The incident's new version tag."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[post("/service-incidents/{id}/updates")]
+#[tracing::instrument(skip_all, fields(incident_id = %id))]
+pub async fn publish_update(
+    _caller: Caller<Staff>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: ValidJson<PublishUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let text = present("text", body.0.text)?;
+    let text = parsed("text", &text, Paragraph::parse)?;
+    let incident: ServiceIncident = store::publish_update(&state.db, *id, text)
+        .await?
+        .ok_or(ApiError::not_found("service incident"))?
+        .try_into()?;
+    let mut response = with_etag(HttpResponse::Created(), incident.version);
+    response.insert_header((LOCATION, format!("/v1/service-incidents/{}", incident.id)));
+    Ok(response.json(incident))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_incident)
+        .service(list_incidents)
+        .service(get_incident)
+        .service(update_incident)
+        .service(publish_update);
+}
