@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
 use crate::domain::Role;
+use crate::domain::remediation::RemediationPolicy;
 
 /// Where the embedded default keeps its data: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
@@ -156,6 +157,35 @@ pub struct ServeSettings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ESCALADE_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Share of escalations rejected as misescalations (0 to 1) at which a partner's escalation
+    /// quality calls for remediation.
+    #[arg(long, env = "ESCALADE_MISESCALATION_THRESHOLD", default_value_t = 0.25, value_parser = parse_share)]
+    pub misescalation_threshold: f64,
+
+    /// Fewest escalations in the 90-day window for the misescalation rate to be judged.
+    #[arg(
+        long,
+        env = "ESCALADE_MISESCALATION_MIN_ESCALATIONS",
+        default_value_t = 8
+    )]
+    pub misescalation_min_escalations: u64,
+}
+
+fn parse_share(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("`{value}` is not a share between 0 and 1")),
+    }
+}
+
+impl ServeSettings {
+    pub fn remediation_policy(&self) -> RemediationPolicy {
+        RemediationPolicy {
+            threshold: self.misescalation_threshold,
+            min_escalations: self.misescalation_min_escalations,
+        }
+    }
 }
 
 impl Default for ServeSettings {
@@ -166,6 +196,8 @@ impl Default for ServeSettings {
             no_migrate: false,
             body_limit: 64 * 1024,
             workers: None,
+            misescalation_threshold: RemediationPolicy::default().threshold,
+            misescalation_min_escalations: RemediationPolicy::default().min_escalations,
         }
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::Role;
+use crate::domain::escalation::criteria::Criterion;
 use crate::domain::role::Forbidden;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -44,6 +45,25 @@ impl FieldError {
     }
 }
 
+/// An escalation criterion that is not met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"criterion": "partner_troubleshooting", "message": "check service health again: the last check is more than 24 hours old"}))]
+pub struct Violation {
+    pub criterion: Criterion,
+    pub message: String,
+}
+
+/// The open escalation a new one would duplicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DuplicateOf {
+    pub id: uuid::Uuid,
+    #[schema(example = "ESC-000042")]
+    pub number: String,
+    /// Where to read it.
+    #[schema(example = "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f")]
+    pub href: String,
+}
+
 /// An RFC 9457 problem document, the body of every error response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -64,6 +84,12 @@ pub struct Problem {
     /// Every invalid field, when the problem is about the request's fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Every escalation criterion not met, when an escalation is refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+    /// The open escalation a new one would duplicate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
 }
 
 /// Everything a handler can answer besides success.
@@ -96,6 +122,12 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 409: an escalation for the same customer, service and category is already open.
+    #[error("{} is already open for this customer, service and category", .0.number)]
+    DuplicateEscalation(DuplicateOf),
+    /// 422: the escalation does not meet 21Vianet's criteria; every failed one is listed.
+    #[error("the escalation does not meet 21Vianet's escalation criteria")]
+    CriteriaNotMet(Vec<Violation>),
     /// 412: `If-Match` names a version that is no longer current.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,
@@ -163,6 +195,8 @@ impl ApiError {
             Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::DuplicateEscalation(_) => "duplicate_escalation",
+            Self::CriteriaNotMet(_) => "criteria_not_met",
             Self::PreconditionFailed => "stale_version",
             Self::PayloadTooLarge { .. } => "body_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -212,6 +246,14 @@ impl ApiError {
             instance,
             code: self.code().to_owned(),
             errors: self.field_errors().to_vec(),
+            violations: match self {
+                Self::CriteriaNotMet(violations) => violations.clone(),
+                _ => Vec::new(),
+            },
+            duplicate_of: match self {
+                Self::DuplicateEscalation(duplicate) => Some(duplicate.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -243,7 +285,8 @@ impl ResponseError for ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::DuplicateEscalation(_) => StatusCode::CONFLICT,
+            Self::CriteriaNotMet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::domain::CountryCode;
-use crate::error::{FieldError, Problem};
+use crate::error::{DuplicateOf, FieldError, Problem, Violation};
 use crate::http::responses::*;
 
 #[derive(OpenApi)]
@@ -28,10 +28,12 @@ stable `code`. Lists are keyset-paginated with `limit` and `cursor`. Updates nee
         (name = "subscriptions", description = "Which services each customer has, and in what state."),
         (name = "service-incidents", description = "Service health: incidents and their updates."),
         (name = "self-help", description = "What to try before escalating: admin center, self-help, service health."),
+        (name = "escalations", description = "Escalations to 21Vianet: the criteria, the lifecycle, notes and the audit trail."),
+        (name = "remediation", description = "Escalation quality and the remediation plans 21Vianet requests."),
         (name = "operations", description = "Liveness and readiness, without authentication."),
     ),
     components(
-        schemas(Problem, FieldError, CountryCode),
+        schemas(Problem, FieldError, Violation, DuplicateOf, CountryCode),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable

@@ -61,7 +61,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let api = openapi();
         let table = web::Data::new(RouteTable::from_openapi(&api));
-        let state = web::Data::new(AppState { db });
+        let state = web::Data::new(AppState {
+            db,
+            policy: settings.remediation_policy(),
+        });
         let body_limit = settings.body_limit;
         let mut server = HttpServer::new(move || {
             let app = App::new()

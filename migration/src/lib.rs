@@ -9,6 +9,8 @@ mod m20261124_000003_create_customers;
 mod m20261125_000004_create_services;
 mod m20261125_000005_create_subscriptions;
 mod m20261125_000006_create_service_incidents;
+mod m20261125_000007_create_escalations;
+mod m20261125_000008_create_remediation_plans;
 
 pub struct Migrator;
 
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_services::Migration),
             Box::new(m20261125_000005_create_subscriptions::Migration),
             Box::new(m20261125_000006_create_service_incidents::Migration),
+            Box::new(m20261125_000007_create_escalations::Migration),
+            Box::new(m20261125_000008_create_remediation_plans::Migration),
         ]
     }
 }

@@ -4,9 +4,11 @@
 pub mod catalog;
 pub mod country;
 pub mod deflection;
+pub mod escalation;
 pub mod lifecycle;
 pub mod names;
 pub mod plans;
+pub mod remediation;
 pub mod role;
 mod schema;
 pub mod secret;

@@ -2,7 +2,11 @@
 
 pub mod api_key;
 pub mod customer;
+pub mod escalation;
+pub mod escalation_event;
+pub mod escalation_note;
 pub mod partner;
+pub mod remediation_plan;
 pub mod service;
 pub mod service_incident;
 pub mod service_incident_update;

@@ -416,10 +416,10 @@ pub async fn update_api_key(
     body: ValidJson<UpdateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     let current = visible_key(&state, caller.scope(), *id).await?;
-    if_match.check(current.version)?;
+    let expected = if_match.check(current.version)?;
     let name = present("name", body.0.name)?;
     let name = parsed("name", &name, DisplayName::parse)?;
-    let key: ApiKey = store::rename(&state.db, current.id, &if_match.0, name)
+    let key: ApiKey = store::rename(&state.db, current.id, &expected, name)
         .await?
         .ok_or(ApiError::PreconditionFailed)?
         .try_into()?;

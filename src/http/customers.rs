@@ -24,7 +24,7 @@ use crate::error::{ApiError, FieldError, ResultExt};
 use crate::store::customers::{
     self as store, Contact, CustomerChanges, CustomerFilter, NewCustomer,
 };
-use crate::store::{VersionCheck, partners};
+use crate::store::{VersionCheck, escalations, partners};
 
 const TAG: &str = "customers";
 
@@ -439,9 +439,9 @@ pub async fn update_customer(
     let current = store::get(&state.db, caller.scope(), *id)
         .await?
         .ok_or(ApiError::not_found("customer"))?;
-    if_match.check(current.version)?;
+    let expected = if_match.check(current.version)?;
     let changes = body.0.into_changes()?;
-    let updated = store::update(&state.db, current.id, &if_match.0, changes)
+    let updated = store::update(&state.db, current.id, &expected, changes)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))
@@ -449,7 +449,7 @@ pub async fn update_customer(
 
 /// Delete a customer
 ///
-/// Honours `If-Match` when sent.
+/// Refused (409) once escalations refer to the customer. Honours `If-Match` when sent.
 #[utoipa::path(
     operation_id = "deleteCustomer",
     tag = TAG,
@@ -463,6 +463,7 @@ pub async fn update_customer(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 503, response = ServiceUnavailable),
     ),
@@ -481,7 +482,23 @@ pub async fn delete_customer(
     if !if_match.0.admits(current.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    if !store::delete(&state.db, current.id, &if_match.0).await? {
+    let in_use = || ApiError::Conflict {
+        code: "customer_in_use",
+        detail: "the customer has escalations, which keep their history: it cannot be deleted"
+            .to_owned(),
+        errors: Vec::new(),
+    };
+    if escalations::exist_for_customer(&state.db, current.id).await? {
+        return Err(in_use());
+    }
+    // An escalation created since the check above is caught by the foreign key.
+    let deleted = store::delete(&state.db, current.id, &if_match.0)
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => in_use(),
+            _ => err.into(),
+        })?;
+    if !deleted {
         // Changed or deleted between the read and the delete.
         return Err(match if_match.0 {
             VersionCheck::Any => ApiError::not_found("customer"),

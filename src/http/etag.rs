@@ -49,13 +49,19 @@ impl utoipa::ToSchema for EntityTags {}
 pub struct IfMatch(pub VersionCheck);
 
 impl IfMatch {
-    /// Refuses with 412 when the current version is not admitted.
-    pub fn check(&self, current: i32) -> Result<(), ApiError> {
-        if self.0.admits(current) {
-            Ok(())
-        } else {
-            Err(ApiError::PreconditionFailed)
-        }
+    /// Refuses with 412 when the current version is not admitted. Otherwise answers the guard
+    /// for the write: exactly the version the request was judged against, even for `*`, so a
+    /// change made in between (which could make the request wrong) turns it into a 412.
+    pub fn check(&self, current: i32) -> Result<VersionCheck, ApiError> {
+        guard(&self.0, current)
+    }
+}
+
+fn guard(admitted: &VersionCheck, current: i32) -> Result<VersionCheck, ApiError> {
+    if admitted.admits(current) {
+        Ok(VersionCheck::OneOf(vec![current]))
+    } else {
+        Err(ApiError::PreconditionFailed)
     }
 }
 
@@ -93,9 +99,16 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// `If-Match` where it is optional (deletes): absent means unconditional.
+/// `If-Match` where it is optional (deletes, actions): absent means any version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionalIfMatch(pub VersionCheck);
+
+impl OptionalIfMatch {
+    /// As [`IfMatch::check`].
+    pub fn check(&self, current: i32) -> Result<VersionCheck, ApiError> {
+        guard(&self.0, current)
+    }
+}
 
 impl FromRequest for OptionalIfMatch {
     type Error = ApiError;

@@ -104,11 +104,17 @@ fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiErro
     let (parsed, mut errors) = deserialize_collecting::<T>(value);
     if let Some(Err(invalid)) = parsed.as_ref().map(Validate::validate) {
         // A field already refused for its shape was set aside and may now look missing.
+        // A list refused for one element was set aside whole: no second error for the list.
         let reported: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+        let overlaps = |field: &str| {
+            reported
+                .iter()
+                .any(|r| r.starts_with(field) || field.starts_with(r.as_str()))
+        };
         errors.extend(
             field_errors(&invalid)
                 .into_iter()
-                .filter(|e| !reported.contains(&e.field)),
+                .filter(|e| !overlaps(&e.field)),
         );
     }
     match parsed {
@@ -150,10 +156,15 @@ fn deserialize_collecting<T: DeserializeOwned>(
     (None, errors)
 }
 
-/// Removes the member `path` leads to; whether there was one.
+/// Sets aside the member `path` leads to: the member itself, or for an element of a list the
+/// whole list (the list's other elements then go unchecked, but every other field still is).
+/// Whether there was such a member.
 fn remove_at(value: &mut serde_json::Value, path: &serde_path_to_error::Path) -> bool {
     use serde_path_to_error::Segment;
-    let segments: Vec<&Segment> = path.iter().collect();
+    let mut segments: Vec<&Segment> = path.iter().collect();
+    while matches!(segments.last(), Some(Segment::Seq { .. })) {
+        segments.pop();
+    }
     let Some((Segment::Map { key }, parents)) = segments.split_last() else {
         return false;
     };

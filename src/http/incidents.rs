@@ -342,7 +342,7 @@ pub async fn update_incident(
     body: ValidJson<UpdateIncident>,
 ) -> Result<HttpResponse, ApiError> {
     let current = existing(&state, *id).await?;
-    if_match.check(current.row.version)?;
+    let expected = if_match.check(current.row.version)?;
     let from = IncidentStatus::parse(&current.row.status).ok_or_else(|| {
         ApiError::internal(format!(
             "stored incident status `{}` is unknown",
@@ -373,7 +373,7 @@ pub async fn update_incident(
         severity: body.severity,
         status: body.status,
     };
-    let updated = store::update(&state.db, current.row.id, &if_match.0, changes)
+    let updated = store::update(&state.db, current.row.id, &expected, changes)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))

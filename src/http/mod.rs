@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod customers;
+pub mod escalations;
 pub mod etag;
 pub mod extract;
 pub mod fields;
@@ -13,6 +14,7 @@ pub mod ops;
 pub mod pagination;
 pub mod partners;
 pub mod problem;
+pub mod remediation;
 pub mod request_id;
 pub mod responses;
 pub mod routes;
@@ -22,10 +24,13 @@ pub mod subscriptions;
 
 use sea_orm::DatabaseConnection;
 
+use crate::domain::remediation::RemediationPolicy;
+
 /// What every handler shares; cheap to clone (the pool is reference-counted).
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub policy: RemediationPolicy,
 }
 
 /// Every `/v1` operation.
@@ -38,4 +43,6 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     subscriptions::configure(cfg);
     incidents::configure(cfg);
     self_help::configure(cfg);
+    escalations::configure(cfg);
+    remediation::configure(cfg);
 }

@@ -18,19 +18,21 @@ pub const MAX_LIMIT: u64 = 100;
 /// the names in the OpenAPI document plain (`CustomerList`).
 macro_rules! list_type {
     ($(#[$doc:meta])* $list:ident of $item:ty, example = $example:path) => {
-        /// The list's example: one item and a cursor to the next page.
-        fn list_example() -> serde_json::Value {
-            serde_json::json!({"items": [$example()], "next_cursor": "AZOh8nxOfSqbHi88TV5vcA"})
-        }
-
         $(#[$doc])*
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-        #[schema(example = list_example)]
+        #[schema(example = $list::example)]
         pub struct $list {
-            /// This page's items, oldest first.
+            /// This page's items.
             pub items: Vec<$item>,
             /// Pass as `cursor` to get the next page; `null` on the last page.
             pub next_cursor: Option<String>,
+        }
+
+        impl $list {
+            /// The list's example: one item and a cursor to the next page.
+            fn example() -> serde_json::Value {
+                serde_json::json!({"items": [$example()], "next_cursor": "AZOh8nxOfSqbHi88TV5vcA"})
+            }
         }
 
         impl $crate::http::pagination::List for $list {

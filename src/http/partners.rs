@@ -298,7 +298,7 @@ pub async fn update_partner(
     let current = store::get(&state.db, *id)
         .await?
         .ok_or(ApiError::not_found("partner"))?;
-    if_match.check(current.version)?;
+    let expected = if_match.check(current.version)?;
     let body = body.0;
     let changes = PartnerChanges {
         name: body
@@ -315,7 +315,7 @@ pub async fn update_partner(
             .transpose()?,
         status: body.status,
     };
-    let updated = store::update(&state.db, current.id, &if_match.0, changes)
+    let updated = store::update(&state.db, current.id, &expected, changes)
         .await
         .on_unique(store::UNIQUE_KEYS)?
         .ok_or(ApiError::PreconditionFailed)?;

@@ -396,7 +396,7 @@ pub async fn update_service(
     body: ValidJson<UpdateService>,
 ) -> Result<HttpResponse, ApiError> {
     let current = existing(&state, &key).await?;
-    if_match.check(current.version)?;
+    let expected = if_match.check(current.version)?;
     let body = body.0;
     let changes = ServiceChanges {
         name: body
@@ -416,7 +416,7 @@ pub async fn update_service(
         self_help: body.self_help.map(links).transpose()?,
         categories: body.categories,
     };
-    let updated = store::update(&state.db, current.id, &if_match.0, changes)
+    let updated = store::update(&state.db, current.id, &expected, changes)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))

@@ -353,7 +353,7 @@ pub async fn update_subscription(
 ) -> Result<HttpResponse, ApiError> {
     let (customer_id, id) = path.into_inner();
     let current = visible_subscription(&state, &caller, customer_id, id).await?;
-    if_match.check(current.version)?;
+    let expected = if_match.check(current.version)?;
     let from = SubscriptionStatus::parse(&current.status).ok_or_else(|| {
         ApiError::internal(format!(
             "stored subscription status `{}` is unknown",
@@ -384,7 +384,7 @@ pub async fn update_subscription(
         quantity: body.quantity,
         status: body.status,
     };
-    let updated = store::update(&state.db, current.id, &if_match.0, changes)
+    let updated = store::update(&state.db, current.id, &expected, changes)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))

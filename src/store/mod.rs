@@ -3,8 +3,10 @@
 
 pub mod api_keys;
 pub mod customers;
+pub mod escalations;
 pub mod incidents;
 pub mod partners;
+pub mod remediation;
 pub mod services;
 pub mod subscriptions;
 
@@ -18,8 +20,8 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlxPostgresConnector, SqlxSqliteConnector,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, SqlxPostgresConnector, SqlxSqliteConnector,
 };
 use uuid::Uuid;
 
@@ -115,7 +117,7 @@ pub(crate) struct Versioned<C> {
 /// concurrent writer is never overwritten. With nothing to change, the row is only read under
 /// the same condition: an empty update is not a new version.
 pub(crate) async fn update_versioned<E: EntityTrait>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     columns: Versioned<E::Column>,
     id: Uuid,
     expected: &VersionCheck,

@@ -390,3 +390,144 @@ pub fn customer_body(company_name: &str) -> Value {
         "primary_contact": {"name": "王芳", "email": "wang.fang@example.cn", "phone": "+86 21 5555 0100"}
     })
 }
+
+impl Answer {
+    /// The items of a 200 list answer (`{items, next_cursor}`), in order.
+    #[track_caller]
+    pub fn items(&self) -> &Vec<Value> {
+        assert_eq!(self.status, 200, "{}", self.body);
+        self.body["items"].as_array().expect("an items array")
+    }
+
+    /// The ids of a 200 list answer's items, in order.
+    #[track_caller]
+    pub fn item_ids(&self) -> Vec<Uuid> {
+        self.items()
+            .iter()
+            .map(|item| {
+                item["id"]
+                    .as_str()
+                    .and_then(|id| id.parse().ok())
+                    .expect("an id")
+            })
+            .collect()
+    }
+
+    /// The target of `Link: <…>; rel="next"`, if the answer has one.
+    pub fn next_link(&self) -> Option<String> {
+        let link = self.header("link")?;
+        let (target, params) = link.split_once(';')?;
+        assert_eq!(params.trim(), "rel=\"next\"", "{link}");
+        Some(
+            target
+                .trim()
+                .strip_prefix('<')?
+                .strip_suffix('>')?
+                .to_owned(),
+        )
+    }
+}
+
+/// `/v1/customers/{customer_id}/subscriptions/{id}`.
+pub fn subscription_path(customer_id: Uuid, id: Uuid) -> String {
+    format!("/v1/customers/{customer_id}/subscriptions/{id}")
+}
+
+/// A valid subscription body for `service_key`, starting in `status` (`active` or `pending`).
+pub fn subscription_body(service_key: &str, status: &str) -> Value {
+    json!({
+        "service_key": service_key,
+        "offer_name": "Office 365 E3 (operated by 21Vianet)",
+        "quantity": 250,
+        "status": status
+    })
+}
+
+/// `/v1/service-incidents/{id}`.
+pub fn incident_path(id: Uuid) -> String {
+    format!("/v1/service-incidents/{id}")
+}
+
+/// A valid incident body on `service_key`: a warning, status and start time left to defaults.
+pub fn incident_body(service_key: &str) -> Value {
+    json!({
+        "service_key": service_key,
+        "title": "Exchange Online 邮件投递延迟",
+        "severity": "warning"
+    })
+}
+
+impl TestApp {
+    /// `GET path` with these query parameters (URL-encoded by the client).
+    pub async fn get_query(&self, path: &str, key: &str, params: &[(&str, &str)]) -> Answer {
+        self.send(self.request(Method::GET, path, key).query(params))
+            .await
+    }
+
+    /// Adds a subscription to `service_key` for the partner's customer, starting in `status`
+    /// (`active` or `pending`); asserts 201 and returns the answer.
+    pub async fn create_subscription(
+        &self,
+        partner: &TestPartner,
+        customer_id: Uuid,
+        service_key: &str,
+        status: &str,
+    ) -> Answer {
+        let answer = self
+            .post(
+                &format!("/v1/customers/{customer_id}/subscriptions"),
+                &partner.key,
+                &subscription_body(service_key, status),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer
+    }
+
+    /// Moves the subscription `current` (a 200 or 201 answer carrying it and its ETag) to
+    /// `status` as its partner; asserts 200 and returns the answer.
+    pub async fn move_subscription(
+        &self,
+        partner: &TestPartner,
+        current: &Answer,
+        status: &str,
+    ) -> Answer {
+        let customer_id: Uuid = current.body["customer_id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("a customer_id");
+        let answer = self
+            .patch(
+                &subscription_path(customer_id, current.id()),
+                &partner.key,
+                Some(&current.etag()),
+                &json!({"status": status}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer
+    }
+
+    /// Opens an incident from `body` as `staff_key` (an operator or admin key); asserts 201 and
+    /// returns the answer.
+    pub async fn create_incident(&self, staff_key: &str, body: &Value) -> Answer {
+        let answer = self.post("/v1/service-incidents", staff_key, body).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer
+    }
+
+    /// Moves the incident `current` (an answer carrying it and its ETag) to `status` as
+    /// `staff_key`; asserts 200 and returns the answer.
+    pub async fn move_incident(&self, staff_key: &str, current: &Answer, status: &str) -> Answer {
+        let answer = self
+            .patch(
+                &incident_path(current.id()),
+                staff_key,
+                Some(&current.etag()),
+                &json!({"status": status}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer
+    }
+}

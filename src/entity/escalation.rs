@@ -1,0 +1,44 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "escalations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub number: String,
+    pub partner_id: Uuid,
+    pub customer_id: Uuid,
+    pub service_key: String,
+    pub category: String,
+    pub severity: String,
+    pub title: String,
+    pub description: String,
+    pub business_impact: String,
+    pub problem_started_at: DateTimeUtc,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub reasons: Json,
+    pub justification: Option<String>,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub troubleshooting: Json,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub unrelated_incident_ids: Json,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub contact: Json,
+    pub status: String,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub engineer: Option<Json>,
+    pub response_due_at: DateTimeUtc,
+    pub first_response_at: Option<DateTimeUtc>,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub misescalation: bool,
+    pub rejection_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,25 @@
+//! `/v1/escalations`: the tickets. Partners submit escalations that must meet 21Vianet's
+//! criteria; operators triage them through their lifecycle; both sides add notes; every change is
+//! an event.
+
+mod dto;
+mod read;
+mod submit;
+mod trail;
+mod transitions;
+
+pub use dto::{Engineer, Escalation, EscalationInput, PartnerContact, Troubleshooting};
+
+const TAG: &str = "escalations";
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    // `validate` before `{id}`: both are POST paths under /escalations.
+    cfg.service(submit::validate_escalation)
+        .service(submit::create_escalation)
+        .service(read::list_escalations)
+        .service(read::get_escalation)
+        .service(transitions::transition_escalation)
+        .service(trail::add_note)
+        .service(trail::list_notes)
+        .service(trail::list_events);
+}

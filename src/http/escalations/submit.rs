@@ -1,0 +1,305 @@
+//! Submitting an escalation, and the dry run that shows the checklist.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, post, web};
+use chrono::Utc;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::TAG;
+use super::dto::{Escalation, EscalationInput, Submission, escalation_example};
+use crate::domain::escalation::criteria::{
+    Check, Criterion, CustomerFacts, EscalationCriteria, Evaluation, Facts, PartnerFacts,
+    ServiceFacts,
+};
+use crate::domain::escalation::sla;
+use crate::domain::remediation::today_in_beijing;
+use crate::domain::{Category, PartnerStatus, Scope, SubscriptionStatus, SupportPlan};
+use crate::error::{ApiError, DuplicateOf, Violation};
+use crate::http::AppState;
+use crate::http::auth::{Caller, PartnerOnly};
+use crate::http::etag::with_etag;
+use crate::http::extract::ValidJson;
+use crate::http::responses::*;
+use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
+use crate::store::{customers, incidents, partners, remediation, services, subscriptions};
+
+/// One criterion's outcome in a dry run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CriterionCheck {
+    pub criterion: Criterion,
+    /// `passed` or `failed`.
+    #[schema(example = "failed")]
+    pub outcome: &'static str,
+    pub message: String,
+}
+
+/// The checklist: whether the escalation would be accepted, and every criterion's outcome.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "eligible": false,
+    "checks": [
+        {"criterion": "customer_relationship", "outcome": "passed", "message": "the customer is yours"},
+        {"criterion": "partner_troubleshooting", "outcome": "failed",
+         "message": "check service health again: the last check is more than 24 hours old"}
+    ]
+}))]
+pub struct ValidationReport {
+    pub eligible: bool,
+    pub checks: Vec<CriterionCheck>,
+}
+
+/// Everything the criteria need to know, read from the database.
+async fn gather_facts(
+    state: &AppState,
+    partner_id: uuid::Uuid,
+    submission: &Submission,
+) -> Result<Facts, ApiError> {
+    let db = &state.db;
+    let partner = partners::get(db, partner_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("partner key for a missing partner"))?;
+    let customer = customers::get(db, Scope::Partner(partner_id), submission.customer_id).await?;
+    let service_key = submission.service_key.as_str();
+    let service = services::get(db, service_key).await?;
+    let (subscription, open_duplicate) = match &customer {
+        Some(customer) => (
+            subscriptions::live(db, customer.id, service_key).await?,
+            store::open_duplicate(db, customer.id, service_key, submission.category).await?,
+        ),
+        None => (None, None),
+    };
+    let active_incidents = incidents::active_on(db, service_key).await?;
+    let overdue = remediation::overdue_count(db, partner_id, today_in_beijing(Utc::now())).await?;
+    Ok(Facts {
+        customer: customer.map(|customer| CustomerFacts {
+            tenant_id: customer.tenant_id,
+            support_plan: SupportPlan::parse(&customer.support_plan)
+                .unwrap_or(SupportPlan::Standard),
+        }),
+        partner: PartnerFacts {
+            tenant_id: partner.tenant_id,
+            status: PartnerStatus::parse(&partner.status).unwrap_or(PartnerStatus::Suspended),
+            overdue_remediation_plans: overdue as usize,
+        },
+        service: service.map(|service| ServiceFacts {
+            categories: serde_json::from_value::<Vec<Category>>(service.categories)
+                .unwrap_or_default(),
+            operated_by: service.operated_by,
+            first_party: service.first_party,
+        }),
+        subscription: subscription.and_then(|s| SubscriptionStatus::parse(&s.status)),
+        active_incidents: active_incidents
+            .into_iter()
+            .map(|incident| incident.row.id)
+            .collect(),
+        open_duplicate: open_duplicate.map(|row| row.number),
+    })
+}
+
+fn duplicate_of(row: &store::EscalationRow) -> DuplicateOf {
+    DuplicateOf {
+        id: row.id,
+        number: row.number.clone(),
+        href: format!("/v1/escalations/{}", row.id),
+    }
+}
+
+/// The refusal an evaluation calls for: 404 for someone else's customer, 422 listing every
+/// failed criterion, or 409 when the only problem is an open duplicate.
+async fn refusal(
+    state: &AppState,
+    submission: &Submission,
+    evaluation: &Evaluation,
+) -> Result<ApiError, ApiError> {
+    if !evaluation.passed(Criterion::CustomerRelationship) {
+        return Ok(ApiError::not_found("customer"));
+    }
+    let failed: Vec<&Check> = evaluation.failed().collect();
+    if failed
+        .iter()
+        .all(|check| check.criterion == Criterion::NoDuplicate)
+    {
+        let open = store::open_duplicate(
+            &state.db,
+            submission.customer_id,
+            submission.service_key.as_str(),
+            submission.category,
+        )
+        .await?
+        .ok_or_else(|| ApiError::internal("the duplicate escalation vanished"))?;
+        return Ok(ApiError::DuplicateEscalation(duplicate_of(&open)));
+    }
+    Ok(ApiError::CriteriaNotMet(
+        failed
+            .into_iter()
+            .map(|check| Violation {
+                criterion: check.criterion,
+                message: check.message.clone(),
+            })
+            .collect(),
+    ))
+}
+
+/// Submit an escalation
+///
+/// The partner raises a problem with a customer's service to 21Vianet. The body is checked for
+/// shape first (every bad field listed), then against all twelve escalation criteria: another
+/// partner's or an unknown customer is 404, failed criteria are 422 listing every one, and an
+/// open escalation for the same customer, service and category is 409 pointing to it.
+#[utoipa::path(
+    operation_id = "createEscalation",
+    tag = TAG,
+    request_body = EscalationInput,
+    responses(
+        (status = 201, description = "Submitted; the SLA clock runs.", body = Escalation,
+            headers(("Location" = String, description = "URL of the new escalation."),
+                    ("ETag" = String, description = "Version tag for `If-Match`.")),
+            example = json!(escalation_submitted_example())),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "An escalation for the same customer, service and category is already open.",
+            body = crate::error::Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "urn:escalade:problem:duplicate_escalation", "title": "Conflict", "status": 409,
+                "detail": "ESC-000042 is already open for this customer, service and category",
+                "instance": "/v1/escalations", "code": "duplicate_escalation",
+                "duplicate_of": {"id": "0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f", "number": "ESC-000042",
+                                 "href": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f"}
+            })),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "Invalid fields (`errors`), or escalation criteria not met (`violations`, every failed one).",
+            body = crate::error::Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "urn:escalade:problem:criteria_not_met", "title": "Unprocessable Entity", "status": 422,
+                "detail": "the escalation does not meet 21Vianet's escalation criteria",
+                "instance": "/v1/escalations", "code": "criteria_not_met",
+                "violations": [
+                    {"criterion": "escalatable_category", "message": "`how_to` is the partner's own work and is not escalated to 21Vianet"},
+                    {"criterion": "partner_troubleshooting", "message": "check service health again: the last check is more than 24 hours old"}
+                ]
+            })),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[post("/escalations")]
+#[tracing::instrument(skip_all)]
+pub async fn create_escalation(
+    caller: Caller<PartnerOnly>,
+    state: web::Data<AppState>,
+    body: ValidJson<EscalationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let partner_id = caller
+        .partner_id
+        .ok_or_else(|| ApiError::internal("partner key without partner"))?;
+    let submission = body.0.into_submission()?;
+    let now = Utc::now();
+    let facts = gather_facts(&state, partner_id, &submission).await?;
+    let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, now);
+    if !evaluation.eligible() {
+        return Err(refusal(&state, &submission, &evaluation).await?);
+    }
+    let new = new_escalation(partner_id, submission, now)?;
+    let actor = Actor {
+        role: caller.role,
+        key_id: caller.key_id,
+    };
+    let snapshot = |row: &store::EscalationRow| {
+        serde_json::json!({
+            "number": row.number, "status": row.status, "severity": row.severity, "category": row.category,
+            "service_key": row.service_key, "customer_id": row.customer_id, "response_due_at": row.response_due_at
+        })
+    };
+    let row = match store::create(&state.db, new, actor, snapshot).await? {
+        Created::New(row) => row,
+        Created::Duplicate(open) => return Err(ApiError::DuplicateEscalation(duplicate_of(&open))),
+    };
+    tracing::info!(escalation_id = %row.id, number = %row.number, "escalation submitted");
+    let escalation = Escalation::from_row(row, now)?;
+    let mut response = with_etag(HttpResponse::Created(), escalation.version);
+    response.insert_header((LOCATION, format!("/v1/escalations/{}", escalation.id)));
+    Ok(response.json(escalation))
+}
+
+fn escalation_submitted_example() -> serde_json::Value {
+    let mut example = escalation_example();
+    example["status"] = "submitted".into();
+    example["engineer"] = serde_json::Value::Null;
+    example["sla"]["first_response_at"] = serde_json::Value::Null;
+    example["version"] = 1.into();
+    example
+}
+
+fn new_escalation(
+    partner_id: uuid::Uuid,
+    submission: Submission,
+    now: chrono::DateTime<Utc>,
+) -> Result<NewEscalation, ApiError> {
+    let to_json = |value: serde_json::Result<serde_json::Value>| value.map_err(ApiError::internal);
+    Ok(NewEscalation {
+        partner_id,
+        customer_id: submission.customer_id,
+        service_key: submission.service_key.into_inner(),
+        category: submission.category,
+        severity: submission.severity,
+        title: submission.title.into_inner(),
+        description: submission.description.into_inner(),
+        business_impact: submission.business_impact.into_inner(),
+        problem_started_at: submission.problem_started_at,
+        reasons: to_json(serde_json::to_value(&submission.reasons))?,
+        justification: submission.justification,
+        troubleshooting: to_json(serde_json::to_value(&submission.troubleshooting))?,
+        unrelated_incident_ids: to_json(serde_json::to_value(&submission.unrelated_incident_ids))?,
+        contact: to_json(serde_json::to_value(&submission.contact))?,
+        response_due_at: sla::response_due_at(submission.severity, now),
+    })
+}
+
+/// Check an escalation without submitting it
+///
+/// The same input and evaluation as submitting, with nothing written: every criterion's outcome,
+/// for a checklist that updates as the partner types. Shape errors are still 422.
+#[utoipa::path(
+    operation_id = "validateEscalation",
+    tag = TAG,
+    request_body = EscalationInput,
+    responses(
+        (status = 200, description = "Every criterion's outcome.", body = ValidationReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[post("/escalations/validate")]
+#[tracing::instrument(skip_all)]
+pub async fn validate_escalation(
+    caller: Caller<PartnerOnly>,
+    state: web::Data<AppState>,
+    body: ValidJson<EscalationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let partner_id = caller
+        .partner_id
+        .ok_or_else(|| ApiError::internal("partner key without partner"))?;
+    let submission = body.0.into_submission()?;
+    let facts = gather_facts(&state, partner_id, &submission).await?;
+    let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, Utc::now());
+    Ok(HttpResponse::Ok().json(ValidationReport {
+        eligible: evaluation.eligible(),
+        checks: evaluation
+            .checks
+            .into_iter()
+            .map(|check| CriterionCheck {
+                criterion: check.criterion,
+                outcome: if check.passed { "passed" } else { "failed" },
+                message: check.message,
+            })
+            .collect(),
+    }))
+}

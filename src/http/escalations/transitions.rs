@@ -1,0 +1,237 @@
+//! Moving an escalation through its lifecycle.
+
+use actix_web::{HttpResponse, post, web};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::TAG;
+use super::dto::{Engineer, Escalation};
+use super::read::visible;
+use crate::domain::Paragraph;
+use crate::domain::escalation::Status;
+use crate::domain::escalation::lifecycle::{Refusal, Side, check_move, describe_moves_from};
+use crate::error::{ApiError, DuplicateOf, FieldError};
+use crate::http::AppState;
+use crate::http::auth::{Anyone, Caller};
+use crate::http::etag::{EntityTags, IfMatch, with_etag};
+use crate::http::extract::ValidJson;
+use crate::http::fields;
+use crate::http::responses::*;
+use crate::store::escalations::{
+    self as store, Actor, EscalationColumn as Column, EventRecord, TransitionError,
+};
+
+/// A move to another status. `to` is the target: `in_progress` (an operator starting work, with
+/// `engineer`; or a partner reopening a resolved escalation within 14 days, or answering while it
+/// awaits the partner), `awaiting_partner`, `resolved` (with the resolution as `reason`),
+/// `closed`, `rejected` (operators, with `misescalation` and `reason`) or `withdrawn` (the
+/// partner, before work starts).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "in_progress", "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"}}))]
+pub struct TransitionRequest {
+    #[validate(required)]
+    #[schema(required = true, nullable = false)]
+    pub to: Option<Status>,
+    /// The technician; required when an operator starts work.
+    #[validate(nested)]
+    pub engineer: Option<Engineer>,
+    /// The resolution (to `resolved`), the rejection reason (to `rejected`), or a remark.
+    #[validate(custom(function = "fields::paragraph"))]
+    #[schema(value_type = Option<Paragraph>)]
+    pub reason: Option<String>,
+    /// With `rejected`: whether the escalation was incorrectly escalated (counts toward the
+    /// partner's escalation quality).
+    pub misescalation: Option<bool>,
+}
+
+fn missing(field: &'static str, message: &str) -> ApiError {
+    ApiError::invalid_fields(vec![FieldError::new(field, "required", message)])
+}
+
+fn refused(refusal: Refusal, role: crate::domain::Role) -> ApiError {
+    match refusal {
+        Refusal::NotAllowed { from, to } => ApiError::Conflict {
+            code: "invalid_transition",
+            detail: format!(
+                "a {from} escalation cannot become {to}; possible moves: {}",
+                describe_moves_from(from)
+            ),
+            errors: vec![FieldError::new(
+                "to",
+                "invalid_transition",
+                format!("allowed from {from}: {}", describe_moves_from(from)),
+            )],
+        },
+        Refusal::WrongSide { .. } => ApiError::Forbidden {
+            role,
+            allowed: match role {
+                crate::domain::Role::Partner => {
+                    vec![crate::domain::Role::Operator, crate::domain::Role::Admin]
+                }
+                _ => vec![crate::domain::Role::Partner],
+            },
+        },
+        Refusal::ReopenWindowClosed { resolved_at } => ApiError::Conflict {
+            code: "reopen_window_closed",
+            detail: format!(
+                "the escalation was resolved at {resolved_at}; it can be reopened for 14 days only"
+            ),
+            errors: Vec::new(),
+        },
+    }
+}
+
+/// Move an escalation
+///
+/// Requires `If-Match`: of two moves from the same version, exactly one wins (412 for the other).
+/// A move no one may make from the current status is 409 naming the possible ones; a move for the
+/// other side (operators or the partner) is 403. Every move is recorded as an event.
+#[utoipa::path(
+    operation_id = "transitionEscalation",
+    tag = TAG,
+    params(
+        ("id" = Uuid, Path, description = "The escalation's id."),
+        ("If-Match" = inline(EntityTags), Header, description = "The `ETag` from your last read, e.g. `\"3\"`."),
+    ),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The escalation in its new status.", body = Escalation,
+            headers(("ETag" = String, description = "The new version tag."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+#[post("/escalations/{id}/transitions")]
+#[tracing::instrument(skip_all, fields(escalation_id = %id))]
+pub async fn transition_escalation(
+    caller: Caller<Anyone>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<TransitionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let current = visible(&state, &caller, *id).await?;
+    let expected = if_match.check(current.version)?;
+    let request = body.0;
+    let to = fields::present("to", request.to)?;
+    let from = Status::parse(&current.status)
+        .ok_or_else(|| ApiError::internal("stored escalation status is unknown"))?;
+    let now = Utc::now();
+    let side = Side::of(caller.role);
+    check_move(from, to, side, current.resolved_at, now)
+        .map_err(|refusal| refused(refusal, caller.role))?;
+
+    let reason = request
+        .reason
+        .as_deref()
+        .map(|text| fields::parsed("reason", text, Paragraph::parse))
+        .transpose()?
+        .map(Paragraph::into_inner);
+    let mut changes: Vec<(Column, SimpleExpr)> = vec![(Column::Status, Expr::value(to.as_str()))];
+    let starting_work = (from, to, side) == (Status::Submitted, Status::InProgress, Side::Operator);
+    match (&request.engineer, starting_work) {
+        (None, true) => return Err(missing("engineer", "is required when work starts")),
+        (Some(_), false) if to != Status::InProgress || side != Side::Operator => {
+            return Err(ApiError::invalid_fields(vec![FieldError::new(
+                "engineer",
+                "not_allowed",
+                "is assigned only when an operator moves the escalation to in_progress",
+            )]));
+        }
+        _ => {}
+    }
+    let engineer_json = request
+        .engineer
+        .as_ref()
+        .map(|engineer| {
+            let mut engineer = engineer.clone();
+            engineer.phone = engineer.phone.map(|phone| {
+                crate::domain::PhoneNumber::parse(&phone).map_or(phone, |p| p.into_inner())
+            });
+            serde_json::to_value(engineer).map_err(ApiError::internal)
+        })
+        .transpose()?;
+    if let Some(engineer) = &engineer_json {
+        changes.push((Column::Engineer, Expr::value(engineer.clone())));
+    }
+    if to == Status::InProgress && side == Side::Operator && current.first_response_at.is_none() {
+        changes.push((Column::FirstResponseAt, Expr::value(now)));
+    }
+    match to {
+        Status::Resolved => {
+            let resolution = reason
+                .clone()
+                .ok_or_else(|| missing("reason", "the resolution is required"))?;
+            changes.push((Column::Resolution, Expr::value(resolution)));
+            changes.push((Column::ResolvedAt, Expr::value(now)));
+        }
+        Status::Rejected => {
+            let misescalation = request.misescalation.ok_or_else(|| {
+                missing("misescalation", "say whether it was incorrectly escalated")
+            })?;
+            let why = reason
+                .clone()
+                .ok_or_else(|| missing("reason", "the rejection reason is required"))?;
+            changes.push((Column::Misescalation, Expr::value(misescalation)));
+            changes.push((Column::RejectionReason, Expr::value(why)));
+        }
+        _ if request.misescalation.is_some() => {
+            return Err(ApiError::invalid_fields(vec![FieldError::new(
+                "misescalation",
+                "not_allowed",
+                "is given only when rejecting",
+            )]));
+        }
+        _ => {}
+    }
+    if from == Status::Resolved && to == Status::InProgress {
+        changes.push((
+            Column::ResolvedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        ));
+    }
+
+    let event = EventRecord {
+        kind: "status_changed",
+        before: Some(json!({"status": from, "engineer": current.engineer})),
+        after: Some(json!({
+            "status": to,
+            "engineer": engineer_json.clone().or(current.engineer.clone()),
+            "reason": reason,
+            "misescalation": request.misescalation,
+        })),
+    };
+    let actor = Actor {
+        role: caller.role,
+        key_id: caller.key_id,
+    };
+    let updated = store::transition(&state.db, &current, &expected, changes, actor, event)
+        .await
+        .map_err(|err| match err {
+            TransitionError::Stale => ApiError::PreconditionFailed,
+            TransitionError::Duplicate(open) => ApiError::DuplicateEscalation(DuplicateOf {
+                id: open.id,
+                href: format!("/v1/escalations/{}", open.id),
+                number: open.number,
+            }),
+            TransitionError::Db(err) => err.into(),
+        })?;
+    tracing::info!(escalation_id = %updated.id, from = %from, to = %to, "escalation moved");
+    let escalation = Escalation::from_row(updated, now)?;
+    Ok(with_etag(HttpResponse::Ok(), escalation.version).json(escalation))
+}

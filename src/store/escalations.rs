@@ -1,0 +1,458 @@
+//! Escalations, their events and notes. Every change and its event are written in one
+//! transaction, so the audit trail never misses or invents a change.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
+use crate::domain::escalation::{Severity, Status};
+use crate::domain::{Category, Role, Scope};
+use crate::entity::escalation::{ActiveModel, Column, Entity, Model};
+use crate::entity::{escalation_event as event, escalation_note as note};
+
+pub use crate::entity::escalation::{Column as EscalationColumn, Model as EscalationRow};
+pub use crate::entity::escalation_event::Model as EventRow;
+pub use crate::entity::escalation_note::Model as NoteRow;
+
+/// The index that keeps one open escalation per customer, service and category.
+const OPEN_INDEX: (&str, &str) = ("ux_escalations_open", "escalations.customer_id");
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub role: Role,
+    pub key_id: Uuid,
+}
+
+/// An entry of the audit trail, written with the change it records.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub kind: &'static str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// A validated escalation, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEscalation {
+    pub partner_id: Uuid,
+    pub customer_id: Uuid,
+    pub service_key: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub business_impact: String,
+    pub problem_started_at: DateTime<Utc>,
+    pub reasons: serde_json::Value,
+    pub justification: Option<String>,
+    pub troubleshooting: serde_json::Value,
+    pub unrelated_incident_ids: serde_json::Value,
+    pub contact: serde_json::Value,
+    pub response_due_at: DateTime<Utc>,
+}
+
+/// What `create` did.
+#[derive(Debug)]
+pub enum Created {
+    New(Model),
+    /// Another open escalation for the same customer, service and category won.
+    Duplicate(Model),
+}
+
+fn is_open_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(detail))
+        if detail.contains(OPEN_INDEX.0) || detail.contains(OPEN_INDEX.1))
+}
+
+/// The next human number, `ESC-000042`, from the counter row updated in `txn`.
+async fn next_number(txn: &impl ConnectionTrait) -> Result<String, DbErr> {
+    let backend = txn.get_database_backend();
+    let statement = Statement::from_string(
+        backend,
+        "UPDATE counters SET value = value + 1 WHERE name = 'escalation' RETURNING value",
+    );
+    let row = txn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the escalation counter".to_owned()))?;
+    let value: i64 = row.try_get("", "value")?;
+    Ok(format!("ESC-{value:06}"))
+}
+
+async fn record(
+    txn: &impl ConnectionTrait,
+    escalation: &Model,
+    actor: Actor,
+    event: EventRecord,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        escalation_id: Set(escalation.id),
+        partner_id: Set(escalation.partner_id),
+        kind: Set(event.kind.to_owned()),
+        actor_role: Set(actor.role.as_str().to_owned()),
+        actor_key_id: Set(Some(actor.key_id)),
+        at: Set(at),
+        before: Set(event.before),
+        after: Set(event.after),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Numbers and stores a new escalation with its `created` event.
+#[tracing::instrument(skip_all, fields(customer_id = %new.customer_id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewEscalation,
+    actor: Actor,
+    snapshot: impl FnOnce(&Model) -> serde_json::Value,
+) -> Result<Created, DbErr> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let number = next_number(&txn).await?;
+    let inserted = ActiveModel {
+        id: Set(Uuid::now_v7()),
+        number: Set(number),
+        partner_id: Set(new.partner_id),
+        customer_id: Set(new.customer_id),
+        service_key: Set(new.service_key.clone()),
+        category: Set(new.category.as_str().to_owned()),
+        severity: Set(new.severity.as_str().to_owned()),
+        title: Set(new.title),
+        description: Set(new.description),
+        business_impact: Set(new.business_impact),
+        problem_started_at: Set(new.problem_started_at),
+        reasons: Set(new.reasons),
+        justification: Set(new.justification),
+        troubleshooting: Set(new.troubleshooting),
+        unrelated_incident_ids: Set(new.unrelated_incident_ids),
+        contact: Set(new.contact),
+        status: Set(Status::Submitted.as_str().to_owned()),
+        engineer: Set(None),
+        response_due_at: Set(new.response_due_at),
+        first_response_at: Set(None),
+        resolution: Set(None),
+        resolved_at: Set(None),
+        misescalation: Set(false),
+        rejection_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(err) if is_open_violation(&err) => {
+            drop(txn);
+            let open = open_duplicate(db, new.customer_id, &new.service_key, new.category).await?;
+            return open.map(Created::Duplicate).ok_or_else(|| {
+                DbErr::RecordNotFound("the open escalation that collided".to_owned())
+            });
+        }
+        Err(err) => return Err(err),
+    };
+    let event = EventRecord {
+        kind: "created",
+        before: None,
+        after: Some(snapshot(&row)),
+    };
+    record(&txn, &row, actor, event, now).await?;
+    txn.commit().await?;
+    Ok(Created::New(row))
+}
+
+/// The open escalation for this customer, service and category, if any.
+pub async fn open_duplicate(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+    service_key: &str,
+    category: Category,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::CustomerId.eq(customer_id))
+        .filter(Column::ServiceKey.eq(service_key))
+        .filter(Column::Category.eq(category.as_str()))
+        .filter(Column::Status.is_in(Status::OPEN.map(Status::as_str)))
+        .one(db)
+        .await
+}
+
+/// The escalation, if it exists and the scope may see it.
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn get(db: &DatabaseConnection, scope: Scope, id: Uuid) -> Result<Option<Model>, DbErr> {
+    let row = Entity::find_by_id(id).one(db).await?;
+    Ok(row.filter(|row| scope.admits(row.partner_id)))
+}
+
+/// Whether any escalation refers to the customer (which then cannot be deleted).
+pub async fn exist_for_customer(db: &DatabaseConnection, customer_id: Uuid) -> Result<bool, DbErr> {
+    let count = Entity::find()
+        .filter(Column::CustomerId.eq(customer_id))
+        .count(db)
+        .await?;
+    Ok(count > 0)
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first: what a partner follows.
+    Newest,
+    /// Earliest response due first: the triage queue.
+    Due,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EscalationFilter {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    pub service_key: Option<String>,
+    pub partner_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub breached: Option<bool>,
+    pub due_before: Option<DateTime<Utc>>,
+}
+
+/// The SLA breach as SQL: the first response came late, or has not come and is overdue.
+fn breached_at(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(Column::FirstResponseAt.is_not_null())
+                .add(Expr::col(Column::FirstResponseAt).gt(Expr::col(Column::ResponseDueAt))),
+        )
+        .add(
+            Condition::all()
+                .add(Column::FirstResponseAt.is_null())
+                .add(Column::ResponseDueAt.lt(now)),
+        )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: Scope,
+    filter: EscalationFilter,
+    order: Order,
+    page: PageRequest,
+    now: DateTime<Utc>,
+) -> Result<Page<Model>, DbErr> {
+    let mut select = Entity::find();
+    for partner_id in [scope.partner_id(), filter.partner_id]
+        .into_iter()
+        .flatten()
+    {
+        select = select.filter(Column::PartnerId.eq(partner_id));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(severity) = filter.severity {
+        select = select.filter(Column::Severity.eq(severity.as_str()));
+    }
+    if let Some(service_key) = filter.service_key {
+        select = select.filter(Column::ServiceKey.eq(service_key));
+    }
+    if let Some(customer_id) = filter.customer_id {
+        select = select.filter(Column::CustomerId.eq(customer_id));
+    }
+    match filter.breached {
+        Some(true) => select = select.filter(breached_at(now)),
+        Some(false) => select = select.filter(breached_at(now).not()),
+        None => {}
+    }
+    if let Some(due_before) = filter.due_before {
+        select = select.filter(Column::ResponseDueAt.lt(due_before));
+    }
+    match order {
+        Order::Due => {
+            // Keyset on (response_due_at, id): the cursor's row gives the position.
+            if let Some(after) = page.after {
+                match Entity::find_by_id(after).one(db).await? {
+                    Some(last) => {
+                        select = select.filter(
+                            Condition::any()
+                                .add(Column::ResponseDueAt.gt(last.response_due_at))
+                                .add(
+                                    Condition::all()
+                                        .add(Column::ResponseDueAt.eq(last.response_due_at))
+                                        .add(Column::Id.gt(last.id)),
+                                ),
+                        );
+                    }
+                    None => {
+                        return Ok(Page {
+                            items: Vec::new(),
+                            next_after: None,
+                        });
+                    }
+                }
+            }
+            let mut items = select
+                .order_by_asc(Column::ResponseDueAt)
+                .order_by_asc(Column::Id)
+                .limit(page.limit + 1)
+                .all(db)
+                .await?;
+            Ok(truncate(&mut items, page.limit))
+        }
+        Order::Newest => {
+            if let Some(after) = page.after {
+                select = select.filter(Column::Id.lt(after));
+            }
+            let mut items = select
+                .order_by_desc(Column::Id)
+                .limit(page.limit + 1)
+                .all(db)
+                .await?;
+            Ok(truncate(&mut items, page.limit))
+        }
+    }
+}
+
+fn truncate(items: &mut Vec<Model>, limit: u64) -> Page<Model> {
+    let next_after = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|row| row.id)
+    } else {
+        None
+    };
+    Page {
+        items: std::mem::take(items),
+        next_after,
+    }
+}
+
+/// What a transition failed on.
+#[derive(Debug)]
+pub enum TransitionError {
+    /// The escalation changed since it was read (or is gone).
+    Stale,
+    /// Reopening would make a second open escalation for the same customer, service and
+    /// category.
+    Duplicate(Box<Model>),
+    Db(DbErr),
+}
+
+impl From<DbErr> for TransitionError {
+    fn from(err: DbErr) -> Self {
+        TransitionError::Db(err)
+    }
+}
+
+/// Applies `changes` if the escalation is at an admitted version, with its event, in one
+/// transaction.
+#[tracing::instrument(skip_all, fields(id = %current.id))]
+pub async fn transition(
+    db: &DatabaseConnection,
+    current: &Model,
+    expected: &VersionCheck,
+    changes: Vec<(Column, SimpleExpr)>,
+    actor: Actor,
+    event: EventRecord,
+) -> Result<Model, TransitionError> {
+    let txn = db.begin().await?;
+    let versioned = Versioned {
+        id: Column::Id,
+        version: Column::Version,
+        updated_at: Column::UpdatedAt,
+    };
+    let updated =
+        match update_versioned::<Entity>(&txn, versioned, current.id, expected, changes).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Err(TransitionError::Stale),
+            Err(err) if is_open_violation(&err) => {
+                drop(txn);
+                let category =
+                    Category::parse(&current.category).unwrap_or(Category::ServiceUnavailable);
+                return match open_duplicate(db, current.customer_id, &current.service_key, category)
+                    .await?
+                {
+                    Some(open) => Err(TransitionError::Duplicate(Box::new(open))),
+                    None => Err(TransitionError::Stale),
+                };
+            }
+            Err(err) => return Err(err.into()),
+        };
+    record(&txn, &updated, actor, event, updated.updated_at).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Appends a note and its `note_added` event.
+#[tracing::instrument(skip_all, fields(id = %escalation.id))]
+pub async fn add_note(
+    db: &DatabaseConnection,
+    escalation: &Model,
+    actor: Actor,
+    text: String,
+) -> Result<note::Model, DbErr> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let row = note::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        escalation_id: Set(escalation.id),
+        partner_id: Set(escalation.partner_id),
+        author_role: Set(actor.role.as_str().to_owned()),
+        author_key_id: Set(Some(actor.key_id)),
+        text: Set(text),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let event = EventRecord {
+        kind: "note_added",
+        before: None,
+        after: Some(serde_json::json!({"note_id": row.id, "text": row.text})),
+    };
+    record(&txn, escalation, actor, event, now).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn notes(
+    db: &DatabaseConnection,
+    escalation_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<note::Model>, DbErr> {
+    let select = note::Entity::find().filter(note::Column::EscalationId.eq(escalation_id));
+    fetch_page(db, select, note::Column::Id, |row| row.id, page).await
+}
+
+pub async fn events(
+    db: &DatabaseConnection,
+    escalation_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<event::Model>, DbErr> {
+    let select = event::Entity::find().filter(event::Column::EscalationId.eq(escalation_id));
+    fetch_page(db, select, event::Column::Id, |row| row.id, page).await
+}
+
+/// A partner's escalations created since `since`, and how many of them 21Vianet rejected as
+/// misescalations.
+pub async fn quality_counts(
+    db: &DatabaseConnection,
+    partner_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    let in_window = Entity::find()
+        .filter(Column::PartnerId.eq(partner_id))
+        .filter(Column::CreatedAt.gte(since));
+    let total = in_window.clone().count(db).await?;
+    let misescalations = in_window
+        .filter(Column::Misescalation.eq(true))
+        .count(db)
+        .await?;
+    Ok((total, misescalations))
+}
