@@ -121,12 +121,13 @@ impl ServiceKey {
 }
 
 /// An `https://` address: a host of letters, digits, dots and hyphens, an optional port, and an
-/// optional path without white space; 2,000 characters at most.
+/// optional path of printable ASCII (anything else percent-encoded, as URIs require); 2,000
+/// characters at most.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpsUrl(String);
 
 impl HttpsUrl {
-    pub const PATTERN: &str = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?$";
+    pub const PATTERN: &str = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$";
     pub const MAX_LEN: usize = 2000;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
@@ -152,7 +153,7 @@ impl HttpsUrl {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
         let port_ok = port
             .is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-        let path_ok = !path.chars().any(char::is_whitespace);
+        let path_ok = path.bytes().all(|b| b.is_ascii_graphic());
         if host_ok && port_ok && path_ok {
             Ok(Self(raw.to_owned()))
         } else {
@@ -242,6 +243,8 @@ mod tests {
             "https://",
             "https://portal azure.cn",
             "https://portal.azure.cn/a b",
+            "https://portal.azure.cn/文档",
+            "https://portal.azure.cn/a\u{15}b",
             "https://portal.azure.cn:123456",
             "https://user@portal.azure.cn",
             "ftp://x.cn",

@@ -325,6 +325,14 @@ fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiErro
 /// wrong, not the resource missing.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, req| {
+        // `GET /v1/escalations/validate` reaches the `{id}` route, but the path is the literal
+        // `validate` one, which only takes POST.
+        let table = req.app_data::<web::Data<crate::http::routes::RouteTable>>();
+        if let Some(allow) = table.and_then(|table| table.allowed(req.path()))
+            && !allow.contains(&req.method().as_str())
+        {
+            return ApiError::MethodNotAllowed { allow }.into();
+        }
         let errors = req
             .match_info()
             .iter()

@@ -58,10 +58,14 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods served at `path`, if any documented template matches it.
+    /// The methods served at `path`, if any documented template matches it. When several do
+    /// (`/v1/escalations/validate` and `/v1/escalations/{id}`), the most literal ones win, as in
+    /// routing.
     pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
         let actual: Vec<&str> = segments(path).collect();
-        let mut allowed: Vec<&'static str> = self
+        let parameters =
+            |pattern: &[Segment]| pattern.iter().filter(|s| **s == Segment::Parameter).count();
+        let matching: Vec<&(Vec<Segment>, Vec<&'static str>)> = self
             .routes
             .iter()
             .filter(|(pattern, _)| {
@@ -74,6 +78,14 @@ impl RouteTable {
                             Segment::Literal(literal) => literal == segment,
                         })
             })
+            .collect();
+        let fewest = matching
+            .iter()
+            .map(|(pattern, _)| parameters(pattern))
+            .min()?;
+        let mut allowed: Vec<&'static str> = matching
+            .iter()
+            .filter(|(pattern, _)| parameters(pattern) == fewest)
             .flat_map(|(_, methods)| methods.iter().copied())
             .collect();
         allowed.sort_unstable();

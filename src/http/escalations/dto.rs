@@ -4,6 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -122,6 +126,38 @@ impl PartnerContact {
     }
 }
 
+/// A list of distinct items, or `null` (the same as absent).
+fn distinct_list(items: RefOr<Schema>, max: usize, description: &str) -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(
+            ArrayBuilder::new()
+                .items(items)
+                .max_items(Some(max))
+                .unique_items(true)
+                .description(Some(description)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+}
+
+fn reason_set() -> OneOfBuilder {
+    distinct_list(
+        Ref::from_schema_name(Reason::name()).into(),
+        Reason::ALL.len(),
+        "Why the partner cannot solve it: at least one, none twice.",
+    )
+}
+
+fn incident_id_set() -> OneOfBuilder {
+    let uuid = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+    distinct_list(
+        uuid.into(),
+        50,
+        "Open incidents on the service the problem has nothing to do with, each named once.",
+    )
+}
+
 pub(super) fn input_example() -> serde_json::Value {
     serde_json::json!({
         "customer_id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
@@ -179,9 +215,8 @@ pub struct EscalationInput {
     #[validate(required)]
     #[schema(required = true, nullable = false)]
     pub problem_started_at: Option<DateTime<Utc>>,
-    /// Why the partner cannot solve it: at least one, none twice.
     #[validate(length(max = 3), custom(function = "fields::distinct"))]
-    #[schema(max_items = 3)]
+    #[schema(schema_with = reason_set)]
     pub reasons: Option<Vec<Reason>>,
     /// Why the partner cannot solve the problem itself, in at least 20 characters.
     #[validate(length(max = 4000))]
@@ -190,9 +225,8 @@ pub struct EscalationInput {
     #[validate(required, nested)]
     #[schema(required = true, nullable = false)]
     pub troubleshooting: Option<Troubleshooting>,
-    /// Open incidents on the service the problem has nothing to do with.
     #[validate(length(max = 50), custom(function = "fields::distinct"))]
-    #[schema(max_items = 50)]
+    #[schema(schema_with = incident_id_set)]
     pub unrelated_incident_ids: Option<Vec<Uuid>>,
     #[validate(required, nested)]
     #[schema(required = true, nullable = false)]

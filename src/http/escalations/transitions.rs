@@ -5,7 +5,9 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -26,28 +28,143 @@ use crate::store::escalations::{
     self as store, Actor, EscalationColumn as Column, EventRecord, TransitionError,
 };
 
-/// A move to another status. `to` is the target: `in_progress` (an operator starting work, with
-/// `engineer`; or a partner reopening a resolved escalation within 14 days, or answering while it
-/// awaits the partner), `awaiting_partner`, `resolved` (with the resolution as `reason`),
+/// A move to another status, named by `to`: `in_progress` (an operator starting work, with
+/// `engineer`; a partner answering while it awaits the partner, or reopening a resolved
+/// escalation within 14 days), `awaiting_partner`, `resolved` (with the resolution as `reason`),
 /// `closed`, `rejected` (operators, with `misescalation` and `reason`) or `withdrawn` (the
-/// partner, before work starts).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"to": "in_progress", "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"}}))]
-pub struct TransitionRequest {
-    #[validate(required)]
-    #[schema(required = true, nullable = false)]
-    pub to: Option<Status>,
-    /// The technician; required when an operator starts work.
-    #[validate(nested)]
-    pub engineer: Option<Engineer>,
-    /// The resolution (to `resolved`), the rejection reason (to `rejected`), or a remark.
-    #[validate(custom(function = "fields::paragraph"))]
-    #[schema(value_type = Option<Paragraph>)]
-    pub reason: Option<String>,
-    /// With `rejected`: whether the escalation was incorrectly escalated (counts toward the
-    /// partner's escalation quality).
-    pub misescalation: Option<bool>,
+/// partner, before work starts). `reason` is a remark where it is optional.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransitionRequest {
+    InProgress {
+        engineer: Option<Engineer>,
+        reason: Option<String>,
+    },
+    AwaitingPartner {
+        reason: Option<String>,
+    },
+    Resolved {
+        reason: String,
+    },
+    Closed {
+        reason: Option<String>,
+    },
+    Rejected {
+        misescalation: bool,
+        reason: String,
+    },
+    Withdrawn {
+        reason: Option<String>,
+    },
+}
+
+impl TransitionRequest {
+    fn to(&self) -> Status {
+        match self {
+            TransitionRequest::InProgress { .. } => Status::InProgress,
+            TransitionRequest::AwaitingPartner { .. } => Status::AwaitingPartner,
+            TransitionRequest::Resolved { .. } => Status::Resolved,
+            TransitionRequest::Closed { .. } => Status::Closed,
+            TransitionRequest::Rejected { .. } => Status::Rejected,
+            TransitionRequest::Withdrawn { .. } => Status::Withdrawn,
+        }
+    }
+
+    fn reason(&self) -> Option<&str> {
+        match self {
+            TransitionRequest::InProgress { reason, .. }
+            | TransitionRequest::AwaitingPartner { reason }
+            | TransitionRequest::Closed { reason }
+            | TransitionRequest::Withdrawn { reason } => reason.as_deref(),
+            TransitionRequest::Resolved { reason } | TransitionRequest::Rejected { reason, .. } => {
+                Some(reason)
+            }
+        }
+    }
+
+    fn engineer(&self) -> Option<&Engineer> {
+        match self {
+            TransitionRequest::InProgress { engineer, .. } => engineer.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+impl Validate for TransitionRequest {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        let mut errors = validator::ValidationErrors::new();
+        if let Some(Err(error)) = self.reason().map(fields::paragraph) {
+            errors.add("reason", error);
+        }
+        let engineer = self.engineer().map(Validate::validate);
+        let result =
+            validator::ValidationErrors::merge(Err(errors), "engineer", engineer.unwrap_or(Ok(())));
+        match result {
+            Err(errors) if errors.is_empty() => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Written by hand: one closed object per target status, so the published contract says exactly
+/// which fields each move takes and needs.
+impl utoipa::PartialSchema for TransitionRequest {
+    fn schema() -> RefOr<Schema> {
+        let reason = || Ref::from_schema_name(Paragraph::name());
+        let optional = |schema: RefOr<Schema>| -> RefOr<Schema> {
+            OneOfBuilder::new()
+                .item(schema)
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .into()
+        };
+        let variant = |to: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property(
+                    "to",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([to])),
+                )
+                .required("to")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .item(
+                variant(
+                    "in_progress",
+                    "Start work (operators, with the engineer), answer while awaiting the partner, or reopen within 14 days (the partner).",
+                )
+                .property("engineer", optional(Ref::from_schema_name(Engineer::name()).into()))
+                .property("reason", optional(reason().into())),
+            )
+            .item(variant("awaiting_partner", "21Vianet needs something from the partner.").property("reason", optional(reason().into())))
+            .item(
+                variant("resolved", "A resolution is given; `reason` is the resolution.")
+                    .property("reason", reason())
+                    .required("reason"),
+            )
+            .item(variant("closed", "Closed for good.").property("reason", optional(reason().into())))
+            .item(
+                variant("rejected", "Refused by 21Vianet; `misescalation` says whether it was incorrectly escalated.")
+                    .property("misescalation", ObjectBuilder::new().schema_type(Type::Boolean))
+                    .required("misescalation")
+                    .property("reason", reason())
+                    .required("reason"),
+            )
+            .item(variant("withdrawn", "Taken back by the partner before work starts.").property("reason", optional(reason().into())))
+            .description(Some("A move to another status, named by `to`, with the fields that move takes."))
+            .examples([json!({"to": "in_progress", "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"}})])
+            .into()
+    }
+}
+
+impl ToSchema for TransitionRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Engineer::name().into_owned(), Engineer::schema()));
+        schemas.push((Paragraph::name().into_owned(), Paragraph::schema()));
+    }
 }
 
 fn missing(field: &'static str, message: &str) -> ApiError {
@@ -128,7 +245,7 @@ pub async fn transition_escalation(
     let current = visible(&state, &caller, *id).await?;
     let expected = if_match.check(current.version)?;
     let request = body.0;
-    let to = fields::present("to", request.to)?;
+    let to = request.to();
     let from = Status::parse(&current.status)
         .ok_or_else(|| ApiError::internal("stored escalation status is unknown"))?;
     let now = Utc::now();
@@ -137,27 +254,25 @@ pub async fn transition_escalation(
         .map_err(|refusal| refused(refusal, caller.role))?;
 
     let reason = request
-        .reason
-        .as_deref()
+        .reason()
         .map(|text| fields::parsed("reason", text, Paragraph::parse))
         .transpose()?
         .map(Paragraph::into_inner);
     let mut changes: Vec<(Column, SimpleExpr)> = vec![(Column::Status, Expr::value(to.as_str()))];
     let starting_work = (from, to, side) == (Status::Submitted, Status::InProgress, Side::Operator);
-    match (&request.engineer, starting_work) {
+    match (request.engineer(), starting_work) {
         (None, true) => return Err(missing("engineer", "is required when work starts")),
-        (Some(_), false) if to != Status::InProgress || side != Side::Operator => {
+        (Some(_), false) if side != Side::Operator => {
             return Err(ApiError::invalid_fields(vec![FieldError::new(
                 "engineer",
                 "not_allowed",
-                "is assigned only when an operator moves the escalation to in_progress",
+                "is assigned by 21Vianet's operators only",
             )]));
         }
         _ => {}
     }
     let engineer_json = request
-        .engineer
-        .as_ref()
+        .engineer()
         .map(|engineer| {
             let mut engineer = engineer.clone();
             engineer.phone = engineer.phone.map(|phone| {
@@ -172,33 +287,19 @@ pub async fn transition_escalation(
     if to == Status::InProgress && side == Side::Operator && current.first_response_at.is_none() {
         changes.push((Column::FirstResponseAt, Expr::value(now)));
     }
-    match to {
-        Status::Resolved => {
-            let resolution = reason
-                .clone()
-                .ok_or_else(|| missing("reason", "the resolution is required"))?;
-            changes.push((Column::Resolution, Expr::value(resolution)));
+    let misescalation = match &request {
+        TransitionRequest::Resolved { .. } => {
+            changes.push((Column::Resolution, Expr::value(reason.clone())));
             changes.push((Column::ResolvedAt, Expr::value(now)));
+            None
         }
-        Status::Rejected => {
-            let misescalation = request.misescalation.ok_or_else(|| {
-                missing("misescalation", "say whether it was incorrectly escalated")
-            })?;
-            let why = reason
-                .clone()
-                .ok_or_else(|| missing("reason", "the rejection reason is required"))?;
-            changes.push((Column::Misescalation, Expr::value(misescalation)));
-            changes.push((Column::RejectionReason, Expr::value(why)));
+        TransitionRequest::Rejected { misescalation, .. } => {
+            changes.push((Column::Misescalation, Expr::value(*misescalation)));
+            changes.push((Column::RejectionReason, Expr::value(reason.clone())));
+            Some(*misescalation)
         }
-        _ if request.misescalation.is_some() => {
-            return Err(ApiError::invalid_fields(vec![FieldError::new(
-                "misescalation",
-                "not_allowed",
-                "is given only when rejecting",
-            )]));
-        }
-        _ => {}
-    }
+        _ => None,
+    };
     if from == Status::Resolved && to == Status::InProgress {
         changes.push((
             Column::ResolvedAt,
@@ -213,7 +314,7 @@ pub async fn transition_escalation(
             "status": to,
             "engineer": engineer_json.clone().or(current.engineer.clone()),
             "reason": reason,
-            "misescalation": request.misescalation,
+            "misescalation": misescalation,
         })),
     };
     let actor = Actor {
