@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
-use crate::domain::escalation::{Severity, Status};
+use crate::domain::escalation::{Severity, Status, sla};
 use crate::domain::{Category, Role, Scope};
 use crate::entity::escalation::{ActiveModel, Column, Entity, Model};
 use crate::entity::{escalation_event as event, escalation_note as note};
@@ -55,7 +55,6 @@ pub struct NewEscalation {
     pub troubleshooting: serde_json::Value,
     pub unrelated_incident_ids: serde_json::Value,
     pub contact: serde_json::Value,
-    pub response_due_at: DateTime<Utc>,
 }
 
 /// What `create` did.
@@ -139,7 +138,8 @@ pub async fn create(
         contact: Set(new.contact),
         status: Set(Status::Submitted.as_str().to_owned()),
         engineer: Set(None),
-        response_due_at: Set(new.response_due_at),
+        // The clock starts at the very instant stored as `created_at`.
+        response_due_at: Set(sla::response_due_at(new.severity, now)),
         first_response_at: Set(None),
         resolution: Set(None),
         resolved_at: Set(None),

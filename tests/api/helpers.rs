@@ -4,7 +4,7 @@
 //! temporary directory; a `postgres://` URL (of a maintenance database such as `postgres`), each
 //! test gets a database of its own, dropped when the test ends.
 
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use escalade::config::{DatabaseSettings, ServeSettings};
 use escalade::domain::{DisplayName, Role};
@@ -172,8 +172,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub admin_key: String,
-    /// Keeps the database alive (and drops it) with the app.
-    _database: TestDatabase,
+    /// What the server was started with, so a sibling can start alike.
+    settings: ServeSettings,
+    /// Keeps the database alive (and drops it) with the last app that uses it.
+    database: Arc<TestDatabase>,
 }
 
 /// Starts the server on port 0 with a fresh migrated database and an admin key.
@@ -184,10 +186,15 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(mut settings: ServeSettings) -> TestApp {
     init_logs();
     let database = TestDatabase::migrated().await;
-    let db = database.db.clone();
-    let admin_key = issue_key(&db, Role::Admin, None).await;
+    let admin_key = issue_key(&database.db, Role::Admin, None).await;
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.workers = Some(2);
+    start(settings, Arc::new(database), admin_key)
+}
+
+/// Starts a server with `settings` over `database`.
+fn start(settings: ServeSettings, database: Arc<TestDatabase>, admin_key: String) -> TestApp {
+    let db = database.db.clone();
     let app = Application::build(&settings, db.clone()).expect("the server binds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -199,7 +206,8 @@ pub async fn spawn_app_with(mut settings: ServeSettings) -> TestApp {
             .unwrap(),
         db,
         admin_key,
-        _database: database,
+        settings,
+        database,
     }
 }
 
@@ -530,4 +538,223 @@ impl TestApp {
         assert_eq!(answer.status, 200, "{}", answer.body);
         answer
     }
+}
+
+impl TestApp {
+    /// A second server over the same database (the same connection pool), with the same
+    /// settings and admin key: two instances of the service behind one load balancer.
+    pub fn spawn_sibling(&self) -> TestApp {
+        start(
+            self.settings.clone(),
+            Arc::clone(&self.database),
+            self.admin_key.clone(),
+        )
+    }
+
+    /// Runs one SQL statement straight on the database, to simulate time passing; returns the
+    /// rows affected. Write placeholders as `$1`, `$2`, … in order, each once: on SQLite they
+    /// become `?`. Bind chrono values, so each engine stores them in its own form.
+    pub async fn execute_sql(&self, sql: &str, values: Vec<sea_orm::Value>) -> u64 {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DatabaseBackend::Postgres => sql.to_owned(),
+            _ => (1..=values.len())
+                .rev()
+                .fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), "?")),
+        };
+        self.db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend, sql, values,
+            ))
+            .await
+            .expect("the statement runs")
+            .rows_affected()
+    }
+}
+
+/// Sends every request at once and reads every answer, in the order of `requests`.
+pub async fn send_concurrently(requests: Vec<RequestBuilder>) -> Vec<Answer> {
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            tokio::spawn(async move {
+                Answer::read(request.send().await.expect("the request is sent")).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(handles.len());
+    for handle in handles {
+        answers.push(handle.await.expect("the request task finishes"));
+    }
+    answers
+}
+
+/// `/v1/escalations`.
+pub const ESCALATIONS: &str = "/v1/escalations";
+
+/// `/v1/escalations/{id}`.
+pub fn escalation_path(id: Uuid) -> String {
+    format!("{ESCALATIONS}/{id}")
+}
+
+/// A partner ready to escalate: one customer with an active Microsoft 365 subscription, and an
+/// escalation body for it that meets every criterion.
+pub struct EscalationFixture {
+    pub partner: TestPartner,
+    pub customer_id: Uuid,
+    /// A moderate `service_unavailable` escalation about `microsoft-365`, from
+    /// [`escalation_body`].
+    pub body: Value,
+}
+
+/// An escalation body for `customer_id` that meets every criterion, given a customer with an
+/// active Microsoft 365 subscription and no open incident on it: moderate,
+/// `service_unavailable`, service health checked an hour ago, the admin center tried, one
+/// troubleshooting step, one reason with a real justification, a complete contact reachable by
+/// phone around the clock (so the same body is entitled to `critical` for a premium customer).
+pub fn escalation_body(customer_id: Uuid) -> Value {
+    let now = chrono::Utc::now();
+    json!({
+        "customer_id": customer_id,
+        "service_key": "microsoft-365",
+        "category": "service_unavailable",
+        "severity": "moderate",
+        "title": "Exchange Online 邮件无法投递到外部域",
+        "description": "自 09:10 起，全部用户发往外部域的邮件停留在队列中，退信代码 4.4.7。",
+        "business_impact": "300 名员工无法与客户和供应商通信，订单确认邮件全部延迟。",
+        "problem_started_at": now - chrono::Duration::hours(3),
+        "reasons": ["lacks_support_tools"],
+        "justification": "需要 21Vianet 的传输日志才能确定邮件在服务端被阻塞的原因，合作伙伴无权访问这些日志。",
+        "troubleshooting": {
+            "service_health_checked_at": now - chrono::Duration::hours(1),
+            "admin_center_attempted": true,
+            "steps": ["在管理中心运行了邮件流诊断"]
+        },
+        "contact": {
+            "first_name": "伟",
+            "last_name": "张",
+            "email": "zhang.wei@cloudbridge.cn",
+            "phone": "+86 10 5555 0199",
+            "preferred_contact_method": "phone",
+            "preferred_language": "zh-hans",
+            "time_zone": "Asia/Shanghai",
+            "available_24x7": true
+        }
+    })
+}
+
+impl TestApp {
+    /// A customer of `partner` on support plan `plan` (`standard` or `premium`) with an active
+    /// Microsoft 365 subscription; returns its id.
+    pub async fn create_escalatable_customer(&self, partner: &TestPartner, plan: &str) -> Uuid {
+        let mut body = customer_body("上海云启科技有限公司");
+        body["support_plan"] = json!(plan);
+        let customer = self.post("/v1/customers", &partner.key, &body).await;
+        assert_eq!(customer.status, 201, "{}", customer.body);
+        let customer_id = customer.id();
+        self.create_subscription(partner, customer_id, "microsoft-365", "active")
+            .await;
+        customer_id
+    }
+
+    /// A new partner with one escalatable customer on `plan` and a valid escalation body for it.
+    pub async fn escalation_fixture(&self, plan: &str) -> EscalationFixture {
+        let partner = self.create_partner("云桥科技（合作伙伴）").await;
+        let customer_id = self.create_escalatable_customer(&partner, plan).await;
+        EscalationFixture {
+            body: escalation_body(customer_id),
+            partner,
+            customer_id,
+        }
+    }
+
+    /// Submits `body` as `partner_key`; asserts 201 and returns the answer.
+    pub async fn submit_escalation(&self, partner_key: &str, body: &Value) -> Answer {
+        let answer = self.post(ESCALATIONS, partner_key, body).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer
+    }
+
+    /// `POST /v1/escalations/{id}/transitions` with `If-Match: etag`, as `key`.
+    pub async fn transition(&self, key: &str, id: Uuid, etag: &str, body: &Value) -> Answer {
+        self.send(
+            self.request(
+                Method::POST,
+                &format!("{}/transitions", escalation_path(id)),
+                key,
+            )
+            .header("If-Match", etag)
+            .json(body),
+        )
+        .await
+    }
+}
+
+impl Answer {
+    /// The criteria named in `violations`, in the order given.
+    pub fn violations(&self) -> Vec<String> {
+        self.body["violations"]
+            .as_array()
+            .map(|violations| {
+                violations
+                    .iter()
+                    .filter_map(|v| v["criterion"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// An RFC 3339 timestamp of a JSON answer, as UTC.
+#[track_caller]
+pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    value
+        .as_str()
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map(|time| time.to_utc())
+        .unwrap_or_else(|| panic!("an RFC 3339 timestamp, got {value}"))
+}
+
+impl EscalationFixture {
+    /// The fixture's body with `edit` applied.
+    pub fn edited(&self, edit: impl FnOnce(&mut Value)) -> Value {
+        let mut body = self.body.clone();
+        edit(&mut body);
+        body
+    }
+}
+
+/// Submits the escalation `body` as `partner` and asserts 422 `criteria_not_met` naming exactly
+/// `criteria`, in this order, each with a message, and that nothing was written. Returns the
+/// answer.
+pub async fn assert_refused(
+    app: &TestApp,
+    partner: &TestPartner,
+    body: &Value,
+    criteria: &[&str],
+) -> Answer {
+    let before = app.get(ESCALATIONS, &partner.key).await.item_ids();
+    let answer = app.post(ESCALATIONS, &partner.key, body).await;
+    answer.problem(422, "criteria_not_met");
+    assert_eq!(answer.violations(), criteria, "{}", answer.body);
+    for violation in answer.body["violations"].as_array().unwrap() {
+        assert!(
+            violation["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{violation}"
+        );
+    }
+    assert!(answer.body.get("errors").is_none(), "{}", answer.body);
+    let after = app.get(ESCALATIONS, &partner.key).await.item_ids();
+    assert_eq!(after, before, "nothing was written");
+    answer
+}
+
+/// The message a 422 `criteria_not_met` answer gives for `criterion`.
+#[track_caller]
+pub fn violation_message<'a>(answer: &'a Answer, criterion: &str) -> &'a str {
+    answer.body["violations"]
+        .as_array()
+        .and_then(|violations| violations.iter().find(|v| v["criterion"] == criterion))
+        .and_then(|v| v["message"].as_str())
+        .unwrap_or_else(|| panic!("no violation of {criterion}: {}", answer.body))
 }

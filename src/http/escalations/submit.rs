@@ -12,7 +12,6 @@ use crate::domain::escalation::criteria::{
     Check, Criterion, CustomerFacts, EscalationCriteria, Evaluation, Facts, PartnerFacts,
     ServiceFacts,
 };
-use crate::domain::escalation::sla;
 use crate::domain::remediation::today_in_beijing;
 use crate::domain::{Category, PartnerStatus, Scope, SubscriptionStatus, SupportPlan};
 use crate::error::{ApiError, DuplicateOf, Violation};
@@ -105,32 +104,22 @@ fn duplicate_of(row: &store::EscalationRow) -> DuplicateOf {
     }
 }
 
-/// The refusal an evaluation calls for: 404 for someone else's customer, 422 listing every
-/// failed criterion, or 409 when the only problem is an open duplicate.
-async fn refusal(
-    state: &AppState,
-    submission: &Submission,
-    evaluation: &Evaluation,
-) -> Result<ApiError, ApiError> {
+/// The refusal an evaluation calls for: 404 for someone else's customer, or 422 listing every
+/// failed criterion. `None` when it may go on to be stored.
+fn refusal(evaluation: &Evaluation) -> Option<ApiError> {
     if !evaluation.passed(Criterion::CustomerRelationship) {
-        return Ok(ApiError::not_found("customer"));
+        return Some(ApiError::not_found("customer"));
     }
     let failed: Vec<&Check> = evaluation.failed().collect();
     if failed
         .iter()
         .all(|check| check.criterion == Criterion::NoDuplicate)
     {
-        let open = store::open_duplicate(
-            &state.db,
-            submission.customer_id,
-            submission.service_key.as_str(),
-            submission.category,
-        )
-        .await?
-        .ok_or_else(|| ApiError::internal("the duplicate escalation vanished"))?;
-        return Ok(ApiError::DuplicateEscalation(duplicate_of(&open)));
+        // Only a duplicate: the open-escalation index decides, and the store points to the
+        // winner (or creates, if the other one closed meanwhile).
+        return None;
     }
-    Ok(ApiError::CriteriaNotMet(
+    Some(ApiError::CriteriaNotMet(
         failed
             .into_iter()
             .map(|check| Violation {
@@ -199,10 +188,10 @@ pub async fn create_escalation(
     let now = Utc::now();
     let facts = gather_facts(&state, partner_id, &submission).await?;
     let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, now);
-    if !evaluation.eligible() {
-        return Err(refusal(&state, &submission, &evaluation).await?);
+    if let Some(refused) = refusal(&evaluation) {
+        return Err(refused);
     }
-    let new = new_escalation(partner_id, submission, now)?;
+    let new = new_escalation(partner_id, submission)?;
     let actor = Actor {
         role: caller.role,
         key_id: caller.key_id,
@@ -236,7 +225,6 @@ fn escalation_submitted_example() -> serde_json::Value {
 fn new_escalation(
     partner_id: uuid::Uuid,
     submission: Submission,
-    now: chrono::DateTime<Utc>,
 ) -> Result<NewEscalation, ApiError> {
     let to_json = |value: serde_json::Result<serde_json::Value>| value.map_err(ApiError::internal);
     Ok(NewEscalation {
@@ -254,7 +242,6 @@ fn new_escalation(
         troubleshooting: to_json(serde_json::to_value(&submission.troubleshooting))?,
         unrelated_incident_ids: to_json(serde_json::to_value(&submission.unrelated_incident_ids))?,
         contact: to_json(serde_json::to_value(&submission.contact))?,
-        response_due_at: sla::response_due_at(submission.severity, now),
     })
 }
 

@@ -33,75 +33,60 @@ use crate::store::escalations::{
 /// escalation within 14 days), `awaiting_partner`, `resolved` (with the resolution as `reason`),
 /// `closed`, `rejected` (operators, with `misescalation` and `reason`) or `withdrawn` (the
 /// partner, before work starts). `reason` is a remark where it is optional.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "to", rename_all = "snake_case", deny_unknown_fields)]
-pub enum TransitionRequest {
-    InProgress {
-        engineer: Option<Engineer>,
-        reason: Option<String>,
-    },
-    AwaitingPartner {
-        reason: Option<String>,
-    },
-    Resolved {
-        reason: String,
-    },
-    Closed {
-        reason: Option<String>,
-    },
-    Rejected {
-        misescalation: bool,
-        reason: String,
-    },
-    Withdrawn {
-        reason: Option<String>,
-    },
+///
+/// Only the published schema: the body is read as [`TransitionBody`], whose errors name their
+/// field, and each target's fields are checked in the handler.
+pub struct TransitionRequest;
+
+/// A transition body as read: every field a move may take.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    #[validate(required)]
+    pub to: Option<Status>,
+    #[validate(nested)]
+    pub engineer: Option<Engineer>,
+    #[validate(custom(function = "fields::paragraph"))]
+    pub reason: Option<String>,
+    pub misescalation: Option<bool>,
 }
 
-impl TransitionRequest {
-    fn to(&self) -> Status {
-        match self {
-            TransitionRequest::InProgress { .. } => Status::InProgress,
-            TransitionRequest::AwaitingPartner { .. } => Status::AwaitingPartner,
-            TransitionRequest::Resolved { .. } => Status::Resolved,
-            TransitionRequest::Closed { .. } => Status::Closed,
-            TransitionRequest::Rejected { .. } => Status::Rejected,
-            TransitionRequest::Withdrawn { .. } => Status::Withdrawn,
+impl TransitionBody {
+    /// Which fields the move to `to` needs and takes, every problem listed.
+    fn check_fields(&self, to: Status) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        let needs_reason = matches!(to, Status::Resolved | Status::Rejected);
+        if needs_reason && self.reason.is_none() {
+            errors.push(FieldError::new(
+                "reason",
+                "required",
+                format!("is required to move to {to}"),
+            ));
         }
-    }
-
-    fn reason(&self) -> Option<&str> {
-        match self {
-            TransitionRequest::InProgress { reason, .. }
-            | TransitionRequest::AwaitingPartner { reason }
-            | TransitionRequest::Closed { reason }
-            | TransitionRequest::Withdrawn { reason } => reason.as_deref(),
-            TransitionRequest::Resolved { reason } | TransitionRequest::Rejected { reason, .. } => {
-                Some(reason)
-            }
+        match (to, self.misescalation) {
+            (Status::Rejected, None) => errors.push(FieldError::new(
+                "misescalation",
+                "required",
+                "say whether it was incorrectly escalated",
+            )),
+            (Status::Rejected, Some(_)) | (_, None) => {}
+            (_, Some(_)) => errors.push(FieldError::new(
+                "misescalation",
+                "not_allowed",
+                "is given only when rejecting",
+            )),
         }
-    }
-
-    fn engineer(&self) -> Option<&Engineer> {
-        match self {
-            TransitionRequest::InProgress { engineer, .. } => engineer.as_ref(),
-            _ => None,
+        if to != Status::InProgress && self.engineer.is_some() {
+            errors.push(FieldError::new(
+                "engineer",
+                "not_allowed",
+                "is assigned only when work starts (to: in_progress)",
+            ));
         }
-    }
-}
-
-impl Validate for TransitionRequest {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        let mut errors = validator::ValidationErrors::new();
-        if let Some(Err(error)) = self.reason().map(fields::paragraph) {
-            errors.add("reason", error);
-        }
-        let engineer = self.engineer().map(Validate::validate);
-        let result =
-            validator::ValidationErrors::merge(Err(errors), "engineer", engineer.unwrap_or(Ok(())));
-        match result {
-            Err(errors) if errors.is_empty() => Ok(()),
-            other => other,
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_fields(errors))
         }
     }
 }
@@ -240,27 +225,29 @@ pub async fn transition_escalation(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: ValidJson<TransitionRequest>,
+    body: ValidJson<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let current = visible(&state, &caller, *id).await?;
     let expected = if_match.check(current.version)?;
     let request = body.0;
-    let to = request.to();
+    let to = fields::present("to", request.to)?;
     let from = Status::parse(&current.status)
         .ok_or_else(|| ApiError::internal("stored escalation status is unknown"))?;
     let now = Utc::now();
     let side = Side::of(caller.role);
     check_move(from, to, side, current.resolved_at, now)
         .map_err(|refusal| refused(refusal, caller.role))?;
+    request.check_fields(to)?;
 
     let reason = request
-        .reason()
+        .reason
+        .as_deref()
         .map(|text| fields::parsed("reason", text, Paragraph::parse))
         .transpose()?
         .map(Paragraph::into_inner);
     let mut changes: Vec<(Column, SimpleExpr)> = vec![(Column::Status, Expr::value(to.as_str()))];
     let starting_work = (from, to, side) == (Status::Submitted, Status::InProgress, Side::Operator);
-    match (request.engineer(), starting_work) {
+    match (request.engineer.as_ref(), starting_work) {
         (None, true) => return Err(missing("engineer", "is required when work starts")),
         (Some(_), false) if side != Side::Operator => {
             return Err(ApiError::invalid_fields(vec![FieldError::new(
@@ -272,7 +259,8 @@ pub async fn transition_escalation(
         _ => {}
     }
     let engineer_json = request
-        .engineer()
+        .engineer
+        .as_ref()
         .map(|engineer| {
             let mut engineer = engineer.clone();
             engineer.phone = engineer.phone.map(|phone| {
@@ -287,19 +275,20 @@ pub async fn transition_escalation(
     if to == Status::InProgress && side == Side::Operator && current.first_response_at.is_none() {
         changes.push((Column::FirstResponseAt, Expr::value(now)));
     }
-    let misescalation = match &request {
-        TransitionRequest::Resolved { .. } => {
+    match to {
+        Status::Resolved => {
             changes.push((Column::Resolution, Expr::value(reason.clone())));
             changes.push((Column::ResolvedAt, Expr::value(now)));
-            None
         }
-        TransitionRequest::Rejected { misescalation, .. } => {
-            changes.push((Column::Misescalation, Expr::value(*misescalation)));
+        Status::Rejected => {
+            changes.push((
+                Column::Misescalation,
+                Expr::value(request.misescalation.unwrap_or(false)),
+            ));
             changes.push((Column::RejectionReason, Expr::value(reason.clone())));
-            Some(*misescalation)
         }
-        _ => None,
-    };
+        _ => {}
+    }
     if from == Status::Resolved && to == Status::InProgress {
         changes.push((
             Column::ResolvedAt,
@@ -314,7 +303,7 @@ pub async fn transition_escalation(
             "status": to,
             "engineer": engineer_json.clone().or(current.engineer.clone()),
             "reason": reason,
-            "misescalation": misescalation,
+            "misescalation": request.misescalation,
         })),
     };
     let actor = Actor {
