@@ -63,7 +63,9 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
     }
     if settings.demo {
         let keys = demo::seed(&db).await?;
-        println!("escalade demo: a partner with customers is ready. Working keys (shown once):");
+        println!(
+            "escalade demo: a partner with customers and subscriptions is ready. Working keys (shown once):"
+        );
         println!("  admin    {}", keys.admin);
         println!("  operator {}", keys.operator);
         println!("  partner  {}", keys.partner);

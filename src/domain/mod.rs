@@ -2,6 +2,7 @@
 //! role may see and do.
 
 pub mod catalog;
+pub mod clock;
 pub mod country;
 pub mod deflection;
 pub mod escalation;

@@ -1,7 +1,7 @@
 //! Remediation: measuring how often a partner escalates incorrectly, and the plans 21Vianet
 //! requests when it does too often.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -80,11 +80,7 @@ impl PlanStatus {
     }
 }
 
-/// Today in Beijing, where `respond_by` dates are meant.
-pub fn today_in_beijing(now: DateTime<Utc>) -> NaiveDate {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    now.with_timezone(&beijing).date_naive()
-}
+pub use super::clock::today_in_beijing;
 
 /// A plan left `requested` past its date counts against the partner's standing.
 pub fn is_overdue(status: PlanStatus, respond_by: NaiveDate, today: NaiveDate) -> bool {
@@ -132,16 +128,5 @@ mod tests {
             date,
             date.succ_opt().unwrap()
         ));
-    }
-
-    #[test]
-    fn today_is_counted_in_beijing() {
-        let late_utc = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z")
-            .unwrap()
-            .to_utc();
-        assert_eq!(
-            today_in_beijing(late_utc),
-            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
-        );
     }
 }

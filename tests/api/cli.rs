@@ -132,9 +132,10 @@ fn serve(database: &TestDatabase, extra: &[&str]) -> Served {
 }
 
 impl Served {
-    /// Until `/healthz` answers: the server then also handles signals.
+    /// Until `/healthz` answers (the server then also handles signals); generous, for loaded
+    /// machines.
     fn wait_until_ready(&self) {
-        for _ in 0..100 {
+        for _ in 0..600 {
             if self.healthy() {
                 return;
             }

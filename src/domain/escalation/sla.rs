@@ -1,20 +1,17 @@
 //! The SLA clock: when 21Vianet's first response is due, and whether it came late.
 //!
 //! Critical escalations run around the clock (2 hours). Moderate (4 hours) and minimal (8 hours)
-//! run on business hours: 09:00–18:00 Beijing time, Monday to Friday. China has kept UTC+8 all
-//! year since 1991, so a fixed offset is exact. Public holidays are not modelled: the clock runs
-//! on every weekday.
+//! run on business hours: 09:00–18:00 Beijing time, Monday to Friday. Public holidays are not
+//! modelled: the clock runs on every weekday.
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc, Weekday};
+
+use crate::domain::clock::beijing;
 
 use super::Severity;
 
 const OPENS: u32 = 9;
 const CLOSES: u32 = 18;
-
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
 
 /// How long 21Vianet has to respond, and on which clock.
 pub fn response_target(severity: Severity) -> (Duration, bool) {
