@@ -269,14 +269,8 @@ pub async fn issue(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, Ap
         (status = 201, description = "Created; `key` is the secret, shown only now.", body = CreatedApiKey,
             headers(("Location" = String, description = "URL of the new key."),
                     ("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/api-keys")]
@@ -323,10 +317,8 @@ pub async fn create_api_key(
     responses(
         (status = 200, description = "A page of keys.", body = ApiKeyList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        RequestFailures,
         (status = 403, response = Forbidden),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[get("/api-keys")]
@@ -362,11 +354,8 @@ async fn visible_key(state: &AppState, scope: Scope, id: Uuid) -> Result<Model, 
     responses(
         (status = 200, description = "The key, without its secret.", body = ApiKey,
             headers(("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[get("/api-keys/{id}")]
@@ -394,16 +383,8 @@ pub async fn get_api_key(
     responses(
         (status = 200, description = "The renamed key.", body = ApiKey,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[patch("/api-keys/{id}")]
@@ -438,12 +419,9 @@ pub async fn update_api_key(
     ),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[delete("/api-keys/{id}")]

@@ -290,14 +290,9 @@ fn found(customer: Customer) -> HttpResponse {
         (status = 201, description = "Created.", body = Customer,
             headers(("Location" = String, description = "URL of the new customer."),
                     ("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        RequestFailures, BodyFailures,
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/customers")]
@@ -343,9 +338,7 @@ pub async fn create_customer(
     responses(
         (status = 200, description = "A page of customers.", body = CustomerList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = ServiceUnavailable),
+        RequestFailures,
     ),
 )]
 #[get("/customers")]
@@ -381,10 +374,7 @@ pub async fn list_customers(
     responses(
         (status = 200, description = "The customer.", body = Customer,
             headers(("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/customers/{id}")]
@@ -415,16 +405,8 @@ pub async fn get_customer(
     responses(
         (status = 200, description = "The updated customer.", body = Customer,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[patch("/customers/{id}")]
@@ -459,13 +441,10 @@ pub async fn update_customer(
     ),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[delete("/customers/{id}")]

@@ -207,14 +207,8 @@ async fn existing(state: &AppState, id: Uuid) -> Result<Incident, ApiError> {
         (status = 201, description = "Created.", body = ServiceIncident,
             headers(("Location" = String, description = "URL of the new incident."),
                     ("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/service-incidents")]
@@ -254,9 +248,7 @@ pub async fn create_incident(
     responses(
         (status = 200, description = "A page of incidents.", body = ServiceIncidentList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = ServiceUnavailable),
+        RequestFailures,
     ),
 )]
 #[get("/service-incidents")]
@@ -288,10 +280,7 @@ pub async fn list_incidents(
     responses(
         (status = 200, description = "The incident with its updates.", body = ServiceIncident,
             headers(("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/service-incidents/{id}")]
@@ -319,17 +308,9 @@ pub async fn get_incident(
     responses(
         (status = 200, description = "The updated incident.", body = ServiceIncident,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[patch("/service-incidents/{id}")]
@@ -392,14 +373,8 @@ pub async fn update_incident(
         (status = 201, description = "Published; the incident with all its updates.", body = ServiceIncident,
             headers(("Location" = String, description = "URL of the incident."),
                     ("ETag" = String, description = "The incident's new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/service-incidents/{id}/updates")]

@@ -153,14 +153,9 @@ fn found(partner: Partner) -> HttpResponse {
         (status = 201, description = "Created.", body = Partner,
             headers(("Location" = String, description = "URL of the new partner."),
                     ("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        RequestFailures, BodyFailures,
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/partners")]
@@ -200,10 +195,8 @@ pub async fn create_partner(
     responses(
         (status = 200, description = "A page of partners.", body = PartnerList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        RequestFailures,
         (status = 403, response = Forbidden),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[get("/partners")]
@@ -238,10 +231,7 @@ pub async fn list_partners(
     responses(
         (status = 200, description = "The partner.", body = Partner,
             headers(("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/partners/{id}")]
@@ -273,17 +263,9 @@ pub async fn get_partner(
     responses(
         (status = 200, description = "The updated partner.", body = Partner,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[patch("/partners/{id}")]

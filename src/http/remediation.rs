@@ -174,10 +174,7 @@ fn found(plan: RemediationPlan) -> HttpResponse {
     params(("id" = Uuid, Path, description = "The partner's id.")),
     responses(
         (status = 200, description = "The partner's escalation quality.", body = EscalationQuality),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/partners/{id}/escalation-quality")]
@@ -217,14 +214,8 @@ pub async fn get_quality(
         (status = 201, description = "Requested.", body = RemediationPlan,
             headers(("Location" = String, description = "URL of the plan."),
                     ("ETag" = String, description = "Version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/partners/{id}/remediation-plans")]
@@ -267,10 +258,7 @@ pub async fn request_plan(
     responses(
         (status = 200, description = "A page of plans.", body = RemediationPlanList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/partners/{id}/remediation-plans")]
@@ -299,10 +287,7 @@ pub async fn list_plans(
     responses(
         (status = 200, description = "The plan.", body = RemediationPlan,
             headers(("ETag" = String, description = "Version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/partners/{id}/remediation-plans/{plan_id}")]
@@ -363,13 +348,10 @@ async fn advance(
     responses(
         (status = 200, description = "Acknowledged.", body = RemediationPlan,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/partners/{id}/remediation-plans/{plan_id}/acknowledge")]
@@ -399,13 +381,10 @@ pub async fn acknowledge_plan(
     responses(
         (status = 200, description = "Completed.", body = RemediationPlan,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/partners/{id}/remediation-plans/{plan_id}/complete")]

@@ -143,3 +143,38 @@ pub struct PreconditionRequired(Problem);
     })
 )]
 pub struct ServiceUnavailable(Problem);
+
+/// Declares a named set of failure responses, each a reference to one above, so an operation
+/// lists the sets it shares with others and only its own statuses besides.
+macro_rules! failures {
+    ($(#[$doc:meta])* $name:ident { $($status:literal => $response:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(utoipa::IntoResponses)]
+        pub enum $name {
+            $(
+                #[response(status = $status)]
+                $response(#[ref_response] $response),
+            )+
+        }
+    };
+}
+
+failures!(
+    /// Any authenticated request that can be malformed: 400, 401, 503.
+    RequestFailures { 400 => BadRequest, 401 => Unauthorized, 503 => ServiceUnavailable }
+);
+
+failures!(
+    /// Reading one resource by its path: 400 for a malformed id, 401, 404, 503.
+    ReadFailures { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 503 => ServiceUnavailable }
+);
+
+failures!(
+    /// A JSON body: 413 too large, 415 not JSON, 422 invalid.
+    BodyFailures { 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 422 => Unprocessable }
+);
+
+failures!(
+    /// An update under `If-Match`: 412 stale, 428 missing.
+    ConditionFailures { 412 => PreconditionFailed, 428 => PreconditionRequired }
+);

@@ -65,10 +65,7 @@ pub struct SelfHelp {
     ),
     responses(
         (status = 200, description = "What to try first.", body = SelfHelp),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/customers/{customer_id}/services/{service_key}/self-help")]

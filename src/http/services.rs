@@ -263,14 +263,9 @@ pub(super) async fn existing(state: &AppState, key: &str) -> Result<Model, ApiEr
         (status = 201, description = "Created.", body = Service,
             headers(("Location" = String, description = "URL of the new service."),
                     ("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        RequestFailures, BodyFailures,
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/services")]
@@ -314,9 +309,7 @@ pub async fn create_service(
     responses(
         (status = 200, description = "A page of services.", body = ServiceList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = ServiceUnavailable),
+        RequestFailures,
     ),
 )]
 #[get("/services")]
@@ -374,16 +367,8 @@ pub async fn get_service(
     responses(
         (status = 200, description = "The updated service.", body = Service,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[patch("/services/{key}")]

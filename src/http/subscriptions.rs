@@ -188,15 +188,9 @@ fn found(subscription: Subscription) -> HttpResponse {
         (status = 201, description = "Created.", body = Subscription,
             headers(("Location" = String, description = "URL of the new subscription."),
                     ("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/customers/{customer_id}/subscriptions")]
@@ -242,10 +236,7 @@ pub async fn create_subscription(
     responses(
         (status = 200, description = "A page of subscriptions, oldest first.", body = SubscriptionList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/customers/{customer_id}/subscriptions")]
@@ -291,10 +282,7 @@ async fn visible_subscription(
     responses(
         (status = 200, description = "The subscription.", body = Subscription,
             headers(("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/customers/{customer_id}/subscriptions/{id}")]
@@ -329,17 +317,9 @@ pub async fn get_subscription(
     responses(
         (status = 200, description = "The updated subscription.", body = Subscription,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[patch("/customers/{customer_id}/subscriptions/{id}")]

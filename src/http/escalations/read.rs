@@ -84,10 +84,7 @@ pub(super) async fn visible(
     responses(
         (status = 200, description = "The escalation.", body = Escalation,
             headers(("ETag" = String, description = "Version tag for `If-Match`."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/escalations/{id}")]
@@ -113,9 +110,7 @@ pub async fn get_escalation(
     responses(
         (status = 200, description = "A page of escalations.", body = EscalationList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = ServiceUnavailable),
+        RequestFailures,
     ),
 )]
 #[get("/escalations")]

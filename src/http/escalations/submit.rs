@@ -145,10 +145,8 @@ fn refusal(evaluation: &Evaluation) -> Option<ApiError> {
             headers(("Location" = String, description = "URL of the new escalation."),
                     ("ETag" = String, description = "Version tag for `If-Match`.")),
             example = json!(escalation_submitted_example())),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, description = "An escalation for the same customer, service and category is already open.",
             body = crate::error::Problem, content_type = "application/problem+json",
             example = json!({
@@ -171,7 +169,6 @@ fn refusal(evaluation: &Evaluation) -> Option<ApiError> {
                     {"criterion": "partner_troubleshooting", "message": "check service health again: the last check is more than 24 hours old"}
                 ]
             })),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/escalations")]
@@ -255,13 +252,8 @@ fn new_escalation(
     request_body = EscalationInput,
     responses(
         (status = 200, description = "Every criterion's outcome.", body = ValidationReport),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        RequestFailures, BodyFailures,
         (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/escalations/validate")]

@@ -152,13 +152,7 @@ pub struct TrailQuery {
     responses(
         (status = 201, description = "Added.", body = Note,
             headers(("Location" = String, description = "The escalation's notes."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures, BodyFailures,
     ),
 )]
 #[post("/escalations/{id}/notes")]
@@ -192,10 +186,7 @@ pub async fn add_note(
     responses(
         (status = 200, description = "A page of notes, oldest first.", body = NoteList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/escalations/{id}/notes")]
@@ -224,10 +215,7 @@ pub async fn list_notes(
     responses(
         (status = 200, description = "A page of events, oldest first.", body = EventList,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = ServiceUnavailable),
+        ReadFailures,
     ),
 )]
 #[get("/escalations/{id}/events")]

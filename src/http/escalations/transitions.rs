@@ -205,17 +205,9 @@ fn refused(refusal: Refusal, role: crate::domain::Role) -> ApiError {
     responses(
         (status = 200, description = "The escalation in its new status.", body = Escalation,
             headers(("ETag" = String, description = "The new version tag."))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+        ReadFailures, BodyFailures, ConditionFailures,
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-        (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[post("/escalations/{id}/transitions")]
