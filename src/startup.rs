@@ -15,6 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ServeSettings;
 use crate::http::extract::{self, BodyLimit};
+use crate::http::metrics::{self, Metrics};
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
 use crate::http::{self, AppState, auth, ops, problem};
@@ -36,6 +37,7 @@ where
         .openapi(ApiDoc::openapi())
         .service(ops::healthz)
         .service(ops::readyz)
+        .service(metrics::metrics)
         .service(
             scope("/v1")
                 .wrap(from_fn(auth::middleware))
@@ -61,6 +63,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let api = openapi();
         let table = web::Data::new(RouteTable::from_openapi(&api));
+        let metrics = web::Data::new(Metrics::new());
         let state = web::Data::new(AppState {
             db,
             policy: settings.remediation_policy(),
@@ -73,6 +76,7 @@ impl Application {
                 .wrap(from_fn(request_id::middleware))
                 .app_data(state.clone())
                 .app_data(table.clone())
+                .app_data(metrics.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(extract::path_config());

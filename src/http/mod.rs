@@ -10,6 +10,7 @@ pub mod extract;
 pub mod fields;
 pub mod incidents;
 pub mod me;
+pub mod metrics;
 pub mod ops;
 pub mod pagination;
 pub mod partners;

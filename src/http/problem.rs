@@ -1,18 +1,19 @@
 //! The last stop of every response: errors are rendered as problem documents carrying their
 //! `instance`, server-side causes are logged once with their chain, and each request ends with
-//! one access-log line.
+//! one access-log line and its metrics.
 
 use std::error::Error as _;
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use actix_web::{Error, web};
 use tracing::Span;
 
 use crate::error::ApiError;
+use crate::http::metrics::Metrics;
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -22,7 +23,17 @@ pub async fn middleware(
     let res = next.call(req).await?.map_into_boxed_body();
     let res = render_problem(res);
     let status = res.status().as_u16();
-    let elapsed_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+    let elapsed = started.elapsed();
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
+        let route = res.request().match_pattern();
+        metrics.observe(
+            res.request().method().as_str(),
+            route.as_deref(),
+            status,
+            elapsed,
+        );
+    }
+    let elapsed_ms = (elapsed.as_secs_f64() * 1e4).round() / 10.0;
     if res.status().is_server_error() {
         tracing::error!(status, elapsed_ms, "request failed");
     } else {

@@ -132,3 +132,41 @@ async fn the_spec_and_the_docs_are_served_from_the_binary() {
         "no CDN"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_without_a_key() {
+    let app = spawn_app().await;
+    let partner = app.create_partner("Metered").await;
+    let customer = app.create_customer(&partner, "上海云启科技有限公司").await;
+    app.get(&format!("/v1/customers/{}", customer.id()), &partner.key)
+        .await;
+    app.get(
+        "/v1/customers/0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
+        &partner.key,
+    )
+    .await;
+
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let status = response.status();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let text = response.text().await.unwrap();
+
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    for expected in [
+        r#"escalade_http_requests_total{method="GET",route="/v1/customers/{id}",status="200"} 1"#,
+        r#"escalade_http_requests_total{method="GET",route="/v1/customers/{id}",status="404"} 1"#,
+        r#"escalade_http_requests_total{method="POST",route="/v1/customers",status="201"} 1"#,
+        r#"escalade_http_request_duration_seconds_count{method="GET",route="/v1/customers/{id}"} 2"#,
+        r#"escalade_db_pool_connections{state="idle"}"#,
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(
+        !text.contains(&customer.id().to_string()),
+        "routes are templates, never raw paths"
+    );
+}

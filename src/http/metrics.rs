@@ -1,0 +1,148 @@
+//! `/metrics` in Prometheus's text format: requests by route and status, their latency, and the
+//! database pool. Routes are the templates (`/v1/customers/{id}`), never raw paths, so the number
+//! of series stays bounded whatever clients send.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+
+use super::AppState;
+use crate::error::ApiError;
+
+/// The label for requests that matched no route.
+const UNMATCHED: &str = "unmatched";
+
+/// The service's metrics, shared by every worker.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry =
+            Registry::new_custom(Some("escalade".to_owned()), None).expect("a valid prefix");
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route and status.",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("valid request counter");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer HTTP requests, by method and route.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route"],
+        )
+        .expect("valid latency histogram");
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database connections held by the pool, by state.",
+            ),
+            &["state"],
+        )
+        .expect("valid pool gauge");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
+        }
+        Self {
+            registry,
+            requests,
+            latency,
+            pool,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn observe(&self, method: &str, route: Option<&str>, status: u16, elapsed: Duration) {
+        let route = route.unwrap_or(UNMATCHED);
+        self.requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Reads the pool at scrape time.
+    fn sample_pool(&self, db: &DatabaseConnection) {
+        let (size, idle) = match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        self.pool.with_label_values(&["idle"]).set(idle as i64);
+        self.pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(size).saturating_sub(idle as i64));
+    }
+
+    fn render(&self) -> Result<String, ApiError> {
+        let mut text = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut text)
+            .map_err(ApiError::internal)?;
+        String::from_utf8(text).map_err(ApiError::internal)
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Metrics
+///
+/// Prometheus text format: `escalade_http_requests_total`,
+/// `escalade_http_request_duration_seconds` and `escalade_db_pool_connections`. No key needed;
+/// expose it to your monitoring network only.
+#[utoipa::path(
+    operation_id = "metrics",
+    tag = "operations",
+    security(),
+    responses((status = 200, description = "The metrics, in Prometheus's text exposition format.",
+        body = String, content_type = "text/plain; version=0.0.4",
+        example = json!("# HELP escalade_http_requests_total HTTP requests answered, by method, route and status.\n# TYPE escalade_http_requests_total counter\nescalade_http_requests_total{method=\"GET\",route=\"/v1/customers\",status=\"200\"} 42\n"))),
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    metrics.sample_pool(&state.db);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render()?))
+}
