@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -168,6 +168,18 @@ pub async fn active_on(db: &DatabaseConnection, service_key: &str) -> Result<Vec
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let updates = updates_of(db, &ids).await?;
     Ok(with_updates(rows, updates))
+}
+
+/// The ids of the unresolved incidents on a service: all the escalation criteria need.
+pub async fn active_ids_on(db: &DatabaseConnection, service_key: &str) -> Result<Vec<Uuid>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::ServiceKey.eq(service_key))
+        .filter(Column::Status.ne(IncidentStatus::Resolved.as_str()))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]

@@ -68,7 +68,7 @@ async fn gather_facts(
         ),
         None => (None, None),
     };
-    let active_incidents = incidents::active_on(db, service_key).await?;
+    let active_incidents = incidents::active_ids_on(db, service_key).await?;
     let overdue = remediation::overdue_count(db, partner_id, today_in_beijing(Utc::now())).await?;
     Ok(Facts {
         customer: customer.map(|customer| CustomerFacts {
@@ -88,10 +88,7 @@ async fn gather_facts(
             first_party: service.first_party,
         }),
         subscription: subscription.and_then(|s| SubscriptionStatus::parse(&s.status)),
-        active_incidents: active_incidents
-            .into_iter()
-            .map(|incident| incident.row.id)
-            .collect(),
+        active_incidents,
         open_duplicate: open_duplicate.map(|row| row.number),
     })
 }
