@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::domain::remediation::RemediationPolicy;
+use crate::domain::webhook::Backoff;
 
 /// Where the embedded default keeps its data: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
@@ -170,6 +171,108 @@ pub struct ServeSettings {
         default_value_t = 8
     )]
     pub misescalation_min_escalations: u64,
+
+    /// Requests per minute each API key may make (a bucket of this size, refilled evenly over
+    /// the minute); 0 turns rate limiting off. Each instance counts its own requests.
+    #[arg(long, env = "ESCALADE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "ESCALADE_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Seconds between sweeps of expired idempotency records.
+    #[arg(long, env = "ESCALADE_HOUSEKEEPING_INTERVAL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub housekeeping_interval_secs: u64,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Serve the API only and leave webhook delivery to other instances.
+    #[arg(long, env = "ESCALADE_NO_WEBHOOK_DELIVERY")]
+    pub no_webhook_delivery: bool,
+
+    /// Let endpoint URLs reach loopback, private and link-local addresses (refused by default,
+    /// so that webhooks cannot probe the network escalade runs in).
+    #[arg(
+        long = "webhook-allow-private-networks",
+        env = "ESCALADE_WEBHOOK_ALLOW_PRIVATE_NETWORKS"
+    )]
+    pub allow_private_networks: bool,
+
+    /// Milliseconds between looks for due deliveries.
+    #[arg(long = "webhook-poll-interval-ms", env = "ESCALADE_WEBHOOK_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll_interval_ms: u64,
+
+    /// Milliseconds an endpoint has to answer one attempt.
+    #[arg(long = "webhook-timeout-ms", env = "ESCALADE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: u64,
+
+    /// Milliseconds before the first retry; each further retry waits twice as long.
+    #[arg(long = "webhook-backoff-base-ms", env = "ESCALADE_WEBHOOK_BACKOFF_BASE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub backoff_base_ms: u64,
+
+    /// Longest wait between two attempts, in seconds.
+    #[arg(long = "webhook-backoff-max-secs", env = "ESCALADE_WEBHOOK_BACKOFF_MAX_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub backoff_max_secs: u64,
+
+    /// Seconds after an event during which delivery is retried; then it is marked failed.
+    #[arg(long = "webhook-horizon-secs", env = "ESCALADE_WEBHOOK_HORIZON_SECS", default_value_t = 72 * 3_600)]
+    pub horizon_secs: u64,
+
+    /// Seconds the previous secret keeps signing after a rotation.
+    #[arg(long = "webhook-secret-grace-secs", env = "ESCALADE_WEBHOOK_SECRET_GRACE_SECS", default_value_t = 24 * 3_600)]
+    pub secret_grace_secs: u64,
+}
+
+impl WebhookSettings {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// How long a claimed delivery stays with the instance that claimed it: one attempt and a
+    /// margin to record it. An instance that dies loses its claims when this runs out.
+    pub fn lease(&self) -> Duration {
+        self.timeout() + Duration::from_secs(5)
+    }
+
+    pub fn backoff(&self) -> Backoff {
+        Backoff {
+            base: Duration::from_millis(self.backoff_base_ms),
+            max: Duration::from_secs(self.backoff_max_secs),
+        }
+    }
+
+    pub fn horizon(&self) -> Duration {
+        Duration::from_secs(self.horizon_secs)
+    }
+
+    pub fn secret_grace(&self) -> Duration {
+        Duration::from_secs(self.secret_grace_secs)
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            no_webhook_delivery: false,
+            allow_private_networks: false,
+            poll_interval_ms: 1000,
+            timeout_ms: 10_000,
+            backoff_base_ms: 5_000,
+            backoff_max_secs: 3_600,
+            horizon_secs: 72 * 3_600,
+            secret_grace_secs: 24 * 3_600,
+        }
+    }
 }
 
 fn parse_share(value: &str) -> Result<f64, String> {
@@ -198,6 +301,10 @@ impl Default for ServeSettings {
             workers: None,
             misescalation_threshold: RemediationPolicy::default().threshold,
             misescalation_min_escalations: RemediationPolicy::default().min_escalations,
+            rate_limit_per_minute: 600,
+            shutdown_timeout_secs: 30,
+            housekeeping_interval_secs: 600,
+            webhooks: WebhookSettings::default(),
         }
     }
 }

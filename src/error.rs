@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::domain::Role;
 use crate::domain::escalation::criteria::Criterion;
 use crate::domain::role::Forbidden;
+use crate::http::rate_limit::RateLimitState;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -147,6 +148,12 @@ pub enum ApiError {
     /// 428: an update without `If-Match`.
     #[error("If-Match is required")]
     PreconditionRequired,
+    /// 409: the first request with this `Idempotency-Key` is still being answered.
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    IdempotencyKeyInUse,
+    /// 429: the API key used up its requests for now.
+    #[error("too many requests for this API key; retry after {} seconds", .limit.retry_after)]
+    TooManyRequests { limit: RateLimitState },
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
@@ -201,6 +208,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "body_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PreconditionRequired => "if_match_required",
+            Self::IdempotencyKeyInUse => "idempotency_key_in_use",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -271,6 +280,15 @@ impl ApiError {
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
+            Self::IdempotencyKeyInUse => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::TooManyRequests { limit } => {
+                response.insert_header((header::RETRY_AFTER, limit.retry_after.to_string()));
+                for (name, value) in limit.headers() {
+                    response.insert_header((name, value));
+                }
+            }
             _ => {}
         }
         response.json(self.problem(instance))
@@ -285,7 +303,10 @@ impl ResponseError for ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } | Self::DuplicateEscalation(_) => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::DuplicateEscalation(_) | Self::IdempotencyKeyInUse => {
+                StatusCode::CONFLICT
+            }
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::CriteriaNotMet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -3,6 +3,8 @@
 
 /// Settings from flags and `ESCALADE_*` environment variables.
 pub mod config;
+/// The background worker: webhook delivery and housekeeping.
+pub mod delivery;
 /// The demo data `serve --demo` seeds.
 pub mod demo;
 /// The product's rules, free of HTTP and database types.

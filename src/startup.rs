@@ -2,9 +2,10 @@
 //! Swagger UI. Binding port 0 lets tests run many servers side by side.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, HttpServer, web};
 use sea_orm::DatabaseConnection;
@@ -14,11 +15,14 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ServeSettings;
+use crate::delivery::Worker;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::metrics::{self, Metrics};
+use crate::http::rate_limit::{self, RateLimiter};
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
-use crate::http::{self, AppState, auth, ops, problem};
+use crate::http::webhooks::EndpointPolicy;
+use crate::http::{self, AppState, auth, idempotency, ops, problem};
 use crate::openapi::ApiDoc;
 
 /// Registers every documented operation on `app` and returns the OpenAPI document they make.
@@ -33,17 +37,25 @@ where
             InitError = (),
         >,
 {
-    app.into_utoipa_app()
+    let (app, api) = app
+        .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(ops::healthz)
         .service(ops::readyz)
         .service(metrics::metrics)
         .service(
+            // The last wrap runs first: authenticate, count against the key's rate limit, then
+            // answer repeated idempotency keys.
             scope("/v1")
+                .wrap(from_fn(idempotency::middleware))
+                .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(auth::middleware))
                 .configure(http::configure_v1),
         )
-        .split_for_parts()
+        .split_for_parts();
+    let (app, mut api) = (app, api);
+    crate::openapi::apply_conventions(&mut api);
+    (app, api)
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and checked in at `openapi/openapi.json`.
@@ -51,10 +63,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     register(App::new()).1
 }
 
-/// A bound, not yet running server.
+/// A bound, not yet running server and its background worker.
 pub struct Application {
     port: u16,
     server: Server,
+    worker: Worker,
 }
 
 impl Application {
@@ -63,14 +76,26 @@ impl Application {
         let port = listener.local_addr()?.port();
         let api = openapi();
         let table = web::Data::new(RouteTable::from_openapi(&api));
-        let metrics = web::Data::new(Metrics::new());
+        let metrics = Metrics::new();
+        let worker = Worker::new(
+            db.clone(),
+            settings.webhooks.clone(),
+            Duration::from_secs(settings.housekeeping_interval_secs),
+            metrics.clone(),
+        );
+        let metrics = web::Data::new(metrics);
+        let limiter = RateLimiter::new(settings.rate_limit_per_minute).map(web::Data::new);
+        let endpoint_policy = web::Data::new(EndpointPolicy {
+            allow_private_networks: settings.webhooks.allow_private_networks,
+            secret_grace: settings.webhooks.secret_grace(),
+        });
         let state = web::Data::new(AppState {
             db,
             policy: settings.remediation_policy(),
         });
         let body_limit = settings.body_limit;
         let mut server = HttpServer::new(move || {
-            let app = App::new()
+            let mut app = App::new()
                 .wrap(from_fn(problem::middleware))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(from_fn(request_id::middleware))
@@ -79,26 +104,48 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
-                .app_data(extract::path_config());
+                .app_data(extract::path_config())
+                .app_data(endpoint_policy.clone());
+            if let Some(limiter) = &limiter {
+                app = app.app_data(limiter.clone());
+            }
             let (app, _) = register(app);
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(routes::fallback))
         })
-        .shutdown_timeout(30);
+        .shutdown_timeout(settings.shutdown_timeout_secs);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            worker,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    /// Stops the server (gracefully with `stop(true)`), as SIGTERM does.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM (or `handle().stop`), then lets in-flight requests finish
+    /// and the worker complete the attempts it has started before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stopped));
+        let served = self.server.await;
+        stop.send_replace(true);
+        if let Err(err) = worker.await {
+            tracing::error!(error = %err, "the background worker failed");
+        }
+        tracing::info!("escalade stopped");
+        served
     }
 }

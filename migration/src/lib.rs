@@ -11,6 +11,8 @@ mod m20261125_000005_create_subscriptions;
 mod m20261125_000006_create_service_incidents;
 mod m20261125_000007_create_escalations;
 mod m20261125_000008_create_remediation_plans;
+mod m20261125_000009_create_idempotency_records;
+mod m20261125_000010_create_webhooks;
 
 pub struct Migrator;
 
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_service_incidents::Migration),
             Box::new(m20261125_000007_create_escalations::Migration),
             Box::new(m20261125_000008_create_remediation_plans::Migration),
+            Box::new(m20261125_000009_create_idempotency_records::Migration),
+            Box::new(m20261125_000010_create_webhooks::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod remediation;
 pub mod role;
 mod schema;
 pub mod secret;
+pub mod webhook;
 
 pub use catalog::{Category, HttpsUrl, ServiceKey, SupportHours};
 pub use country::CountryCode;

@@ -6,6 +6,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::names::TEXT_PATTERN;
+use super::webhook::WebhookUrl;
 use super::{
     CompanyName, DisplayName, DomainName, EmailAddress, HttpsUrl, MpnId, Paragraph, PhoneNumber,
     ServiceKey, Title,
@@ -46,6 +47,8 @@ string_schema!(ServiceKey: "A service's key: lower-case letters and digits in hy
     pattern = ServiceKey::PATTERN, length = 2..=ServiceKey::MAX_LEN, example = "microsoft-365");
 string_schema!(HttpsUrl: "An https:// address: a host of letters, digits, dots and hyphens, an optional port and path.",
     pattern = HttpsUrl::PATTERN, length = 9..=HttpsUrl::MAX_LEN, example = "https://portal.azure.cn");
+string_schema!(WebhookUrl: "An http:// or https:// address: a host name, IPv4 address or bracketed IPv6 address, an optional port and path. The host must resolve to public addresses only.",
+    pattern = WebhookUrl::PATTERN, length = 8..=WebhookUrl::MAX_LEN, example = "https://hooks.yunqi.cn/escalade");
 string_schema!(Title: "A title: 1–200 characters, not only spaces, no control characters.",
     pattern = TEXT_PATTERN, length = 1..=Title::MAX_CHARS, example = "世纪互联 Exchange Online 邮件延迟");
 string_schema!(Paragraph: "Free text: 1–4,000 characters, not only spaces; line breaks and tabs allowed, no other control characters.",

@@ -65,6 +65,10 @@ pub fn https_url(value: &str) -> Result<(), ValidationError> {
     rule(HttpsUrl::parse(value))
 }
 
+pub fn webhook_url(value: &str) -> Result<(), ValidationError> {
+    rule(crate::domain::webhook::WebhookUrl::parse(value))
+}
+
 pub fn service_key(value: &str) -> Result<(), ValidationError> {
     rule(ServiceKey::parse(value))
 }

@@ -17,7 +17,9 @@ use super::fields::{self, parsed, present};
 use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use super::services::existing as existing_service;
+use super::webhooks::{describe, notice};
 use crate::domain::lifecycle::describe_moves;
+use crate::domain::webhook::EventType;
 use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
 use crate::error::{ApiError, FieldError};
 use crate::store::incidents::{
@@ -232,7 +234,15 @@ pub async fn create_incident(
         started_at: body.started_at.unwrap_or_else(Utc::now),
     };
     existing_service(&state, new.service_key.as_str()).await?;
-    let incident: ServiceIncident = store::create(&state.db, new).await?.try_into()?;
+    let announce = |incident: &Incident| {
+        let incident = describe(ServiceIncident::try_from(incident.clone()))?;
+        Ok(notice(
+            EventType::ServiceIncidentCreated,
+            None,
+            serde_json::json!({ "incident": incident }),
+        ))
+    };
+    let incident: ServiceIncident = store::create(&state.db, new, announce).await?.try_into()?;
     let mut response = with_etag(HttpResponse::Created(), incident.version);
     response.insert_header((LOCATION, format!("/v1/service-incidents/{}", incident.id)));
     Ok(response.json(incident))
@@ -354,9 +364,23 @@ pub async fn update_incident(
         severity: body.severity,
         status: body.status,
     };
-    let updated = store::update(&state.db, current.row.id, &expected, changes)
-        .await?
-        .ok_or(ApiError::PreconditionFailed)?;
+    let announce_resolution = |incident: &Incident| {
+        let incident = describe(ServiceIncident::try_from(incident.clone()))?;
+        Ok(notice(
+            EventType::ServiceIncidentResolved,
+            None,
+            serde_json::json!({ "incident": incident }),
+        ))
+    };
+    let updated = store::update(
+        &state.db,
+        current.row.id,
+        &expected,
+        changes,
+        announce_resolution,
+    )
+    .await?
+    .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))
 }
 

@@ -1,17 +1,20 @@
-//! `/metrics` in Prometheus's text format: requests by route and status, their latency, and the
-//! database pool. Routes are the templates (`/v1/customers/{id}`), never raw paths, so the number
+//! `/metrics` in Prometheus's text format: requests by route and status, their latency, the
+//! database pool, the webhook outbox and delivery outcomes. Routes are the templates (`/v1/customers/{id}`), never raw paths, so the number
 //! of series stays bounded whatever clients send.
 
 use std::time::Duration;
 
 use actix_web::{HttpResponse, get, web};
+use chrono::Utc;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use super::AppState;
 use crate::error::ApiError;
+use crate::store::webhooks;
 
 /// The label for requests that matched no route.
 const UNMATCHED: &str = "unmatched";
@@ -23,6 +26,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    outbox_pending: IntGauge,
+    outbox_oldest: Gauge,
+    webhook_attempts: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -62,20 +68,47 @@ impl Metrics {
             &["state"],
         )
         .expect("valid pool gauge");
+        let outbox_pending = IntGauge::new(
+            "outbox_pending_deliveries",
+            "Webhook deliveries not yet acknowledged nor given up.",
+        )
+        .expect("valid outbox gauge");
+        let outbox_oldest = Gauge::new(
+            "outbox_oldest_pending_seconds",
+            "Age of the oldest pending webhook delivery, 0 when none is pending.",
+        )
+        .expect("valid outbox age gauge");
+        let webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "webhook_attempts_total",
+                "Webhook delivery attempts made by this instance, by outcome: delivered, failed (to be retried) or given_up.",
+            ),
+            &["outcome"],
+        )
+        .expect("valid attempt counter");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
+            Box::new(outbox_pending.clone()),
+            Box::new(outbox_oldest.clone()),
+            Box::new(webhook_attempts.clone()),
         ] {
             registry
                 .register(collector)
                 .expect("each metric is registered once");
+        }
+        for outcome in ["delivered", "failed", "given_up"] {
+            webhook_attempts.with_label_values(&[outcome]);
         }
         Self {
             registry,
             requests,
             latency,
             pool,
+            outbox_pending,
+            outbox_oldest,
+            webhook_attempts,
         }
     }
 
@@ -108,6 +141,27 @@ impl Metrics {
             .set(i64::from(size).saturating_sub(idle as i64));
     }
 
+    /// Counts one webhook attempt by its outcome.
+    pub fn count_webhook_attempt(&self, outcome: &str) {
+        self.webhook_attempts.with_label_values(&[outcome]).inc();
+    }
+
+    /// Reads the outbox at scrape time. With the database down the gauges keep their last
+    /// values: the scrape still answers, and the pool gauges tell what is wrong.
+    async fn sample_outbox(&self, db: &DatabaseConnection) {
+        match webhooks::backlog(db).await {
+            Ok((pending, oldest)) => {
+                self.outbox_pending
+                    .set(i64::try_from(pending).unwrap_or(i64::MAX));
+                let age = oldest.map_or(0.0, |at| {
+                    (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+                });
+                self.outbox_oldest.set(age);
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot read the outbox for metrics"),
+        }
+    }
+
     fn render(&self) -> Result<String, ApiError> {
         let mut text = Vec::new();
         TextEncoder::new()
@@ -126,8 +180,9 @@ impl Default for Metrics {
 /// Metrics
 ///
 /// Prometheus text format: `escalade_http_requests_total`,
-/// `escalade_http_request_duration_seconds` and `escalade_db_pool_connections`. No key needed;
-/// expose it to your monitoring network only.
+/// `escalade_http_request_duration_seconds`, `escalade_db_pool_connections`,
+/// `escalade_outbox_pending_deliveries`, `escalade_outbox_oldest_pending_seconds` and
+/// `escalade_webhook_attempts_total`. No key needed; expose it to your monitoring network only.
 #[utoipa::path(
     operation_id = "metrics",
     tag = "operations",
@@ -142,6 +197,7 @@ pub async fn metrics(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     metrics.sample_pool(&state.db);
+    metrics.sample_outbox(&state.db).await;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render()?))

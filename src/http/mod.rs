@@ -8,6 +8,7 @@ pub mod escalations;
 pub mod etag;
 pub mod extract;
 pub mod fields;
+pub mod idempotency;
 pub mod incidents;
 pub mod me;
 pub mod metrics;
@@ -15,6 +16,7 @@ pub mod ops;
 pub mod pagination;
 pub mod partners;
 pub mod problem;
+pub mod rate_limit;
 pub mod remediation;
 pub mod request_id;
 pub mod responses;
@@ -22,6 +24,7 @@ pub mod routes;
 pub mod self_help;
 pub mod services;
 pub mod subscriptions;
+pub mod webhooks;
 
 use sea_orm::DatabaseConnection;
 
@@ -46,4 +49,5 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     self_help::configure(cfg);
     escalations::configure(cfg);
     remediation::configure(cfg);
+    webhooks::configure(cfg);
 }

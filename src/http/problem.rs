@@ -9,7 +9,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpResponse, web};
 use tracing::Span;
 
 use crate::error::ApiError;
@@ -59,8 +59,19 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
             api_error.to_response(Some(res.request().path().to_owned()))
         }
     };
-    let (req, _) = res.into_parts();
-    ServiceResponse::new(req, response)
+    let (req, original) = res.into_parts();
+    ServiceResponse::new(req, keep_headers(original, response))
+}
+
+/// Carries the headers middleware set on the error response (rate limits, request id) over to
+/// the problem document that replaces it.
+fn keep_headers(original: HttpResponse<BoxBody>, mut response: HttpResponse) -> HttpResponse {
+    for (name, value) in original.headers() {
+        if !response.headers().contains_key(name) {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
 }
 
 /// Notes the error on the request span; causes of server-side errors are logged with their

@@ -17,9 +17,11 @@ use super::fields::{self, parsed, present};
 use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use crate::domain::remediation::{PlanStatus, QUALITY_WINDOW, is_overdue, today_in_beijing};
+use crate::domain::webhook::EventType;
 use crate::domain::{Paragraph, Principal};
 use crate::entity::remediation_plan::Model;
 use crate::error::{ApiError, FieldError};
+use crate::http::webhooks::{describe, notice};
 use crate::store::{escalations, partners, remediation as store};
 
 const TAG: &str = "remediation";
@@ -238,7 +240,15 @@ pub async fn request_plan(
             "must be today or later, Beijing time",
         )]));
     }
-    let plan: RemediationPlan = store::create(&state.db, partner_id, reason, respond_by)
+    let announce = |plan: &Model| {
+        let plan = describe(RemediationPlan::try_from(plan.clone()))?;
+        Ok(notice(
+            EventType::RemediationPlanRequested,
+            Some(partner_id),
+            serde_json::json!({ "remediation_plan": plan }),
+        ))
+    };
+    let plan: RemediationPlan = store::create(&state.db, partner_id, reason, respond_by, announce)
         .await?
         .try_into()?;
     tracing::info!(plan_id = %plan.id, partner_id = %partner_id, "remediation plan requested");

@@ -178,3 +178,36 @@ failures!(
     /// An update under `If-Match`: 412 stale, 428 missing.
     ConditionFailures { 412 => PreconditionFailed, 428 => PreconditionRequired }
 );
+
+#[derive(ToResponse)]
+#[response(
+    description = "The API key used up its requests for now; retry after `Retry-After` seconds. \
+`RateLimit-Policy` states the quota per key (`q`) and its window in seconds (`w`); `RateLimit` what \
+remains (`r`) and the seconds until the quota is whole again (`t`).",
+    content_type = "application/problem+json",
+    headers(
+        ("Retry-After" = String, description = "Seconds to wait before the next request."),
+        ("RateLimit-Policy" = String, description = "`\"per-key\";q=<quota>;w=60`."),
+        ("RateLimit" = String, description = "`\"per-key\";r=<remaining>;t=<seconds until full>`."),
+    ),
+    example = json!({
+        "type": "urn:escalade:problem:rate_limited", "title": "Too Many Requests", "status": 429,
+        "detail": "too many requests for this API key; retry after 1 seconds", "instance": "/v1/customers",
+        "code": "rate_limited"
+    })
+)]
+pub struct TooManyRequests(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "A conflict with the current state (`code` says which), or the first request with \
+this `Idempotency-Key` is still being answered (`idempotency_key_in_use`: retry after `Retry-After`).",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String, description = "With `idempotency_key_in_use`: seconds to wait.")),
+    example = json!({
+        "type": "urn:escalade:problem:idempotency_key_in_use", "title": "Conflict", "status": 409,
+        "detail": "a request with this Idempotency-Key is still in progress; retry shortly",
+        "instance": "/v1/escalations", "code": "idempotency_key_in_use"
+    })
+)]
+pub struct IdempotencyConflict(Problem);

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::webhooks::{self, Notice};
 use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
 use crate::domain::escalation::{Severity, Status, sla};
 use crate::domain::{Category, Role, Scope};
@@ -115,6 +116,7 @@ pub async fn create(
     new: NewEscalation,
     actor: Actor,
     snapshot: impl FnOnce(&Model) -> serde_json::Value,
+    announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Created, DbErr> {
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -168,6 +170,7 @@ pub async fn create(
         after: Some(snapshot(&row)),
     };
     record(&txn, &row, actor, event, now).await?;
+    webhooks::enqueue(&txn, announce(&row)?).await?;
     txn.commit().await?;
     Ok(Created::New(row))
 }
@@ -361,6 +364,7 @@ pub async fn transition(
     changes: Vec<(Column, SimpleExpr)>,
     actor: Actor,
     event: EventRecord,
+    announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Model, TransitionError> {
     let txn = db.begin().await?;
     let versioned = Versioned {
@@ -386,6 +390,7 @@ pub async fn transition(
             Err(err) => return Err(err.into()),
         };
     record(&txn, &updated, actor, event, updated.updated_at).await?;
+    webhooks::enqueue(&txn, announce(&updated)?).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -397,6 +402,7 @@ pub async fn add_note(
     escalation: &Model,
     actor: Actor,
     text: String,
+    announce: impl FnOnce(&note::Model) -> Result<Notice, DbErr>,
 ) -> Result<note::Model, DbErr> {
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -417,6 +423,7 @@ pub async fn add_note(
         after: Some(serde_json::json!({"note_id": row.id, "text": row.text})),
     };
     record(&txn, escalation, actor, event, now).await?;
+    webhooks::enqueue(&txn, announce(&row)?).await?;
     txn.commit().await?;
     Ok(row)
 }

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::webhooks::{self, Notice};
 use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
 use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
 use crate::entity::service_incident::{ActiveModel, Column, Entity, Model};
@@ -57,8 +58,13 @@ const VERSIONED: Versioned<Column> = Versioned {
 };
 
 #[tracing::instrument(skip_all)]
-pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Incident, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewIncident,
+    announce: impl FnOnce(&Incident) -> Result<Notice, DbErr>,
+) -> Result<Incident, DbErr> {
     let now = Utc::now();
+    let txn = db.begin().await?;
     let row = ActiveModel {
         id: Set(Uuid::now_v7()),
         service_key: Set(new.service_key.into_inner()),
@@ -71,12 +77,15 @@ pub async fn create(db: &DatabaseConnection, new: NewIncident) -> Result<Inciden
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
-    Ok(Incident {
+    let incident = Incident {
         row,
         updates: Vec::new(),
-    })
+    };
+    webhooks::enqueue(&txn, announce(&incident)?).await?;
+    txn.commit().await?;
+    Ok(incident)
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]
@@ -93,7 +102,7 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<Incident>, 
 
 /// The updates of these incidents, oldest first, in one query.
 async fn updates_of(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<update_entity::Model>>, DbErr> {
     let mut by_incident: HashMap<Uuid, Vec<update_entity::Model>> = HashMap::new();
@@ -188,7 +197,25 @@ pub async fn update(
     id: Uuid,
     expected: &VersionCheck,
     changes: IncidentChanges,
+    announce_resolution: impl FnOnce(&Incident) -> Result<Notice, DbErr>,
 ) -> Result<Option<Incident>, DbErr> {
+    let txn = db.begin().await?;
+    // Whether this update is the one that resolves the incident: the status is set first, only
+    // where it is not yet `resolved`, so that of concurrent resolutions exactly one is told.
+    let resolves = match changes.status {
+        Some(IncidentStatus::Resolved) => {
+            let resolving = Entity::update_many()
+                .col_expr(
+                    Column::Status,
+                    Expr::value(IncidentStatus::Resolved.as_str()),
+                )
+                .filter(Column::Id.eq(id))
+                .filter(Column::Status.ne(IncidentStatus::Resolved.as_str()));
+            let resolving = expected.filter::<Entity, _>(resolving, Column::Version);
+            resolving.exec(&txn).await?.rows_affected == 1
+        }
+        _ => false,
+    };
     let mut assignments = Vec::new();
     if let Some(title) = changes.title {
         assignments.push((Column::Title, Expr::value(title.into_inner())));
@@ -205,15 +232,20 @@ pub async fn update(
             assignments.push((Column::ResolvedAt, resolved_at));
         }
     }
-    let Some(row) = update_versioned::<Entity>(db, VERSIONED, id, expected, assignments).await?
+    let Some(row) = update_versioned::<Entity>(&txn, VERSIONED, id, expected, assignments).await?
     else {
         return Ok(None);
     };
-    let mut updates = updates_of(db, &[row.id]).await?;
-    Ok(Some(Incident {
+    let mut updates = updates_of(&txn, &[row.id]).await?;
+    let incident = Incident {
         updates: updates.remove(&row.id).unwrap_or_default(),
         row,
-    }))
+    };
+    if resolves {
+        webhooks::enqueue(&txn, announce_resolution(&incident)?).await?;
+    }
+    txn.commit().await?;
+    Ok(Some(incident))
 }
 
 /// Publishes an update: the text is appended and the incident's version moves, in one

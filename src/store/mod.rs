@@ -4,11 +4,13 @@
 pub mod api_keys;
 pub mod customers;
 pub mod escalations;
+pub mod idempotency;
 pub mod incidents;
 pub mod partners;
 pub mod remediation;
 pub mod services;
 pub mod subscriptions;
+pub mod webhooks;
 
 use std::str::FromStr;
 

@@ -4,10 +4,11 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::webhooks::{self, Notice};
 use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
 use crate::domain::Paragraph;
 use crate::domain::remediation::PlanStatus;
@@ -19,9 +20,11 @@ pub async fn create(
     partner_id: Uuid,
     reason: Paragraph,
     respond_by: NaiveDate,
+    announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Model, DbErr> {
     let now = Utc::now();
-    ActiveModel {
+    let txn = db.begin().await?;
+    let plan = ActiveModel {
         id: Set(Uuid::now_v7()),
         partner_id: Set(partner_id),
         reason: Set(reason.into_inner()),
@@ -33,8 +36,11 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await
+    .insert(&txn)
+    .await?;
+    webhooks::enqueue(&txn, announce(&plan)?).await?;
+    txn.commit().await?;
+    Ok(plan)
 }
 
 /// The plan if it belongs to this partner.

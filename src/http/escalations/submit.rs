@@ -13,6 +13,7 @@ use crate::domain::escalation::criteria::{
     ServiceFacts,
 };
 use crate::domain::remediation::today_in_beijing;
+use crate::domain::webhook::EventType;
 use crate::domain::{Category, PartnerStatus, Scope, SubscriptionStatus, SupportPlan};
 use crate::error::{ApiError, DuplicateOf, Violation};
 use crate::http::AppState;
@@ -20,6 +21,7 @@ use crate::http::auth::{Caller, PartnerOnly};
 use crate::http::etag::with_etag;
 use crate::http::extract::ValidJson;
 use crate::http::responses::*;
+use crate::http::webhooks::{describe, notice};
 use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
 use crate::store::{customers, incidents, partners, remediation, services, subscriptions};
 
@@ -196,7 +198,15 @@ pub async fn create_escalation(
             "service_key": row.service_key, "customer_id": row.customer_id, "response_due_at": row.response_due_at
         })
     };
-    let row = match store::create(&state.db, new, actor, snapshot).await? {
+    let announce = |row: &store::EscalationRow| {
+        let escalation = describe(Escalation::from_row(row.clone(), now))?;
+        Ok(notice(
+            EventType::EscalationCreated,
+            Some(row.partner_id),
+            serde_json::json!({ "escalation": escalation }),
+        ))
+    };
+    let row = match store::create(&state.db, new, actor, snapshot, announce).await? {
         Created::New(row) => row,
         Created::Duplicate(open) => return Err(ApiError::DuplicateEscalation(duplicate_of(&open))),
     };

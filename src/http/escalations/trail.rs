@@ -10,6 +10,7 @@ use validator::Validate;
 
 use super::TAG;
 use super::read::visible;
+use crate::domain::webhook::EventType;
 use crate::domain::{Paragraph, Role};
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -18,6 +19,7 @@ use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::fields;
 use crate::http::pagination::{self, Cursor, list_type};
 use crate::http::responses::*;
+use crate::http::webhooks::{describe, notice};
 use crate::store::escalations::{self as store, Actor, EventRow, NoteRow};
 
 fn note_example() -> serde_json::Value {
@@ -170,7 +172,19 @@ pub async fn add_note(
         role: caller.role,
         key_id: caller.key_id,
     };
-    let note: Note = store::add_note(&state.db, &escalation, actor, text.into_inner())
+    let announce = |row: &NoteRow| {
+        let note = describe(Note::try_from(row.clone()))?;
+        Ok(notice(
+            EventType::EscalationNoteAdded,
+            Some(escalation.partner_id),
+            serde_json::json!({
+                "escalation_id": escalation.id,
+                "escalation_number": escalation.number,
+                "note": note,
+            }),
+        ))
+    };
+    let note: Note = store::add_note(&state.db, &escalation, actor, text.into_inner(), announce)
         .await?
         .try_into()?;
     Ok(HttpResponse::Created()

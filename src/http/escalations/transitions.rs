@@ -17,6 +17,7 @@ use super::read::visible;
 use crate::domain::Paragraph;
 use crate::domain::escalation::Status;
 use crate::domain::escalation::lifecycle::{Refusal, Side, check_move, describe_moves_from};
+use crate::domain::webhook::EventType;
 use crate::error::{ApiError, DuplicateOf, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
@@ -24,6 +25,7 @@ use crate::http::etag::{EntityTags, IfMatch, with_etag};
 use crate::http::extract::ValidJson;
 use crate::http::fields;
 use crate::http::responses::*;
+use crate::http::webhooks::{describe, notice};
 use crate::store::escalations::{
     self as store, Actor, EscalationColumn as Column, EventRecord, TransitionError,
 };
@@ -302,17 +304,27 @@ pub async fn transition_escalation(
         role: caller.role,
         key_id: caller.key_id,
     };
-    let updated = store::transition(&state.db, &current, &expected, changes, actor, event)
-        .await
-        .map_err(|err| match err {
-            TransitionError::Stale => ApiError::PreconditionFailed,
-            TransitionError::Duplicate(open) => ApiError::DuplicateEscalation(DuplicateOf {
-                id: open.id,
-                href: format!("/v1/escalations/{}", open.id),
-                number: open.number,
-            }),
-            TransitionError::Db(err) => err.into(),
-        })?;
+    let announce = |row: &store::EscalationRow| {
+        let escalation = describe(Escalation::from_row(row.clone(), now))?;
+        Ok(notice(
+            EventType::EscalationStatusChanged,
+            Some(row.partner_id),
+            json!({ "escalation": escalation, "previous_status": from }),
+        ))
+    };
+    let updated = store::transition(
+        &state.db, &current, &expected, changes, actor, event, announce,
+    )
+    .await
+    .map_err(|err| match err {
+        TransitionError::Stale => ApiError::PreconditionFailed,
+        TransitionError::Duplicate(open) => ApiError::DuplicateEscalation(DuplicateOf {
+            id: open.id,
+            href: format!("/v1/escalations/{}", open.id),
+            number: open.number,
+        }),
+        TransitionError::Db(err) => err.into(),
+    })?;
     tracing::info!(escalation_id = %updated.id, from = %from, to = %to, "escalation moved");
     let escalation = Escalation::from_row(updated, now)?;
     Ok(with_etag(HttpResponse::Ok(), escalation.version).json(escalation))
