@@ -70,7 +70,8 @@ pub fn matches(presented: &str, stored_digest: &str) -> bool {
         .into()
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+/// Lower-case hexadecimal, two digits a byte.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
         .iter()

@@ -14,6 +14,7 @@ use actix_web::{Error, HttpMessage, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 use crate::domain::Principal;
+use crate::domain::secret::hex_lower;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::extract::BodyLimit;
@@ -47,11 +48,7 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
     );
     hasher.update(b"\n");
     hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex_lower(&hasher.finalize())
 }
 
 pub async fn middleware(

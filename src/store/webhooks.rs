@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -350,9 +350,9 @@ pub async fn claim(
         .order_by(delivery::Column::NextAttemptAt, sea_orm::Order::Asc)
         .limit(limit)
         .to_owned();
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
+    // PostgreSQL skips rows another claim holds; SQLite has no row locks and the clause is
+    // left out of its SQL (its single writer serialises claims anyway).
+    due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let claimed = delivery::Entity::update_many()
         .col_expr(delivery::Column::LeasedBy, Expr::value(worker))
         .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(lease_until))
