@@ -3,18 +3,21 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so they stay cached while only the code changes.
+# Every workspace member's manifest is needed to read the workspace; only the service is built
+# (the generated client in clients/rust is for integrators).
 COPY Cargo.toml Cargo.lock ./
 COPY migration/Cargo.toml migration/Cargo.toml
-RUN mkdir -p src migration/src \
+COPY clients/rust/Cargo.toml clients/rust/Cargo.toml
+RUN mkdir -p src migration/src clients/rust/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked \
+    && touch src/lib.rs migration/src/lib.rs clients/rust/src/lib.rs \
+    && cargo build --release --locked --package escalade \
     && rm -rf src migration/src
 COPY src src
 COPY migration/src migration/src
 # Make cargo see the real sources as newer than the placeholder build.
 RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked --bin escalade
+    && cargo build --release --locked --package escalade --bin escalade
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

@@ -37,10 +37,26 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document as JSON on standard output.
-    Openapi,
+    Openapi(OpenapiArgs),
     /// Manage API keys from the command line.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// Which OpenAPI version to write: the document as published (3.1), or its rendition for
+    /// tools that read only 3.0.
+    #[arg(long, value_enum, default_value_t = OpenapiVersion::V3_1)]
+    pub version: OpenapiVersion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OpenapiVersion {
+    #[value(name = "3.1")]
+    V3_1,
+    #[value(name = "3.0")]
+    V3_0,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,8 +201,30 @@ pub struct ServeSettings {
     #[arg(long, env = "ESCALADE_HOUSEKEEPING_INTERVAL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     pub housekeeping_interval_secs: u64,
 
+    /// Origins whose browser pages may call the API (CORS), comma-separated, each exactly as
+    /// browsers send it: `https://console.partner.cn`. None by default: no cross-origin access.
+    #[arg(long, env = "ESCALADE_CORS_ALLOWED_ORIGINS", default_value = "", value_parser = CorsOrigins::parse)]
+    pub cors_allowed_origins: CorsOrigins,
+
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+}
+
+/// The origins allowed to call the API from a browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsOrigins(pub Vec<String>);
+
+impl CorsOrigins {
+    /// A comma-separated list of origins; empty (as an unset variable often is) means none.
+    fn parse(value: &str) -> Result<Self, String> {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(crate::http::cors::parse_origin)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
 }
 
 /// How webhooks are delivered.
@@ -304,6 +342,7 @@ impl Default for ServeSettings {
             rate_limit_per_minute: 600,
             shutdown_timeout_secs: 30,
             housekeeping_interval_secs: 600,
+            cors_allowed_origins: CorsOrigins::default(),
             webhooks: WebhookSettings::default(),
         }
     }
@@ -351,5 +390,19 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list_and_empty_means_none() {
+        assert_eq!(CorsOrigins::parse(""), Ok(CorsOrigins::default()));
+        assert_eq!(CorsOrigins::parse(" , "), Ok(CorsOrigins::default()));
+        assert_eq!(
+            CorsOrigins::parse("https://console.partner.cn, http://127.0.0.1:5173"),
+            Ok(CorsOrigins(vec![
+                "https://console.partner.cn".to_owned(),
+                "http://127.0.0.1:5173".to_owned()
+            ]))
+        );
+        assert!(CorsOrigins::parse("https://console.partner.cn,*").is_err());
     }
 }

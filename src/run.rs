@@ -5,9 +5,12 @@ use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
-use crate::config::{ApiKeyCommand, Cli, Command, CreateApiKey, DatabaseSettings, ServeSettings};
+use crate::config::{
+    ApiKeyCommand, Cli, Command, CreateApiKey, DatabaseSettings, OpenapiVersion, ServeSettings,
+};
 use crate::domain::{DisplayName, Role};
 use crate::http::api_keys::issue;
+use crate::openapi::v30;
 use crate::startup::{Application, openapi};
 use crate::store::api_keys::NewApiKey;
 use crate::{demo, store};
@@ -24,8 +27,8 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Some(Command::Openapi) => {
-            println!("{}", openapi_json());
+        Some(Command::Openapi(args)) => {
+            println!("{}", openapi_json(args.version));
             Ok(())
         }
         Some(Command::ApiKey(ApiKeyCommand::Create(create))) => {
@@ -41,11 +44,15 @@ struct ServeOnly {
     settings: ServeSettings,
 }
 
-/// The OpenAPI document as pretty JSON with a final newline, exactly as checked in.
-pub fn openapi_json() -> String {
-    openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises")
+/// The OpenAPI document as pretty JSON, exactly as checked in (`println!` adds the final
+/// newline): `openapi/openapi.json`, or `openapi/openapi-3.0.json` for the 3.0 rendition.
+pub fn openapi_json(version: OpenapiVersion) -> String {
+    let document = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    let document = match version {
+        OpenapiVersion::V3_1 => document,
+        OpenapiVersion::V3_0 => v30::render(&document),
+    };
+    serde_json::to_string_pretty(&document).expect("JSON serialises")
 }
 
 async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RunError> {

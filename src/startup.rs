@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::ServeSettings;
 use crate::delivery::Worker;
@@ -22,8 +22,8 @@ use crate::http::rate_limit::{self, RateLimiter};
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
 use crate::http::webhooks::EndpointPolicy;
-use crate::http::{self, AppState, auth, idempotency, ops, problem};
-use crate::openapi::ApiDoc;
+use crate::http::{self, AppState, auth, conditional, cors, head, idempotency, ops, problem};
+use crate::openapi::{ApiDoc, v30};
 
 /// Registers every documented operation on `app` and returns the OpenAPI document they make.
 fn register<T, B>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -54,13 +54,20 @@ where
         )
         .split_for_parts();
     let (app, mut api) = (app, api);
-    crate::openapi::apply_conventions(&mut api);
+    crate::openapi::conventions::apply(&mut api);
     (app, api)
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and checked in at `openapi/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     register(App::new()).1
+}
+
+/// The 3.0 rendition of the document, as served at `/openapi-3.0.json`.
+struct OpenApi30(serde_json::Value);
+
+async fn serve_openapi_30(document: web::Data<OpenApi30>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(&document.0)
 }
 
 /// A bound, not yet running server and its background worker.
@@ -94,8 +101,18 @@ impl Application {
             policy: settings.remediation_policy(),
         });
         let body_limit = settings.body_limit;
+        let origins = settings.cors_allowed_origins.0.clone();
+        let openapi_30 = web::Data::new(OpenApi30(v30::render(
+            &serde_json::to_value(&api).expect("the OpenAPI document serialises"),
+        )));
         let mut server = HttpServer::new(move || {
+            // The last wrap runs first: the request id, the request's span, problem documents,
+            // CORS (preflights before authentication), then HEAD served as GET and 304s.
             let mut app = App::new()
+                .wrap(from_fn(conditional::middleware))
+                .wrap(from_fn(head::middleware))
+                .wrap(cors::middleware(&origins))
+                .wrap(from_fn(cors::expose))
                 .wrap(from_fn(problem::middleware))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(from_fn(request_id::middleware))
@@ -110,9 +127,17 @@ impl Application {
                 app = app.app_data(limiter.clone());
             }
             let (app, _) = register(app);
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
-                .service(web::redirect("/docs", "/docs/"))
-                .default_service(web::to(routes::fallback))
+            app.service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", api.clone())
+                    // The default asks validator.swagger.io for a badge with the spec's URL: a
+                    // request outside China from every deployment.
+                    .config(SwaggerConfig::default().validator_url("none")),
+            )
+            .app_data(openapi_30.clone())
+            .route("/openapi-3.0.json", web::get().to(serve_openapi_30))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(routes::fallback))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs);
         if let Some(workers) = settings.workers {

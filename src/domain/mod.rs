@@ -20,7 +20,7 @@ pub use country::CountryCode;
 pub use lifecycle::{IncidentSeverity, IncidentStatus, SubscriptionStatus};
 pub use names::{
     CompanyName, DisplayName, DomainName, EmailAddress, Invalid, MpnId, Paragraph, PhoneNumber,
-    Title,
+    TimeZoneName, Title,
 };
 pub use plans::{PartnerStatus, SupportPlan};
 pub use role::{Principal, Role, Scope};

@@ -273,6 +273,31 @@ impl PhoneNumber {
     }
 }
 
+/// An IANA time zone name known to the tz database, such as `Asia/Shanghai` or `Etc/GMT-8`.
+/// Published as a pattern of the names' shape rather than the list of ~600 names, which no
+/// generated client should carry; the database itself is the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZoneName(String);
+string_newtype!(TimeZoneName);
+
+impl TimeZoneName {
+    /// The shape of every tz database name: up to three `/`-separated parts of ASCII letters,
+    /// digits, `_`, `+` and `-`, the first starting with a letter.
+    pub const PATTERN: &str = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$";
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        raw.parse::<chrono_tz::Tz>()
+            .map(|tz| Self(tz.name().to_owned()))
+            .map_err(|_| {
+                Invalid::new(
+                    "invalid_time_zone",
+                    "must be an IANA time zone name such as Asia/Shanghai",
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +433,45 @@ mod tests {
             "+86 10 5555 0100-",
         ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Whether `name` has the shape [`TimeZoneName::PATTERN`] describes.
+    fn has_time_zone_shape(name: &str) -> bool {
+        let part = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+        };
+        let parts: Vec<&str> = name.split('/').collect();
+        name.len() <= TimeZoneName::MAX_LEN
+            && parts.len() <= 3
+            && parts.iter().all(|p| part(p))
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+    }
+
+    #[test]
+    fn every_tz_database_name_fits_the_published_pattern() {
+        for tz in chrono_tz::TZ_VARIANTS {
+            assert!(has_time_zone_shape(tz.name()), "{}", tz.name());
+            assert_eq!(TimeZoneName::parse(tz.name()).unwrap().as_str(), tz.name());
+        }
+    }
+
+    #[test]
+    fn time_zones_must_exist_in_the_tz_database() {
+        for bad in [
+            "",
+            "Asia/Beijing",
+            "asia/shanghai/",
+            "Mars/Olympus_Mons",
+            "UTC+8",
+        ] {
+            assert_eq!(
+                TimeZoneName::parse(bad).unwrap_err().code,
+                "invalid_time_zone",
+                "{bad:?}"
+            );
         }
     }
 }

@@ -9,7 +9,7 @@ use super::names::TEXT_PATTERN;
 use super::webhook::WebhookUrl;
 use super::{
     CompanyName, DisplayName, DomainName, EmailAddress, HttpsUrl, MpnId, Paragraph, PhoneNumber,
-    ServiceKey, Title,
+    ServiceKey, TimeZoneName, Title,
 };
 
 macro_rules! string_schema {
@@ -53,3 +53,5 @@ string_schema!(Title: "A title: 1–200 characters, not only spaces, no control 
     pattern = TEXT_PATTERN, length = 1..=Title::MAX_CHARS, example = "世纪互联 Exchange Online 邮件延迟");
 string_schema!(Paragraph: "Free text: 1–4,000 characters, not only spaces; line breaks and tabs allowed, no other control characters.",
     pattern = Paragraph::PATTERN, length = 1..=Paragraph::MAX_CHARS, example = "已定位到华东 2 区域的存储故障，正在切换流量。");
+string_schema!(TimeZoneName: "An IANA time zone name, such as `Asia/Shanghai`: it must exist in the tz database, which the server checks (422 `invalid_time_zone` otherwise).",
+    pattern = TimeZoneName::PATTERN, length = 3..=TimeZoneName::MAX_LEN, example = "Asia/Shanghai");

@@ -6,9 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{
-    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
-};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
@@ -25,6 +23,7 @@ use crate::domain::secret::NewSecret;
 use crate::domain::{DisplayName, Role, Scope};
 use crate::entity::api_key::Model;
 use crate::error::{ApiError, FieldError};
+use crate::openapi::union::TaggedUnion;
 use crate::store::api_keys::{self as store, ApiKeyFilter, NewApiKey};
 use crate::store::partners;
 
@@ -112,34 +111,46 @@ pub enum CreateApiKey {
 
 /// Written by hand because the derive cannot close each variant to unknown properties, and
 /// the published contract must refuse exactly what the server refuses.
+fn create_api_key_union() -> TaggedUnion {
+    let name = |object: ObjectBuilder| {
+        object
+            .property("name", Ref::from_schema_name(DisplayName::name()))
+            .required("name")
+    };
+    TaggedUnion::new("role")
+        .variant(
+            "CreateAdminKey",
+            "admin",
+            "An admin key: whoever runs the deployment.",
+            name,
+        )
+        .variant(
+            "CreateOperatorKey",
+            "operator",
+            "An operator key: 21Vianet support staff.",
+            name,
+        )
+        .variant(
+            "CreatePartnerKey",
+            "partner",
+            "A partner key: one partner's systems.",
+            |object| {
+                name(object)
+                    .property(
+                        "partner_id",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                    )
+                    .required("partner_id")
+            },
+        )
+}
+
 impl utoipa::PartialSchema for CreateApiKey {
     fn schema() -> RefOr<Schema> {
-        let variant = |role: &str, description: &str| {
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some(description))
-                .property(
-                    "role",
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .enum_values(Some([role])),
-                )
-                .required("role")
-                .property("name", Ref::from_schema_name(DisplayName::name()))
-                .required("name")
-                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        };
-        let uuid = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
-        OneOfBuilder::new()
-            .item(variant("admin", "An admin key: whoever runs the deployment."))
-            .item(variant("operator", "An operator key: 21Vianet support staff."))
-            .item(
-                variant("partner", "A partner key: one partner's systems.")
-                    .property("partner_id", uuid)
-                    .required("partner_id"),
-            )
+        create_api_key_union()
+            .one_of()
             .description(Some(
                 "A new key, by role: `partner` keys name their partner; admin and operator keys have \
                  none. Partners may create `partner` keys for themselves only.",
@@ -154,6 +165,7 @@ impl utoipa::PartialSchema for CreateApiKey {
 impl ToSchema for CreateApiKey {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas.push((DisplayName::name().into_owned(), DisplayName::schema()));
+        schemas.extend(create_api_key_union().components());
     }
 }
 
@@ -310,6 +322,10 @@ pub async fn create_api_key(
 }
 
 /// List API keys
+///
+/// Admins see every key; a partner sees its own partner keys. Secrets are never shown again: each
+/// key is listed with its `prefix`, role, partner and when it was last used. Revoked keys are left
+/// out unless `include_revoked=true`.
 #[utoipa::path(
     operation_id = "listApiKeys",
     tag = TAG,
@@ -347,6 +363,9 @@ async fn visible_key(state: &AppState, scope: Scope, id: Uuid) -> Result<Model, 
 }
 
 /// Get an API key
+///
+/// One key, without its secret. A partner asking for a key that is not its own gets 404, as for one
+/// that does not exist.
 #[utoipa::path(
     operation_id = "getApiKey",
     tag = TAG,

@@ -367,6 +367,9 @@ pub async fn list_customers(
 }
 
 /// Get a customer
+///
+/// One customer with its primary contact. Partners read their own customers; staff any. Another
+/// partner's customer is 404, as for one that does not exist.
 #[utoipa::path(
     operation_id = "getCustomer",
     tag = TAG,

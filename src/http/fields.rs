@@ -10,7 +10,7 @@ use validator::ValidationError;
 
 use crate::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, HttpsUrl, Invalid, MpnId,
-    PhoneNumber, ServiceKey, Title,
+    PhoneNumber, ServiceKey, TimeZoneName, Title,
 };
 use crate::error::{ApiError, FieldError};
 
@@ -38,6 +38,10 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
 
 pub fn phone(value: &str) -> Result<(), ValidationError> {
     rule(PhoneNumber::parse(value))
+}
+
+pub fn time_zone(value: &str) -> Result<(), ValidationError> {
+    rule(TimeZoneName::parse(value))
 }
 
 pub fn country(value: &str) -> Result<(), ValidationError> {

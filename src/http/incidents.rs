@@ -201,6 +201,10 @@ async fn existing(state: &AppState, id: Uuid) -> Result<Incident, ApiError> {
 }
 
 /// Open an incident
+///
+/// Operators publish a service health incident on a service. While it is unresolved, escalations
+/// about that service must name it as unrelated (`no_active_incident`); partners subscribed to
+/// `service_incident.created` are told.
 #[utoipa::path(
     operation_id = "createServiceIncident",
     tag = TAG,
@@ -283,6 +287,8 @@ pub async fn list_incidents(
 }
 
 /// Get a service incident
+///
+/// One incident with its updates, oldest first. Everyone reads service health.
 #[utoipa::path(
     operation_id = "getServiceIncident",
     tag = TAG,

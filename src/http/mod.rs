@@ -3,11 +3,14 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod conditional;
+pub mod cors;
 pub mod customers;
 pub mod escalations;
 pub mod etag;
 pub mod extract;
 pub mod fields;
+pub mod head;
 pub mod idempotency;
 pub mod incidents;
 pub mod me;

@@ -145,6 +145,9 @@ fn found(partner: Partner) -> HttpResponse {
 }
 
 /// Create a partner
+///
+/// Admins register a CSP partner by its Microsoft Partner Network id and directory tenant; its keys
+/// are then created with `POST /v1/api-keys`.
 #[utoipa::path(
     operation_id = "createPartner",
     tag = TAG,
@@ -188,6 +191,8 @@ pub async fn create_partner(
 }
 
 /// List partners
+///
+/// Every CSP partner, filtered by `status` or `country`; for admins and operators.
 #[utoipa::path(
     operation_id = "listPartners",
     tag = TAG,

@@ -14,6 +14,7 @@ use tracing::Span;
 
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
+use crate::http::{cors, head};
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -27,7 +28,7 @@ pub async fn middleware(
     if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
         let route = res.request().match_pattern();
         metrics.observe(
-            res.request().method().as_str(),
+            head::method_of(res.request()).as_str(),
             route.as_deref(),
             status,
             elapsed,
@@ -54,7 +55,10 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
             api_error.to_response(Some(res.request().path().to_owned()))
         }
         None => {
-            let api_error = from_status(res.status(), error.to_string());
+            let api_error = match error.as_error::<actix_cors::CorsError>() {
+                Some(refused) => cors::refusal(refused),
+                None => from_status(res.status(), error.to_string()),
+            };
             record(&api_error);
             api_error.to_response(Some(res.request().path().to_owned()))
         }

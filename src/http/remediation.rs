@@ -261,6 +261,9 @@ pub async fn request_plan(
 }
 
 /// List remediation plans
+///
+/// The remediation plans 21Vianet requested of a partner, oldest first, with their status and
+/// `respond_by` date. Staff read any partner's; a partner its own.
 #[utoipa::path(
     operation_id = "listRemediationPlans",
     tag = TAG,
@@ -287,6 +290,9 @@ pub async fn list_plans(
 }
 
 /// Get a remediation plan
+///
+/// One remediation plan: why it was requested, by when the partner must respond, and whether it was
+/// acknowledged or completed.
 #[utoipa::path(
     operation_id = "getRemediationPlan",
     tag = TAG,

@@ -22,6 +22,8 @@ pub struct RouteTable {
 fn methods(item: &PathItem) -> Vec<&'static str> {
     [
         ("GET", item.get.is_some()),
+        // Every GET answers HEAD too (see `head`).
+        ("HEAD", item.get.is_some()),
         ("POST", item.post.is_some()),
         ("PUT", item.put.is_some()),
         ("PATCH", item.patch.is_some()),

@@ -28,10 +28,18 @@ use crate::store::services::{
 const TAG: &str = "services";
 
 /// A self-help resource: somewhere the partner or its customer can try to solve the problem.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Azure Service Health in the Azure portal", "url": "https://portal.azure.cn/#view/Microsoft_Azure_Health/AzureHealthBrowseBlade"}))]
+pub struct SelfHelpResource {
+    pub title: String,
+    pub url: String,
+}
+
+/// A self-help resource as sent.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Azure Service Health in the Azure portal", "url": "https://portal.azure.cn/#view/Microsoft_Azure_Health/AzureHealthBrowseBlade"}))]
-pub struct SelfHelpResource {
+pub struct SelfHelpResourceInput {
     #[validate(custom(function = "fields::title"))]
     #[schema(value_type = Title)]
     pub title: String,
@@ -40,7 +48,7 @@ pub struct SelfHelpResource {
     pub url: String,
 }
 
-impl SelfHelpResource {
+impl SelfHelpResourceInput {
     fn into_link(self, at: &str) -> Result<SelfHelpLink, ApiError> {
         Ok(SelfHelpLink {
             title: parsed(&format!("{at}.title"), &self.title, Title::parse)?,
@@ -164,7 +172,7 @@ pub struct CreateService {
     /// At most 20; default none.
     #[validate(length(max = 20), nested)]
     #[schema(max_items = 20)]
-    pub self_help: Option<Vec<SelfHelpResource>>,
+    pub self_help: Option<Vec<SelfHelpResourceInput>>,
     #[validate(required, length(min = 1), custom(function = "fields::distinct"))]
     #[schema(schema_with = category_set, required = true)]
     pub categories: Option<Vec<Category>>,
@@ -189,7 +197,7 @@ pub struct UpdateService {
     /// Replaces the whole list; at most 20.
     #[validate(length(max = 20), nested)]
     #[schema(max_items = 20)]
-    pub self_help: Option<Vec<SelfHelpResource>>,
+    pub self_help: Option<Vec<SelfHelpResourceInput>>,
     /// Replaces the whole list.
     #[validate(length(min = 1), custom(function = "fields::distinct"))]
     #[schema(schema_with = optional_category_set)]
@@ -214,7 +222,7 @@ fn optional_category_set() -> OneOfBuilder {
         .item(ObjectBuilder::new().schema_type(Type::Null))
 }
 
-fn links(resources: Vec<SelfHelpResource>) -> Result<Vec<SelfHelpLink>, ApiError> {
+fn links(resources: Vec<SelfHelpResourceInput>) -> Result<Vec<SelfHelpLink>, ApiError> {
     resources
         .into_iter()
         .enumerate()
@@ -331,6 +339,9 @@ pub async fn list_services(
 }
 
 /// Get a service
+///
+/// One service of the catalog: who operates it, its admin center, support hours, self-help
+/// resources and the problem categories it accepts.
 #[utoipa::path(
     operation_id = "getService",
     tag = TAG,

@@ -229,6 +229,9 @@ pub async fn create_subscription(
 }
 
 /// List a customer's subscriptions
+///
+/// The services a customer has, filtered by `status` or `service_key`. Partners list their own
+/// customers' subscriptions; staff any customer's.
 #[utoipa::path(
     operation_id = "listSubscriptions",
     tag = TAG,
@@ -272,6 +275,9 @@ async fn visible_subscription(
 }
 
 /// Get a subscription
+///
+/// One subscription of a customer. Another partner's customer is 404, as for one that does not
+/// exist.
 #[utoipa::path(
     operation_id = "getSubscription",
     tag = TAG,

@@ -432,6 +432,9 @@ pub async fn create_endpoint(
 }
 
 /// List webhook endpoints
+///
+/// The calling partner's webhook endpoints with the events each subscribes to; secrets are not
+/// shown.
 #[utoipa::path(
     operation_id = "listWebhookEndpoints",
     tag = TAG,
@@ -457,6 +460,8 @@ pub async fn list_endpoints(
 }
 
 /// Get a webhook endpoint
+///
+/// One of the calling partner's webhook endpoints, without its secret.
 #[utoipa::path(
     operation_id = "getWebhookEndpoint",
     tag = TAG,
@@ -644,6 +649,9 @@ pub async fn list_deliveries(
 }
 
 /// Get a delivery
+///
+/// One delivery of an event to the endpoint, with every attempt: when it started, how long it took,
+/// the status answered or the error.
 #[utoipa::path(
     operation_id = "getWebhookDelivery",
     tag = TAG,

@@ -369,5 +369,5 @@ async fn every_role_may_ask_who_it_is_but_not_with_another_method() {
 
     // Assert
     answer.problem(405, "method_not_allowed");
-    assert_eq!(answer.header("allow"), Some("GET"));
+    assert_eq!(answer.header("allow"), Some("GET, HEAD"));
 }

@@ -4,6 +4,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use escalade::config::OpenapiVersion;
+
 use crate::helpers::{Answer, TestDatabase};
 
 fn escalade(database: &TestDatabase) -> Command {
@@ -18,17 +20,29 @@ fn escalade(database: &TestDatabase) -> Command {
 }
 
 #[test]
-fn openapi_prints_the_published_spec() {
-    let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
-        .arg("openapi")
+fn openapi_prints_the_published_spec_in_either_version() {
+    for (args, version) in [
+        (&["openapi"][..], OpenapiVersion::V3_1),
+        (&["openapi", "--version", "3.1"][..], OpenapiVersion::V3_1),
+        (&["openapi", "--version", "3.0"][..], OpenapiVersion::V3_0),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
+            .args(args)
+            .output()
+            .unwrap();
+
+        assert!(output.status.success(), "{args:?}");
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            escalade::run::openapi_json(version) + "\n",
+            "{args:?}"
+        );
+    }
+    let refused = Command::new(env!("CARGO_BIN_EXE_escalade"))
+        .args(["openapi", "--version", "2.0"])
         .output()
         .unwrap();
-
-    assert!(output.status.success());
-    assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
-        escalade::run::openapi_json() + "\n"
-    );
+    assert!(!refused.status.success());
 }
 
 #[tokio::test]
@@ -95,7 +109,12 @@ struct Served {
 }
 
 fn serve(database: &TestDatabase, extra: &[&str]) -> Served {
-    let mut child = escalade(database)
+    serve_with(escalade(database), extra)
+}
+
+/// `serve` started by `command` (with its environment).
+fn serve_with(mut command: Command, extra: &[&str]) -> Served {
+    let mut child = command
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())
@@ -286,4 +305,62 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         customers.body["items"][0]["company_name"],
         "上海云启科技有限公司"
     );
+}
+
+#[tokio::test]
+async fn a_malformed_cors_origin_list_stops_the_start_with_the_reason() {
+    let database = TestDatabase::migrated().await;
+
+    for (flag, env) in [
+        (
+            Some("https://console.partner.cn,https://console.partner.cn/"),
+            None,
+        ),
+        (None, Some("https://console.partner.cn, *")),
+    ] {
+        let mut command = escalade(&database);
+        command.args(["serve", "--bind", "127.0.0.1:0"]);
+        if let Some(origins) = flag {
+            command.args(["--cors-allowed-origins", origins]);
+        }
+        if let Some(origins) = env {
+            command.env("ESCALADE_CORS_ALLOWED_ORIGINS", origins);
+        }
+        let output = command.output().unwrap();
+
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--cors-allowed-origins"), "{stderr}");
+        assert!(stderr.contains("is not an origin"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn cors_origins_from_the_environment_are_allowed() {
+    let database = TestDatabase::migrated().await;
+    let client = reqwest::Client::new();
+
+    let served = {
+        let mut command = escalade(&database);
+        command.env(
+            "ESCALADE_CORS_ALLOWED_ORIGINS",
+            "https://console.partner.cn, http://127.0.0.1:5173",
+        );
+        serve_with(command, &[])
+    };
+    let mut allowed = Vec::new();
+    for origin in ["http://127.0.0.1:5173", "https://evil.example.cn"] {
+        let answer = client
+            .request(reqwest::Method::OPTIONS, served.url("/v1/me"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .send()
+            .await
+            .unwrap();
+        allowed.push(answer.headers().get("access-control-allow-origin").cloned());
+    }
+    served.stop();
+
+    assert_eq!(allowed[0].as_ref().unwrap(), "http://127.0.0.1:5173");
+    assert_eq!(allowed[1], None);
 }

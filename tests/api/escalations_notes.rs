@@ -145,7 +145,7 @@ async fn notes_are_append_only() {
 
         // Assert
         answer.problem(405, "method_not_allowed");
-        assert_eq!(answer.header("allow"), Some("GET, POST"), "{method}");
+        assert_eq!(answer.header("allow"), Some("GET, HEAD, POST"), "{method}");
     }
     let listed = app.get(&path, &fixture.partner.key).await;
     assert_eq!(listed.items().len(), 1);

@@ -38,7 +38,7 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
         .await;
 
     answer.problem(405, "method_not_allowed");
-    assert_eq!(answer.header("allow"), Some("GET, POST"));
+    assert_eq!(answer.header("allow"), Some("GET, HEAD, POST"));
     let item = app
         .send(app.request(
             Method::POST,
@@ -47,7 +47,7 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
         ))
         .await;
     item.problem(405, "method_not_allowed");
-    assert_eq!(item.header("allow"), Some("DELETE, GET, PATCH"));
+    assert_eq!(item.header("allow"), Some("DELETE, GET, HEAD, PATCH"));
 }
 
 #[tokio::test]
@@ -113,6 +113,14 @@ async fn the_spec_and_the_docs_are_served_from_the_binary() {
             .unwrap(),
     )
     .await;
+    let spec_30 = Answer::read(
+        app.client
+            .get(app.url("/openapi-3.0.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
     let page = app.client.get(app.url("/docs/")).send().await.unwrap();
     let status = page.status();
@@ -121,7 +129,18 @@ async fn the_spec_and_the_docs_are_served_from_the_binary() {
     assert_eq!(spec.status, 200);
     assert_eq!(
         spec.body,
-        serde_json::from_str::<serde_json::Value>(&escalade::run::openapi_json()).unwrap()
+        serde_json::from_str::<serde_json::Value>(&escalade::run::openapi_json(
+            escalade::config::OpenapiVersion::V3_1
+        ))
+        .unwrap()
+    );
+    assert_eq!(spec_30.status, 200);
+    assert_eq!(
+        spec_30.body,
+        serde_json::from_str::<serde_json::Value>(&escalade::run::openapi_json(
+            escalade::config::OpenapiVersion::V3_0
+        ))
+        .unwrap()
     );
     assert!(redirect.status().is_redirection());
     assert_eq!(redirect.headers()["location"], "/docs/");

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth;
+mod browsers;
 mod cli;
 mod customers;
 mod database;

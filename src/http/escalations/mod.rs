@@ -2,13 +2,15 @@
 //! criteria; operators triage them through their lifecycle; both sides add notes; every change is
 //! an event.
 
-mod dto;
+mod input;
+mod output;
 mod read;
 mod submit;
 mod trail;
 mod transitions;
 
-pub use dto::{Engineer, Escalation, EscalationInput, PartnerContact, Troubleshooting};
+pub use input::EscalationInput;
+pub use output::Escalation;
 
 const TAG: &str = "escalations";
 

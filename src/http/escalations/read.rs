@@ -8,7 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::TAG;
-use super::dto::{Escalation, escalation_example};
+use super::output::{Escalation, escalation_example};
 use crate::domain::escalation::{Severity, Status};
 use crate::domain::{Principal, Role, ServiceKey};
 use crate::error::ApiError;
@@ -77,6 +77,10 @@ pub(super) async fn visible(
 }
 
 /// Get an escalation
+///
+/// One escalation: what the partner submitted, its status, the engineer, the SLA clock
+/// (`response_due_at`, `first_response_at`, `breached`) and, when rejected as a misescalation, the
+/// reason. Partners read their own; operators any.
 #[utoipa::path(
     operation_id = "getEscalation",
     tag = TAG,

@@ -7,7 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::TAG;
-use super::dto::{Escalation, EscalationInput, Submission, escalation_example};
+use super::input::{EscalationInput, Submission};
+use super::output::{Escalation, escalation_example};
 use crate::domain::escalation::criteria::{
     Check, Criterion, CustomerFacts, EscalationCriteria, Evaluation, Facts, PartnerFacts,
     ServiceFacts,
@@ -25,13 +26,19 @@ use crate::http::webhooks::{describe, notice};
 use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
 use crate::store::{customers, incidents, partners, remediation, services, subscriptions};
 
+/// Whether a criterion is met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+}
+
 /// One criterion's outcome in a dry run.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CriterionCheck {
     pub criterion: Criterion,
-    /// `passed` or `failed`.
-    #[schema(example = "failed")]
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub message: String,
 }
 
@@ -283,7 +290,11 @@ pub async fn validate_escalation(
             .into_iter()
             .map(|check| CriterionCheck {
                 criterion: check.criterion,
-                outcome: if check.passed { "passed" } else { "failed" },
+                outcome: if check.passed {
+                    Outcome::Passed
+                } else {
+                    Outcome::Failed
+                },
                 message: check.message,
             })
             .collect(),

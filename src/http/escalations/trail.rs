@@ -193,6 +193,8 @@ pub async fn add_note(
 }
 
 /// List notes
+///
+/// The notes the partner and 21Vianet's operators exchanged on an escalation, oldest first.
 #[utoipa::path(
     operation_id = "listEscalationNotes",
     tag = TAG,

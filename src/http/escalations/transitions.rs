@@ -5,14 +5,15 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use super::TAG;
-use super::dto::{Engineer, Escalation};
+use super::input::EngineerInput;
+use super::output::Escalation;
 use super::read::visible;
 use crate::domain::Paragraph;
 use crate::domain::escalation::Status;
@@ -26,6 +27,7 @@ use crate::http::extract::ValidJson;
 use crate::http::fields;
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
+use crate::openapi::union::TaggedUnion;
 use crate::store::escalations::{
     self as store, Actor, EscalationColumn as Column, EventRecord, TransitionError,
 };
@@ -47,7 +49,7 @@ pub struct TransitionBody {
     #[validate(required)]
     pub to: Option<Status>,
     #[validate(nested)]
-    pub engineer: Option<Engineer>,
+    pub engineer: Option<EngineerInput>,
     #[validate(custom(function = "fields::paragraph"))]
     pub reason: Option<String>,
     pub misescalation: Option<bool>,
@@ -93,54 +95,67 @@ impl TransitionBody {
     }
 }
 
-/// Written by hand: one closed object per target status, so the published contract says exactly
-/// which fields each move takes and needs.
-impl utoipa::PartialSchema for TransitionRequest {
-    fn schema() -> RefOr<Schema> {
-        let reason = || Ref::from_schema_name(Paragraph::name());
-        let optional = |schema: RefOr<Schema>| -> RefOr<Schema> {
-            OneOfBuilder::new()
-                .item(schema)
-                .item(ObjectBuilder::new().schema_type(Type::Null))
-                .into()
-        };
-        let variant = |to: &str, description: &str| {
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some(description))
-                .property(
-                    "to",
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .enum_values(Some([to])),
-                )
-                .required("to")
-                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        };
+/// Written by hand: one closed, named object per target status, so the published contract says
+/// exactly which fields each move takes and needs.
+fn transition_union() -> TaggedUnion {
+    let reason = || Ref::from_schema_name(Paragraph::name());
+    let optional = |schema: RefOr<Schema>| -> RefOr<Schema> {
         OneOfBuilder::new()
-            .item(
-                variant(
-                    "in_progress",
-                    "Start work (operators, with the engineer), answer while awaiting the partner, or reopen within 14 days (the partner).",
+            .item(schema)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    };
+    let optional_reason =
+        |object: ObjectBuilder| object.property("reason", optional(reason().into()));
+    TaggedUnion::new("to")
+        .variant(
+            "TransitionToInProgress",
+            "in_progress",
+            "Start work (operators, with the engineer), answer while awaiting the partner, or reopen within 14 days (the partner).",
+            |object| {
+                optional_reason(object).property(
+                    "engineer",
+                    optional(Ref::from_schema_name(EngineerInput::name()).into()),
                 )
-                .property("engineer", optional(Ref::from_schema_name(Engineer::name()).into()))
-                .property("reason", optional(reason().into())),
-            )
-            .item(variant("awaiting_partner", "21Vianet needs something from the partner.").property("reason", optional(reason().into())))
-            .item(
-                variant("resolved", "A resolution is given; `reason` is the resolution.")
-                    .property("reason", reason())
-                    .required("reason"),
-            )
-            .item(variant("closed", "Closed for good.").property("reason", optional(reason().into())))
-            .item(
-                variant("rejected", "Refused by 21Vianet; `misescalation` says whether it was incorrectly escalated.")
+            },
+        )
+        .variant(
+            "TransitionToAwaitingPartner",
+            "awaiting_partner",
+            "21Vianet needs something from the partner.",
+            optional_reason,
+        )
+        .variant(
+            "TransitionToResolved",
+            "resolved",
+            "A resolution is given; `reason` is the resolution.",
+            |object| object.property("reason", reason()).required("reason"),
+        )
+        .variant("TransitionToClosed", "closed", "Closed for good.", optional_reason)
+        .variant(
+            "TransitionToRejected",
+            "rejected",
+            "Refused by 21Vianet; `misescalation` says whether it was incorrectly escalated.",
+            |object| {
+                object
                     .property("misescalation", ObjectBuilder::new().schema_type(Type::Boolean))
                     .required("misescalation")
                     .property("reason", reason())
-                    .required("reason"),
-            )
-            .item(variant("withdrawn", "Taken back by the partner before work starts.").property("reason", optional(reason().into())))
+                    .required("reason")
+            },
+        )
+        .variant(
+            "TransitionToWithdrawn",
+            "withdrawn",
+            "Taken back by the partner before work starts.",
+            optional_reason,
+        )
+}
+
+impl utoipa::PartialSchema for TransitionRequest {
+    fn schema() -> RefOr<Schema> {
+        transition_union()
+            .one_of()
             .description(Some("A move to another status, named by `to`, with the fields that move takes."))
             .examples([json!({"to": "in_progress", "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"}})])
             .into()
@@ -149,8 +164,9 @@ impl utoipa::PartialSchema for TransitionRequest {
 
 impl ToSchema for TransitionRequest {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((Engineer::name().into_owned(), Engineer::schema()));
+        schemas.push((EngineerInput::name().into_owned(), EngineerInput::schema()));
         schemas.push((Paragraph::name().into_owned(), Paragraph::schema()));
+        schemas.extend(transition_union().components());
     }
 }
 

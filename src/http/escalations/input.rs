@@ -1,5 +1,5 @@
-//! What escalation requests and answers look like on the wire, and how they map to the domain
-//! and to rows.
+//! What partners and operators send about escalations, checked for shape (every broken field
+//! reported at once) and turned into what the criteria judge.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,45 +12,20 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::domain::escalation::criteria::{ContactFacts, Proposal};
-use crate::domain::escalation::{ContactMethod, Language, Reason, Severity, Status, sla};
+use crate::domain::escalation::{ContactMethod, Language, Reason, Severity};
 use crate::domain::{
-    Category, DisplayName, EmailAddress, Paragraph, PhoneNumber, ServiceKey, Title,
+    Category, DisplayName, EmailAddress, Paragraph, PhoneNumber, ServiceKey, TimeZoneName, Title,
 };
-use crate::entity::escalation::Model;
 use crate::error::ApiError;
 use crate::http::fields;
 
 /// The default `time_zone` of a partner contact.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 
-/// An IANA time zone name, such as `Asia/Shanghai`.
-pub struct TimeZoneName;
-
-impl utoipa::PartialSchema for TimeZoneName {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("An IANA time zone name."))
-            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
-            .examples([serde_json::json!(DEFAULT_TIME_ZONE)])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for TimeZoneName {}
-
-fn valid_time_zone(value: &str) -> Result<(), validator::ValidationError> {
-    value.parse::<chrono_tz::Tz>().map(drop).map_err(|_| {
-        validator::ValidationError::new("invalid_time_zone").with_message(
-            std::borrow::Cow::Borrowed("must be an IANA time zone name such as Asia/Shanghai"),
-        )
-    })
-}
-
-/// What the partner tried before escalating.
+/// What the partner tried before escalating, as sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Troubleshooting {
+pub struct TroubleshootingInput {
     /// When the partner last checked service health; must be within the last 24 hours.
     pub service_health_checked_at: Option<DateTime<Utc>>,
     /// Whether the partner tried the service's admin center.
@@ -65,7 +40,7 @@ fn valid_steps(steps: &[String]) -> Result<(), validator::ValidationError> {
     steps.iter().try_for_each(|step| fields::title(step))
 }
 
-/// The partner's contact for 21Vianet's technician (the partner's, not the customer's).
+/// The partner's contact for 21Vianet's technician (the partner's, not the customer's), as sent.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -73,7 +48,7 @@ fn valid_steps(steps: &[String]) -> Result<(), validator::ValidationError> {
     "preferred_contact_method": "phone", "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai",
     "available_24x7": true
 }))]
-pub struct PartnerContact {
+pub struct PartnerContactInput {
     #[validate(custom(function = "fields::display_name"))]
     #[schema(value_type = Option<DisplayName>)]
     pub first_name: Option<String>,
@@ -91,15 +66,16 @@ pub struct PartnerContact {
     /// Default `zh-hans`.
     pub preferred_language: Option<Language>,
     /// Default `Asia/Shanghai`.
-    #[validate(custom(function = "valid_time_zone"))]
+    #[validate(custom(function = "fields::time_zone"))]
     #[schema(value_type = Option<TimeZoneName>)]
     pub time_zone: Option<String>,
     /// Reachable around the clock (needed for critical escalations); default false.
     pub available_24x7: Option<bool>,
 }
 
-impl PartnerContact {
-    /// With defaults filled in and the phone in E.164 form, as stored.
+impl PartnerContactInput {
+    /// With defaults filled in, and the phone and time zone in their canonical forms, as
+    /// stored.
     fn normalised(mut self) -> Self {
         self.phone = self
             .phone
@@ -108,8 +84,10 @@ impl PartnerContact {
         self.last_name = self.last_name.map(|name| name.trim().to_owned());
         self.preferred_language
             .get_or_insert(Language::SimplifiedChinese);
-        self.time_zone
-            .get_or_insert_with(|| DEFAULT_TIME_ZONE.to_owned());
+        self.time_zone = Some(self.time_zone.map_or_else(
+            || DEFAULT_TIME_ZONE.to_owned(),
+            |zone| TimeZoneName::parse(&zone).map_or(zone, TimeZoneName::into_inner),
+        ));
         self.available_24x7.get_or_insert(false);
         self
     }
@@ -224,13 +202,13 @@ pub struct EscalationInput {
     pub justification: Option<String>,
     #[validate(required, nested)]
     #[schema(required = true, nullable = false)]
-    pub troubleshooting: Option<Troubleshooting>,
+    pub troubleshooting: Option<TroubleshootingInput>,
     #[validate(length(max = 50), custom(function = "fields::distinct"))]
     #[schema(schema_with = incident_id_set)]
     pub unrelated_incident_ids: Option<Vec<Uuid>>,
     #[validate(required, nested)]
     #[schema(required = true, nullable = false)]
-    pub contact: Option<PartnerContact>,
+    pub contact: Option<PartnerContactInput>,
 }
 
 /// The input once its shape is checked: every required field present.
@@ -246,9 +224,9 @@ pub struct Submission {
     pub problem_started_at: DateTime<Utc>,
     pub reasons: Vec<Reason>,
     pub justification: Option<String>,
-    pub troubleshooting: Troubleshooting,
+    pub troubleshooting: TroubleshootingInput,
     pub unrelated_incident_ids: Vec<Uuid>,
-    pub contact: PartnerContact,
+    pub contact: PartnerContactInput,
 }
 
 impl EscalationInput {
@@ -296,11 +274,11 @@ impl Submission {
     }
 }
 
-/// The 21Vianet technician working on an escalation.
+/// The 21Vianet technician who takes an escalation on, as an operator assigns them.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"}))]
-pub struct Engineer {
+pub struct EngineerInput {
     #[validate(required, custom(function = "fields::display_name"))]
     #[schema(value_type = DisplayName, required = true)]
     pub name: Option<String>,
@@ -310,135 +288,4 @@ pub struct Engineer {
     #[validate(custom(function = "fields::phone"))]
     #[schema(value_type = Option<PhoneNumber>)]
     pub phone: Option<String>,
-}
-
-/// The first response clock.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Sla {
-    /// Critical: 2 hours around the clock; moderate 4 and minimal 8 business hours (09:00–18:00
-    /// Beijing time, Monday to Friday).
-    pub response_due_at: DateTime<Utc>,
-    /// When 21Vianet first responded (the escalation went in progress).
-    pub first_response_at: Option<DateTime<Utc>>,
-    /// The first response came late, or has not come and is overdue.
-    pub breached: bool,
-}
-
-/// Set when 21Vianet rejected the escalation as incorrectly escalated.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Misescalation {
-    pub reason: String,
-}
-
-pub(super) fn escalation_example() -> serde_json::Value {
-    let mut example = input_example();
-    let extra = serde_json::json!({
-        "id": "0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f",
-        "number": "ESC-000042",
-        "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
-        "status": "in_progress",
-        "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+861055550123"},
-        "sla": {"response_due_at": "2026-11-24T06:00:00Z", "first_response_at": "2026-11-24T03:20:00Z", "breached": false},
-        "resolution": null,
-        "resolved_at": null,
-        "misescalation": null,
-        "version": 2,
-        "created_at": "2026-11-24T02:00:00Z",
-        "updated_at": "2026-11-24T03:20:00Z"
-    });
-    if let (Some(example), Some(extra)) = (example.as_object_mut(), extra.as_object()) {
-        example.extend(extra.clone());
-        example["contact"]["phone"] = "+861055550199".into();
-    }
-    example
-}
-
-/// An escalation: what the partner submitted and where 21Vianet's handling of it stands.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = escalation_example)]
-pub struct Escalation {
-    pub id: Uuid,
-    /// Human-readable and unique: `ESC-000042`.
-    pub number: String,
-    pub partner_id: Uuid,
-    pub customer_id: Uuid,
-    #[schema(value_type = ServiceKey)]
-    pub service_key: String,
-    pub category: Category,
-    pub severity: Severity,
-    pub title: String,
-    pub description: String,
-    pub business_impact: String,
-    pub problem_started_at: DateTime<Utc>,
-    pub reasons: Vec<Reason>,
-    pub justification: Option<String>,
-    pub troubleshooting: Troubleshooting,
-    pub unrelated_incident_ids: Vec<Uuid>,
-    pub contact: PartnerContact,
-    pub status: Status,
-    /// The technician assigned when work started.
-    pub engineer: Option<Engineer>,
-    pub sla: Sla,
-    /// What resolved it.
-    pub resolution: Option<String>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub misescalation: Option<Misescalation>,
-    /// Increases with every change; the `ETag` is this number in quotes.
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Escalation {
-    pub fn from_row(row: Model, now: DateTime<Utc>) -> Result<Self, ApiError> {
-        let corrupt = |what: &str| {
-            ApiError::internal(format!(
-                "stored escalation {} has an unreadable {what}",
-                row.number
-            ))
-        };
-        fn json<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Option<T> {
-            serde_json::from_value(value.clone()).ok()
-        }
-        let rejected = Status::parse(&row.status) == Some(Status::Rejected);
-        Ok(Escalation {
-            category: Category::parse(&row.category).ok_or_else(|| corrupt("category"))?,
-            severity: Severity::parse(&row.severity).ok_or_else(|| corrupt("severity"))?,
-            status: Status::parse(&row.status).ok_or_else(|| corrupt("status"))?,
-            reasons: json(&row.reasons).ok_or_else(|| corrupt("reasons"))?,
-            troubleshooting: json(&row.troubleshooting)
-                .ok_or_else(|| corrupt("troubleshooting"))?,
-            unrelated_incident_ids: json(&row.unrelated_incident_ids)
-                .ok_or_else(|| corrupt("unrelated_incident_ids"))?,
-            contact: json(&row.contact).ok_or_else(|| corrupt("contact"))?,
-            engineer: row
-                .engineer
-                .as_ref()
-                .map(|value| json(value).ok_or_else(|| corrupt("engineer")))
-                .transpose()?,
-            sla: Sla {
-                response_due_at: row.response_due_at,
-                first_response_at: row.first_response_at,
-                breached: sla::breached(row.response_due_at, row.first_response_at, now),
-            },
-            misescalation: (rejected && row.misescalation).then(|| Misescalation {
-                reason: row.rejection_reason.clone().unwrap_or_default(),
-            }),
-            id: row.id,
-            number: row.number,
-            partner_id: row.partner_id,
-            customer_id: row.customer_id,
-            service_key: row.service_key,
-            title: row.title,
-            description: row.description,
-            business_impact: row.business_impact,
-            problem_started_at: row.problem_started_at,
-            justification: row.justification,
-            resolution: row.resolution,
-            resolved_at: row.resolved_at,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
 }

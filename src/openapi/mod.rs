@@ -1,17 +1,16 @@
 //! The OpenAPI document: metadata, the bearer scheme and the shared components. Operations are
-//! collected from the handlers as they are registered (see `startup`); `apply_conventions` then
-//! adds what every `/v1` operation shares (rate limits, and `Idempotency-Key` on every POST).
+//! collected from the handlers as they are registered (see `startup`); `conventions` then adds
+//! what every operation shares, and `v30` renders the whole for OpenAPI 3.0 tools.
 
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+pub mod conventions;
+pub mod union;
+pub mod v30;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr, Required};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{Modify, OpenApi};
 
 use crate::domain::CountryCode;
 use crate::error::{DuplicateOf, FieldError, Problem, Violation};
-use crate::http::idempotency::{KEY_HEADER, KEY_PATTERN, MAX_KEY_LEN, REPLAYED_HEADER};
 use crate::http::responses::*;
 
 #[derive(OpenApi)]
@@ -26,9 +25,16 @@ stable `code`. Lists are keyset-paginated with `limit` and `cursor`. Updates nee
 Every POST honours `Idempotency-Key` for 24 hours: a retry with the same key and request gets the first \
 answer again, marked `Idempotency-Replayed: true`. Each API key has a rate limit, stated on every \
 answer by `RateLimit-Policy` and `RateLimit`; beyond it, 429 with `Retry-After`.\n\n\
+Every `GET` also answers `HEAD`, with the same headers and no body. A single resource's `GET` takes \
+`If-None-Match` with its `ETag` and answers 304 Not Modified while it is unchanged. Every answer \
+carries `X-Request-Id`: the caller's own (1–128 visible ASCII characters) or a generated one, also in \
+the service's logs. Browsers on the origins a deployment allows may call the API across origins \
+(CORS); every header above is exposed to them.\n\n\
 Partners subscribe to events with webhook endpoints; deliveries are signed per Standard Webhooks.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "The team that runs this escalade deployment"),
+        license(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0"),
     ),
+    servers((url = "/", description = "The deployment serving this document.")),
     tags(
         (name = "me", description = "Who the caller is."),
         (name = "partners", description = "CSP partners (admins write, operators read)."),
@@ -73,80 +79,5 @@ impl Modify for BearerScheme {
                         .build(),
                 ),
             );
-    }
-}
-
-/// Adds what every `/v1` operation shares to the collected document: the 429 answer, and on
-/// every POST the `Idempotency-Key` header with the answers it can bring (400 for a malformed
-/// key, 409 while the first request runs, 422 for a key reused on another request) and the
-/// `Idempotency-Replayed` header on success.
-pub fn apply_conventions(api: &mut utoipa::openapi::OpenApi) {
-    for (path, item) in api.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
-            continue;
-        }
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            answer_once(operation, "429", TooManyRequests::response().0);
-        }
-        if let Some(post) = item.post.as_mut() {
-            answer_once(post, "429", TooManyRequests::response().0);
-            idempotent(post);
-        }
-    }
-}
-
-fn answer_once(operation: &mut Operation, status: &str, response: &str) {
-    operation
-        .responses
-        .responses
-        .entry(status.to_owned())
-        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(response)));
-}
-
-fn idempotent(post: &mut Operation) {
-    let key = ParameterBuilder::new()
-        .name(KEY_HEADER)
-        .parameter_in(ParameterIn::Header)
-        .required(Required::False)
-        .description(Some(
-            "Any unique value of yours, such as a UUID, to make retries safe: for 24 hours the same key with the same request answers as the first time did (if it succeeded), without doing it again.",
-        ))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(KEY_PATTERN))
-                .min_length(Some(1))
-                .max_length(Some(MAX_KEY_LEN)),
-        ))
-        .build();
-    post.parameters
-        .get_or_insert_with(Vec::new)
-        .push(RefOr::T(key));
-    answer_once(post, "400", BadRequest::response().0);
-    // A 409 of the operation's own stays; its description names every conflict code.
-    answer_once(post, "409", IdempotencyConflict::response().0);
-    answer_once(post, "422", Unprocessable::response().0);
-    let replayed = HeaderBuilder::new()
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(["true"])),
-        ))
-        .description(Some(
-            "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
-        ))
-        .build();
-    for (status, response) in post.responses.responses.iter_mut() {
-        if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
-            response
-                .headers
-                .insert(REPLAYED_HEADER.to_owned(), RefOr::T(replayed.clone()));
-        }
     }
 }
