@@ -10,7 +10,7 @@ reads the trail. Only generated code talks to the server.
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from escalade_client import AuthenticatedClient
@@ -67,7 +67,7 @@ def answer(response: Response[object], kind: type[T], status: int) -> T:
 
 
 def submission(customer_id: uuid.UUID, steps: list[str]) -> EscalationInput:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return EscalationInput(
         customer_id=customer_id,
         service_key="microsoft-365",
@@ -108,9 +108,7 @@ def main() -> None:
     assert customer.company_name == "上海云启科技有限公司", customer.company_name
     services = answer(list_services.sync_detailed(client=partner), ServiceList, 200)
     assert any(service.key == "microsoft-365" for service in services.items)
-    help_ = answer(
-        get_self_help.sync_detailed(customer.id, "microsoft-365", client=partner), SelfHelp, 200
-    )
+    help_ = answer(get_self_help.sync_detailed(customer.id, "microsoft-365", client=partner), SelfHelp, 200)
     assert help_.active_incidents == []
 
     # A dry run without troubleshooting steps fails one criterion; with them, none.

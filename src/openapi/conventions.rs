@@ -165,9 +165,9 @@ fn conditional(get: &mut Operation) {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(
-            "The `ETag` of the copy you have (or several, comma-separated): while it is current the answer is 304 with no body.",
+            "The `ETag` of the copy you have (or several, comma-separated, or `*`): while it is current the answer is 304 with no body. Any other value leaves the answer as it is.",
         ))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(1024))))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build();
     get.parameters
         .get_or_insert_with(Vec::new)
