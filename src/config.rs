@@ -1,14 +1,18 @@
 //! Command line and settings: every flag can also come from an `ESCALADE_*` environment variable.
+//! A switch's variable takes `1`/`0`, `true`/`false`, `yes`/`no` or `on`/`off`, in any case.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::domain::remediation::RemediationPolicy;
 use crate::domain::webhook::Backoff;
+use crate::http::client_address::TrustedProxies;
 
 /// Where the embedded default keeps its data: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
@@ -33,7 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (the default when no command is given).
-    Serve(ServeSettings),
+    Serve(Box<ServeSettings>),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document as JSON on standard output.
@@ -41,6 +45,43 @@ pub enum Command {
     /// Manage API keys from the command line.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Exit 0 when the local server's `/readyz` answers 200 (for container health checks).
+    Healthcheck(HealthcheckArgs),
+    /// Manage the deployment's secret keys, which seal secrets kept in the database.
+    #[command(subcommand, name = "secret-key")]
+    SecretKey(SecretKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretKeyCommand {
+    /// Print a new random secret key, for a key file or `ESCALADE_SECRET_KEY`.
+    Generate,
+    /// Seal every stored secret again under the current (first) key, after a rotation; the
+    /// earlier keys can then be removed once a day has passed (idempotent answers sealed under
+    /// them expire by then).
+    Rewrap(SecretKeySettings),
+}
+
+/// Where the secret keys are, besides `ESCALADE_SECRET_KEY` (which takes precedence and holds
+/// the keys themselves, comma-separated, the current one first).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SecretKeySettings {
+    /// A file of secret keys, one per line (base64 of 32 bytes), the current one first. Default:
+    /// beside a SQLite database (`escalade.key` for `escalade.db`), created on first start;
+    /// PostgreSQL deployments must give one (or `ESCALADE_SECRET_KEY`).
+    #[arg(long, env = "ESCALADE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The address `serve` listens on; an unspecified one (0.0.0.0, [::]) is asked on loopback.
+    #[arg(long, env = "ESCALADE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -160,16 +201,21 @@ pub struct ServeSettings {
     pub bind: SocketAddr,
 
     /// Seed a demo partner with customers and print working admin, operator and partner keys.
-    #[arg(long, env = "ESCALADE_DEMO")]
+    #[arg(long, env = "ESCALADE_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
 
     /// Do not apply pending migrations at start-up (run `escalade migrate` instead).
-    #[arg(long, env = "ESCALADE_NO_MIGRATE")]
+    #[arg(long, env = "ESCALADE_NO_MIGRATE", value_parser = BoolishValueParser::new())]
     pub no_migrate: bool,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "ESCALADE_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
+
+    /// Seconds a request's body may take to arrive; a slower one gets 408 and its connection is
+    /// closed.
+    #[arg(long, env = "ESCALADE_BODY_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
 
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ESCALADE_WORKERS")]
@@ -193,6 +239,17 @@ pub struct ServeSettings {
     #[arg(long, env = "ESCALADE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
 
+    /// Requests without a valid API key allowed per minute from one client address (a bucket of
+    /// this size, refilled over the minute); beyond them, every request from the address gets
+    /// 429 until the bucket refills. 0 turns the limit off. Each instance counts its own.
+    #[arg(long, env = "ESCALADE_AUTH_FAILURES_PER_MINUTE", default_value_t = 30)]
+    pub auth_failures_per_minute: u32,
+
+    /// Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` tells the
+    /// client's address; from any other peer the header is ignored. None by default.
+    #[arg(long, env = "ESCALADE_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
+
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "ESCALADE_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
@@ -205,6 +262,9 @@ pub struct ServeSettings {
     /// browsers send it: `https://console.partner.cn`. None by default: no cross-origin access.
     #[arg(long, env = "ESCALADE_CORS_ALLOWED_ORIGINS", default_value = "", value_parser = CorsOrigins::parse)]
     pub cors_allowed_origins: CorsOrigins,
+
+    #[command(flatten)]
+    pub secret_keys: SecretKeySettings,
 
     #[command(flatten)]
     pub webhooks: WebhookSettings,
@@ -231,16 +291,24 @@ impl CorsOrigins {
 #[derive(Debug, Clone, Args)]
 pub struct WebhookSettings {
     /// Serve the API only and leave webhook delivery to other instances.
-    #[arg(long, env = "ESCALADE_NO_WEBHOOK_DELIVERY")]
+    #[arg(long, env = "ESCALADE_NO_WEBHOOK_DELIVERY", value_parser = BoolishValueParser::new())]
     pub no_webhook_delivery: bool,
 
     /// Let endpoint URLs reach loopback, private and link-local addresses (refused by default,
     /// so that webhooks cannot probe the network escalade runs in).
     #[arg(
         long = "webhook-allow-private-networks",
-        env = "ESCALADE_WEBHOOK_ALLOW_PRIVATE_NETWORKS"
+        env = "ESCALADE_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        value_parser = BoolishValueParser::new()
     )]
     pub allow_private_networks: bool,
+
+    /// Send deliveries through this HTTP proxy (`http://proxy.internal:3128`). Without it the
+    /// client uses no proxy at all, whatever `HTTP_PROXY` and the like say: the connect-time
+    /// address check must see the endpoint, not a proxy. A proxy configured here must itself
+    /// keep deliveries off private networks.
+    #[arg(long = "webhook-proxy", env = "ESCALADE_WEBHOOK_PROXY", value_parser = parse_proxy)]
+    pub proxy: Option<String>,
 
     /// Milliseconds between looks for due deliveries.
     #[arg(long = "webhook-poll-interval-ms", env = "ESCALADE_WEBHOOK_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -303,6 +371,7 @@ impl Default for WebhookSettings {
         Self {
             no_webhook_delivery: false,
             allow_private_networks: false,
+            proxy: None,
             poll_interval_ms: 1000,
             timeout_ms: 10_000,
             backoff_base_ms: 5_000,
@@ -310,6 +379,17 @@ impl Default for WebhookSettings {
             horizon_secs: 72 * 3_600,
             secret_grace_secs: 24 * 3_600,
         }
+    }
+}
+
+fn parse_proxy(value: &str) -> Result<String, String> {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(value.to_owned())
+        }
+        _ => Err(format!(
+            "`{value}` is not a proxy URL such as http://proxy.internal:3128"
+        )),
     }
 }
 
@@ -336,13 +416,17 @@ impl Default for ServeSettings {
             demo: false,
             no_migrate: false,
             body_limit: 64 * 1024,
+            body_timeout_secs: 15,
             workers: None,
             misescalation_threshold: RemediationPolicy::default().threshold,
             misescalation_min_escalations: RemediationPolicy::default().min_escalations,
             rate_limit_per_minute: 600,
+            auth_failures_per_minute: 30,
+            trusted_proxies: TrustedProxies::default(),
             shutdown_timeout_secs: 30,
             housekeeping_interval_secs: 600,
             cors_allowed_origins: CorsOrigins::default(),
+            secret_keys: SecretKeySettings::default(),
             webhooks: WebhookSettings::default(),
         }
     }

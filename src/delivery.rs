@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::config::WebhookSettings;
+use crate::domain::sealing::KeyRing;
 use crate::domain::webhook::{Host, WebhookUrl, is_public, signature_header};
 use crate::http::metrics::Metrics;
 use crate::store::idempotency;
@@ -86,9 +87,15 @@ impl Resolve for PublicResolver {
     }
 }
 
-/// The delivery client: a timeout per attempt, no redirects, only admitted addresses.
+/// The delivery client: a timeout per attempt, no redirects, only admitted addresses, and a
+/// proxy only when one is configured for deliveries (never one from the environment).
 fn client(settings: &WebhookSettings) -> reqwest::Client {
-    reqwest::Client::builder()
+    let builder = match &settings.proxy {
+        Some(proxy) => reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(proxy).expect("--webhook-proxy was checked at start")),
+        None => reqwest::Client::builder().no_proxy(),
+    };
+    builder
         .timeout(settings.timeout())
         .connect_timeout(settings.timeout())
         .redirect(reqwest::redirect::Policy::none())
@@ -103,6 +110,8 @@ fn client(settings: &WebhookSettings) -> reqwest::Client {
 /// The background worker of one instance.
 pub struct Worker {
     db: DatabaseConnection,
+    /// Opens the endpoints' sealed signing secrets.
+    keys: KeyRing,
     settings: WebhookSettings,
     housekeeping_interval: Duration,
     metrics: Metrics,
@@ -114,6 +123,7 @@ pub struct Worker {
 impl Worker {
     pub fn new(
         db: DatabaseConnection,
+        keys: KeyRing,
         settings: WebhookSettings,
         housekeeping_interval: Duration,
         metrics: Metrics,
@@ -121,6 +131,7 @@ impl Worker {
         Self {
             client: client(&settings),
             db,
+            keys,
             settings,
             housekeeping_interval,
             metrics,
@@ -260,7 +271,8 @@ impl Worker {
             return Err(format!("{address} is not a public address"));
         }
         let message_id = due.event.id.to_string();
-        let secrets = webhooks::secrets_in_force(&due.endpoint, Utc::now());
+        let secrets = webhooks::secrets_in_force(&self.keys, &due.endpoint, Utc::now())
+            .map_err(|err| format!("cannot sign: {err}"))?;
         let body = due.event.body.as_bytes();
         let signature = signature_header(&secrets, &message_id, timestamp, body);
         let response = self

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::domain::Role;
 use crate::domain::escalation::criteria::Criterion;
 use crate::domain::role::Forbidden;
-use crate::http::rate_limit::RateLimitState;
+use crate::limits::RateLimitState;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -132,6 +132,9 @@ pub enum ApiError {
     /// 412: `If-Match` names a version that is no longer current.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,
+    /// 408: the body did not arrive within the configured time; the connection is closed.
+    #[error("the request body did not arrive within {secs} seconds")]
+    RequestTimeout { secs: u64 },
     /// 413: the body is larger than the configured limit.
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -154,6 +157,10 @@ pub enum ApiError {
     /// 429: the API key used up its requests for now.
     #[error("too many requests for this API key; retry after {} seconds", .limit.retry_after)]
     TooManyRequests { limit: RateLimitState },
+    /// 429: too many requests with a missing or wrong key came from this address; until the
+    /// bucket refills, none is looked at, not even one with a good key.
+    #[error("too many requests without a valid API key from this address; retry after {} seconds", .limit.retry_after)]
+    TooManyFailedAuthentications { limit: RateLimitState },
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
@@ -205,11 +212,13 @@ impl ApiError {
             Self::DuplicateEscalation(_) => "duplicate_escalation",
             Self::CriteriaNotMet(_) => "criteria_not_met",
             Self::PreconditionFailed => "stale_version",
+            Self::RequestTimeout { .. } => "body_timeout",
             Self::PayloadTooLarge { .. } => "body_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PreconditionRequired => "if_match_required",
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
             Self::Unavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -283,7 +292,7 @@ impl ApiError {
             Self::IdempotencyKeyInUse => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
-            Self::TooManyRequests { limit } => {
+            Self::TooManyRequests { limit } | Self::TooManyFailedAuthentications { limit } => {
                 response.insert_header((header::RETRY_AFTER, limit.retry_after.to_string()));
                 for (name, value) in limit.headers() {
                     response.insert_header((name, value));
@@ -306,9 +315,12 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } | Self::DuplicateEscalation(_) | Self::IdempotencyKeyInUse => {
                 StatusCode::CONFLICT
             }
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::TooManyFailedAuthentications { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::CriteriaNotMet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,

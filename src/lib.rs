@@ -15,10 +15,14 @@ pub mod entity;
 pub mod error;
 /// Handlers, extractors and middleware.
 pub mod http;
+/// Token buckets for rate limits, below both the HTTP layer and the error type.
+pub mod limits;
 /// The OpenAPI document's metadata and shared components.
 pub mod openapi;
 /// The commands of the `escalade` binary.
 pub mod run;
+/// Where the deployment's secret keys come from.
+pub mod secret_keys;
 /// Builds and binds the HTTP server.
 pub mod startup;
 /// Persistence: every database query.

@@ -1,18 +1,25 @@
-//! The commands of the `escalade` binary: `serve` (the default), `migrate`, `openapi` and
-//! `api-key create`.
+//! The commands of the `escalade` binary: `serve` (the default), `migrate`, `openapi`,
+//! `api-key create`, `healthcheck` and `secret-key generate|rewrap`.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{
-    ApiKeyCommand, Cli, Command, CreateApiKey, DatabaseSettings, OpenapiVersion, ServeSettings,
+    ApiKeyCommand, Cli, Command, CreateApiKey, DatabaseSettings, HealthcheckArgs, OpenapiVersion,
+    SecretKeyCommand, SecretKeySettings, ServeSettings,
 };
+use crate::domain::sealing::{KeyRing, SecretKey};
 use crate::domain::{DisplayName, Role};
 use crate::http::api_keys::issue;
 use crate::openapi::v30;
+use crate::secret_keys::Source;
 use crate::startup::{Application, openapi};
 use crate::store::api_keys::NewApiKey;
+use crate::store::webhooks::Reseal;
 use crate::{demo, store};
 
 pub type RunError = Box<dyn std::error::Error>;
@@ -34,6 +41,41 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Some(Command::ApiKey(ApiKeyCommand::Create(create))) => {
             create_api_key(&cli.database, create).await
         }
+        Some(Command::Healthcheck(args)) => healthcheck(&args).await,
+        Some(Command::SecretKey(SecretKeyCommand::Generate)) => {
+            println!("{}", SecretKey::generate().encode());
+            Ok(())
+        }
+        Some(Command::SecretKey(SecretKeyCommand::Rewrap(settings))) => {
+            rewrap(&cli.database, &settings).await
+        }
+    }
+}
+
+/// Asks the server on `args.bind` whether it is ready.
+async fn healthcheck(args: &HealthcheckArgs) -> Result<(), RunError> {
+    let mut address = args.bind;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{address}/readyz");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(args.timeout_secs))
+        .no_proxy()
+        .build()?;
+    let status = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|err| format!("{url} did not answer: {err}"))?
+        .status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("{url} answered {status}: not ready").into())
     }
 }
 
@@ -62,11 +104,16 @@ async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RunE
 }
 
 async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<(), RunError> {
+    let keys = secret_keys(database, &settings.secret_keys)?;
     let db = connect(database).await?;
     if settings.no_migrate {
         ensure_migrated(&db).await?;
     } else {
         store::migrate(&db).await?;
+    }
+    let sealed = store::webhooks::reseal(&db, &keys, Reseal::Plaintext).await?;
+    if sealed > 0 {
+        tracing::info!(endpoints = sealed, "sealed webhook secrets stored in clear");
     }
     if settings.demo {
         let keys = demo::seed(&db).await?;
@@ -90,7 +137,7 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
         println!("escalade: no admin key existed, so one was created. It is shown only now:");
         println!("  admin    {}", issued.secret.secret);
     }
-    let app = Application::build(settings, db)?;
+    let app = Application::build(settings, db, keys)?;
     tracing::info!(port = app.port(), bind = %settings.bind, "escalade is listening");
     println!(
         "escalade: listening on http://{}:{} (docs at /docs)",
@@ -98,6 +145,42 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
         app.port()
     );
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// The key ring in force, with where it came from in the log (never the keys themselves).
+fn secret_keys(
+    database: &DatabaseSettings,
+    settings: &SecretKeySettings,
+) -> Result<KeyRing, RunError> {
+    let (keys, source) = crate::secret_keys::load(database, settings.secret_key_file.as_deref())?;
+    let current = keys.current().id().to_owned();
+    match source {
+        Source::Environment => {
+            tracing::info!(current_key = %current, "secret keys from ESCALADE_SECRET_KEY")
+        }
+        Source::File(path) => {
+            tracing::info!(current_key = %current, file = %path.display(), "secret keys from a file")
+        }
+        Source::Created(path) => tracing::warn!(
+            current_key = %current,
+            file = %path.display(),
+            "created a secret key beside the database; back it up apart from the database"
+        ),
+    }
+    Ok(keys)
+}
+
+/// `secret-key rewrap`: every stored secret sealed under the current key.
+async fn rewrap(database: &DatabaseSettings, settings: &SecretKeySettings) -> Result<(), RunError> {
+    let keys = secret_keys(database, settings)?;
+    let db = connect(database).await?;
+    ensure_migrated(&db).await?;
+    let resealed = store::webhooks::reseal(&db, &keys, Reseal::AllButCurrent).await?;
+    println!(
+        "escalade: {resealed} webhook endpoint(s) sealed again under key {}",
+        keys.current().id()
+    );
     Ok(())
 }
 

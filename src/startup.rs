@@ -16,9 +16,12 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::ServeSettings;
 use crate::delivery::Worker;
+use crate::domain::sealing::KeyRing;
+use crate::http::auth::FailedAuthentications;
+use crate::http::body::{self, BodyTimeout};
 use crate::http::extract::{self, BodyLimit};
 use crate::http::metrics::{self, Metrics};
-use crate::http::rate_limit::{self, RateLimiter};
+use crate::http::rate_limit;
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
 use crate::http::webhooks::EndpointPolicy;
@@ -78,7 +81,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(settings: &ServeSettings, db: DatabaseConnection) -> std::io::Result<Self> {
+    pub fn build(
+        settings: &ServeSettings,
+        db: DatabaseConnection,
+        keys: KeyRing,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let api = openapi();
@@ -86,12 +93,18 @@ impl Application {
         let metrics = Metrics::new();
         let worker = Worker::new(
             db.clone(),
+            keys.clone(),
             settings.webhooks.clone(),
             Duration::from_secs(settings.housekeeping_interval_secs),
             metrics.clone(),
         );
         let metrics = web::Data::new(metrics);
-        let limiter = RateLimiter::new(settings.rate_limit_per_minute).map(web::Data::new);
+        let limiter = rate_limit::per_key(settings.rate_limit_per_minute).map(web::Data::new);
+        let failures = FailedAuthentications::new(
+            settings.auth_failures_per_minute,
+            settings.trusted_proxies.clone(),
+        )
+        .map(web::Data::new);
         let endpoint_policy = web::Data::new(EndpointPolicy {
             allow_private_networks: settings.webhooks.allow_private_networks,
             secret_grace: settings.webhooks.secret_grace(),
@@ -99,16 +112,20 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             policy: settings.remediation_policy(),
+            keys,
         });
         let body_limit = settings.body_limit;
+        let body_timeout = Duration::from_secs(settings.body_timeout_secs);
         let origins = settings.cors_allowed_origins.0.clone();
         let openapi_30 = web::Data::new(OpenApi30(v30::render(
             &serde_json::to_value(&api).expect("the OpenAPI document serialises"),
         )));
         let mut server = HttpServer::new(move || {
             // The last wrap runs first: the request id, the request's span, problem documents,
-            // CORS (preflights before authentication), then HEAD served as GET and 304s.
+            // CORS (preflights before authentication), HEAD served as GET, 304s, and the
+            // deadline of the body.
             let mut app = App::new()
+                .wrap(from_fn(body::middleware))
                 .wrap(from_fn(conditional::middleware))
                 .wrap(from_fn(head::middleware))
                 .wrap(cors::middleware(&origins))
@@ -120,11 +137,15 @@ impl Application {
                 .app_data(table.clone())
                 .app_data(metrics.clone())
                 .app_data(BodyLimit(body_limit))
+                .app_data(BodyTimeout(body_timeout))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(extract::path_config())
                 .app_data(endpoint_policy.clone());
             if let Some(limiter) = &limiter {
                 app = app.app_data(limiter.clone());
+            }
+            if let Some(failures) = &failures {
+                app = app.app_data(failures.clone());
             }
             let (app, _) = register(app);
             app.service(

@@ -13,6 +13,8 @@ mod m20261125_000007_create_escalations;
 mod m20261125_000008_create_remediation_plans;
 mod m20261125_000009_create_idempotency_records;
 mod m20261125_000010_create_webhooks;
+mod m20261129_000011_customer_tenants_per_partner;
+mod m20261129_000012_secrets_at_rest;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_create_remediation_plans::Migration),
             Box::new(m20261125_000009_create_idempotency_records::Migration),
             Box::new(m20261125_000010_create_webhooks::Migration),
+            Box::new(m20261129_000011_customer_tenants_per_partner::Migration),
+            Box::new(m20261129_000012_secrets_at_rest::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod plans;
 pub mod remediation;
 pub mod role;
 mod schema;
+pub mod sealing;
 pub mod secret;
 pub mod webhook;
 

@@ -236,9 +236,10 @@ impl EmailAddress {
 }
 
 /// A phone number in international form: `+`, a country code and subscriber number of 8 to 15
-/// digits in all, optionally grouped by single spaces, dots or hyphens (`+86 10 5555 0100`).
-/// Stored as E.164 (`+861055550100`). [`PhoneNumber::PATTERN`] is the same rule for the OpenAPI
-/// document.
+/// digits in all, optionally grouped by single spaces, dots or hyphens (`+86 10 5555 0100`), and
+/// a number that exists in its country's numbering plan (libphonenumber's metadata: `+86 1234
+/// 5678` has the shape but no Chinese number is like it). Stored as E.164 (`+861055550100`).
+/// [`PhoneNumber::PATTERN`] is the shape, for the OpenAPI document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);
 string_newtype!(PhoneNumber);
@@ -269,7 +270,14 @@ impl PhoneNumber {
         if after_separator || !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
             return Err(invalid());
         }
-        Ok(Self(format!("+{digits}")))
+        let e164 = format!("+{digits}");
+        match phonenumber::parse(None, &e164) {
+            Ok(number) if number.is_valid() => Ok(Self(e164)),
+            _ => Err(Invalid::new(
+                "invalid_phone",
+                "is not a number in use in its country: check the country code and the digits",
+            )),
+        }
     }
 }
 
@@ -418,11 +426,19 @@ mod tests {
             "+861055550100"
         );
         assert_eq!(
-            PhoneNumber::parse("+12345678").unwrap().as_str(),
-            "+12345678"
+            PhoneNumber::parse("+86 138 0013 8000").unwrap().as_str(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            PhoneNumber::parse("+1 415-555-2671").unwrap().as_str(),
+            "+14155552671"
         );
         for bad in [
             "",
+            "+86 1234 5678",
+            "+86 10 5555",
+            "+12345678",
+            "+999 1234 5678",
             "010 5555 0100",
             "+0 123 4567",
             "+86 10 5555 abcd",

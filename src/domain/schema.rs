@@ -39,7 +39,7 @@ string_schema!(DomainName: "A DNS name in ASCII (internationalised names in thei
     pattern = DomainName::PATTERN, length = 3..=DomainName::MAX_LEN, example = "contoso.partner.onmschina.cn");
 string_schema!(EmailAddress: "An e-mail address, by the rule browsers apply to `<input type=\"email\">`.",
     pattern = EmailAddress::PATTERN, length = 3..=EmailAddress::MAX_LEN, example = "it-ops@contoso.cn");
-string_schema!(PhoneNumber: "An international phone number: `+`, then 8–15 digits, optionally grouped by single spaces, dots or hyphens. Answered in E.164 form.",
+string_schema!(PhoneNumber: "An international phone number: `+`, then 8–15 digits, optionally grouped by single spaces, dots or hyphens, that is a number in use in its country (checked against libphonenumber's metadata: 422 `invalid_phone` otherwise). Answered in E.164 form.",
     pattern = PhoneNumber::PATTERN, length = 9..=30, example = "+86 10 5555 0100");
 string_schema!(MpnId: "A Microsoft Partner Network id: 1 to 10 digits.",
     pattern = MpnId::PATTERN, length = 1..=10, example = "6123456");

@@ -83,8 +83,24 @@ pub struct WebhookUrl {
 }
 
 impl WebhookUrl {
-    pub const PATTERN: &str =
-        r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[!-~]*)?$";
+    /// A host name or IPv4 address, or an IPv6 address in brackets written in hexadecimal
+    /// groups (RFC 4291, 2.2, forms 1 and 2; the parser refuses the dotted form 3 too).
+    pub const PATTERN: &str = concat!(
+        r"^https?://([A-Za-z0-9.-]+|\[(",
+        r"([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|",
+        r"([0-9A-Fa-f]{1,4}:){1,7}:|",
+        r"([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|",
+        r"([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|",
+        r"([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|",
+        r"([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|",
+        r"([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|",
+        r"[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|",
+        r":((:[0-9A-Fa-f]{1,4}){1,7}|:)",
+        r")\])",
+        // A port of 1 to 65535, without leading zeros.
+        r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?",
+        r"(/[!-~]*)?$"
+    );
     pub const MAX_LEN: usize = 2048;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
@@ -112,6 +128,9 @@ impl WebhookUrl {
         let (host, port) = match authority.strip_prefix('[') {
             Some(bracketed) => {
                 let (inside, after) = bracketed.split_once(']').ok_or_else(invalid)?;
+                if inside.contains('.') {
+                    return Err(invalid());
+                }
                 let address: Ipv6Addr = inside.parse().map_err(|_| invalid())?;
                 (Host::Address(IpAddr::V6(address)), after)
             }
@@ -136,8 +155,9 @@ impl WebhookUrl {
             "" => default_port,
             _ => {
                 let digits = port.strip_prefix(':').ok_or_else(invalid)?;
-                let valid =
-                    (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+                let valid = (1..=5).contains(&digits.len())
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && !digits.starts_with('0');
                 match digits.parse::<u16>() {
                     Ok(port) if valid && port > 0 => port,
                     _ => return Err(invalid()),
@@ -171,31 +191,79 @@ impl WebhookUrl {
 /// Whether an address is on the public internet. Loopback, private (RFC 1918, unique local),
 /// link-local (where cloud metadata services live), shared (CGNAT), unspecified, multicast,
 /// documentation and reserved ranges are not: a webhook must not become a way into the network
-/// escalade runs in.
+/// escalade runs in. An IPv6 address that carries an IPv4 one for a transition mechanism
+/// (IPv4-mapped and -translated, NAT64, 6to4, Teredo) is public only if the IPv4 one is.
 pub fn is_public(address: IpAddr) -> bool {
     match address {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let segments = v6.segments();
-            let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
-            if nat64 {
-                let [a, b] = segments[6].to_be_bytes();
-                let [c, d] = segments[7].to_be_bytes();
-                return is_public_v4(Ipv4Addr::new(a, b, c, d));
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (segments[0] & 0xfe00) == 0xfc00 // unique local
-                || (segments[0] & 0xffc0) == 0xfe80 // link-local
-                || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || segments[0] == 0x2001 && segments[1] == 0x0db8 // documentation
-                || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
-        }
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Embedded::Addresses(carried) => carried.into_iter().all(is_public_v4),
+            Embedded::Never => false,
+            Embedded::None => is_public_v6(v6),
+        },
     }
+}
+
+/// What an IPv6 address says of IPv4.
+enum Embedded {
+    /// It reaches these IPv4 addresses.
+    Addresses(Vec<Ipv4Addr>),
+    /// It belongs to a transition range that never leads to the public internet.
+    Never,
+    /// It is plain IPv6.
+    None,
+}
+
+fn embedded_v4(v6: Ipv6Addr) -> Embedded {
+    let segments = v6.segments();
+    let v4 = |high: u16, low: u16| {
+        let [a, b] = high.to_be_bytes();
+        let [c, d] = low.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match segments {
+        // IPv4-mapped (::ffff:a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d).
+        [0, 0, 0, 0, 0, 0xffff, high, low] | [0, 0, 0, 0, 0xffff, 0, high, low] => {
+            Embedded::Addresses(vec![v4(high, low)])
+        }
+        // IPv4-compatible (::a.b.c.d, deprecated), and :: and ::1 themselves.
+        [0, 0, 0, 0, 0, 0, _, _] => Embedded::Never,
+        // NAT64, well-known prefix (RFC 6052).
+        [0x64, 0xff9b, 0, 0, 0, 0, high, low] => Embedded::Addresses(vec![v4(high, low)]),
+        // NAT64, local-use prefix (RFC 8215): a private translator by definition.
+        [0x64, 0xff9b, 1, ..] => Embedded::Never,
+        // 6to4 (RFC 3056): 2002:a.b.c.d::/48.
+        [0x2002, high, low, ..] => Embedded::Addresses(vec![v4(high, low)]),
+        // Teredo (RFC 4380): the server's address, and the client's, bit-inverted.
+        [
+            0x2001,
+            0,
+            server_high,
+            server_low,
+            _,
+            _,
+            client_high,
+            client_low,
+        ] => Embedded::Addresses(vec![
+            v4(server_high, server_low),
+            v4(!client_high, !client_low),
+        ]),
+        _ => Embedded::None,
+    }
+}
+
+fn is_public_v6(v6: Ipv6Addr) -> bool {
+    let segments = v6.segments();
+    !(v6.is_loopback()
+        || v6.is_unspecified()
+        || v6.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00 // unique local
+        || (segments[0] & 0xffc0) == 0xfe80 // link-local
+        || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || segments[..4] == [0x100, 0, 0, 0] // discard-only
+        || segments[0] == 0x2001 && segments[1] == 0x0db8 // documentation
+        || segments[0] == 0x2001 && segments[1] == 0x0002 && segments[2] == 0 // benchmarking
+        || segments[0] == 0x2001 && (0x10..0x30).contains(&(segments[1] & 0xfff0))) // ORCHID
 }
 
 fn is_public_v4(v4: Ipv4Addr) -> bool {
@@ -337,10 +405,48 @@ mod tests {
             "https://host:65536/",
             "https://[::1/",
             "https://[zz]/",
+            "https://[6]/",
+            "https://[::ffff:127.0.0.1]/",
             "https://host/é",
             &format!("https://h/{}", "a".repeat(2048)),
         ] {
             assert!(WebhookUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_published_pattern_and_the_parser_agree() {
+        let pattern = regex::Regex::new(WebhookUrl::PATTERN).unwrap();
+        for candidate in [
+            "https://hooks.yunqi.cn/escalade",
+            "http://203.0.113.9:8443/x?y=1",
+            "https://[6]/",
+            "https://[::]/",
+            "https://[::1]:9/",
+            "https://[2001:db8::1]/hook",
+            "https://[2001:db8:0:0:0:0:0:1]",
+            "https://[1:2:3:4:5:6:7:8]/",
+            "https://[1:2:3:4:5:6:7:8:9]/",
+            "https://[1::2::3]/",
+            "https://[12345::]/",
+            "https://[::ffff:1.2.3.4]/",
+            "https://[fe80::1%25eth0]/",
+            "https://[1:2:3:4:5:6:7::]/",
+            "https://[::2:3:4:5:6:7:8]/",
+            "https://[:1]/",
+            "https://[1:]/",
+            "https://host:99999/",
+            "https://host:65535/",
+            "https://host:65536/",
+            "https://host:0/",
+            "https://host:080/",
+            "https://host:8080",
+        ] {
+            assert_eq!(
+                pattern.is_match(candidate),
+                WebhookUrl::parse(candidate).is_ok(),
+                "{candidate}"
+            );
         }
     }
 
@@ -365,8 +471,20 @@ mod tests {
             "ff02::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::ffff:0:7f00:1",
+            "::7f00:1",
+            "::808:808",
             "64:ff9b::a00:1",
+            "64:ff9b:1::808:808",
             "2001:db8::1",
+            "100::1",
+            // 6to4 of 127.0.0.1, 10.0.0.1 and 169.254.169.254.
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "2002:a9fe:a9fe::1",
+            // Teredo through a public server to 192.168.1.1 (inverted), and through a private one.
+            "2001:0:808:808::3f57:fefe",
+            "2001:0:a00:1::f7f7:f7f7",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -376,6 +494,8 @@ mod tests {
             "2402:4e00::1",
             "::ffff:8.8.8.8",
             "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:808:808::f7f7:f7f7",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }

@@ -6,11 +6,13 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub owner_id: Uuid,
-    pub key: String,
+    /// SHA-256 of the owner and the key: the key itself is never stored.
+    pub key_digest: String,
     pub fingerprint: String,
     pub state: String,
     pub response_status: Option<i32>,
     pub response_headers: Option<Json>,
+    /// The answer's body, sealed under a key derived from the idempotency key.
     pub response_body: Option<String>,
     pub locked_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

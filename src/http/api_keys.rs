@@ -23,6 +23,7 @@ use crate::domain::secret::NewSecret;
 use crate::domain::{DisplayName, Role, Scope};
 use crate::entity::api_key::Model;
 use crate::error::{ApiError, FieldError};
+use crate::http::idempotency::Idempotency;
 use crate::openapi::union::TaggedUnion;
 use crate::store::api_keys::{self as store, ApiKeyFilter, NewApiKey};
 use crate::store::partners;
@@ -241,10 +242,16 @@ pub struct Issued {
     pub secret: NewSecret,
 }
 
-/// Creates a key after checking that role and partner fit together: partner keys need an
-/// existing partner (404 otherwise), admin and operator keys have none. Shared with
+/// Creates a key after checking that role and partner fit together ([`admit`]). Shared with
 /// `escalade api-key create`.
 pub async fn issue(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, ApiError> {
+    admit(db, &new).await?;
+    create(db, new).await
+}
+
+/// Whether role and partner fit together: partner keys need an existing partner (404
+/// otherwise), admin and operator keys have none.
+async fn admit(db: &DatabaseConnection, new: &NewApiKey) -> Result<(), ApiError> {
     let misfit = |code: &'static str, message: &str| {
         ApiError::invalid_fields(vec![FieldError::new("partner_id", code, message)])
     };
@@ -263,6 +270,10 @@ pub async fn issue(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, Ap
         }
         (Role::Admin | Role::Operator, None) => {}
     }
+    Ok(())
+}
+
+async fn create(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, ApiError> {
     let secret = NewSecret::generate();
     let row = store::create(db, new, &secret).await?;
     tracing::info!(key_id = %row.id, role = %row.role, prefix = %row.prefix, "API key created");
@@ -290,6 +301,7 @@ pub async fn issue(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, Ap
 pub async fn create_api_key(
     caller: Caller<AdminOrPartner>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -311,7 +323,9 @@ pub async fn create_api_key(
         role,
         partner_id: body.partner_id(),
     };
-    let issued = issue(&state.db, new).await?;
+    admit(&state.db, &new).await?;
+    idempotency.claim(&state.db).await?;
+    let issued = create(&state.db, new).await?;
     let created = CreatedApiKey {
         api_key: issued.row.try_into()?,
         key: issued.secret.secret,

@@ -4,6 +4,8 @@
 
 use std::future::{Ready, ready};
 use std::marker::PhantomData;
+use std::net::IpAddr;
+use std::time::Instant;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -17,14 +19,45 @@ use crate::domain::secret::{self, prefix_of};
 use crate::domain::{Principal, Role};
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::http::client_address::{TrustedProxies, counted_as};
+use crate::limits::TokenBuckets;
 use crate::store;
 
+/// Requests without a valid key, counted per client address: guessing keys from one address
+/// soon meets 429, for every request from it, until the bucket refills.
+#[derive(Debug)]
+pub struct FailedAuthentications {
+    buckets: TokenBuckets<IpAddr>,
+    proxies: TrustedProxies,
+}
+
+impl FailedAuthentications {
+    /// `None` when `per_minute` is 0: failures are not limited.
+    pub fn new(per_minute: u32, proxies: TrustedProxies) -> Option<Self> {
+        TokenBuckets::new("failed-auth-per-address", per_minute)
+            .map(|buckets| Self { buckets, proxies })
+    }
+}
+
 /// Resolves the bearer key into a `Principal` stored in the request, or answers 401 (as a
-/// response carrying the error, so the problem renderer outside sees it like any other).
+/// response carrying the error, so the problem renderer outside sees it like any other); 429
+/// while the client's address has used up its failures.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let failures = req.app_data::<web::Data<FailedAuthentications>>().cloned();
+    let client = failures.as_ref().and_then(|failures| {
+        let address = failures.proxies.client_of(req.request())?;
+        Some((failures, counted_as(address)))
+    });
+    if let Some((failures, address)) = &client
+        && let Err(limit) = failures.buckets.check(*address, Instant::now())
+    {
+        tracing::warn!(client = %address, "too many requests without a valid key from this address");
+        let refused = ApiError::TooManyFailedAuthentications { limit };
+        return Ok(req.error_response(refused).map_into_right_body());
+    }
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let principal = match state {
         Some(state) => authenticate(&state, bearer_token(req.request())).await,
@@ -36,7 +69,13 @@ pub async fn middleware(
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_left_body())
         }
-        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+        Err(err) => {
+            if let (ApiError::Unauthorized, Some((failures, address))) = (&err, &client) {
+                // The bucket may run dry now; the next request from the address learns so.
+                let _ = failures.buckets.take(*address, Instant::now());
+            }
+            Ok(req.error_response(err).map_into_right_body())
+        }
     }
 }
 

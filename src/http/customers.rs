@@ -21,6 +21,7 @@ use crate::domain::{
 };
 use crate::entity::customer::Model;
 use crate::error::{ApiError, FieldError, ResultExt};
+use crate::http::idempotency::Idempotency;
 use crate::store::customers::{
     self as store, Contact, CustomerChanges, CustomerFilter, NewCustomer,
 };
@@ -280,8 +281,9 @@ fn found(customer: Customer) -> HttpResponse {
 
 /// Create a customer
 ///
-/// Adds a customer to the calling partner. `tenant_id` must be unique across escalade and must not
-/// be the partner's own tenant (the partner's own tenant is not covered by escalation support).
+/// Adds a customer to the calling partner. `tenant_id` must be unique among the partner's
+/// customers (another partner may have the same tenant as a customer, as in Partner Center) and
+/// must not be the partner's own tenant (that is not covered by escalation support).
 #[utoipa::path(
     operation_id = "createCustomer",
     tag = TAG,
@@ -300,6 +302,7 @@ fn found(customer: Customer) -> HttpResponse {
 pub async fn create_customer(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<CreateCustomer>,
 ) -> Result<HttpResponse, ApiError> {
     let partner_id = caller
@@ -321,6 +324,7 @@ pub async fn create_customer(
             )],
         });
     }
+    idempotency.claim(&state.db).await?;
     let row = store::create(&state.db, partner_id, new)
         .await
         .on_unique(store::UNIQUE_KEYS)?;

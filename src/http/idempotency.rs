@@ -4,16 +4,29 @@
 //!
 //! The record lives in the database (per partner, 24 hours), so it holds across instances. Only
 //! successful answers are kept: after an error the key is free again, and the retry runs anew.
+//! The database holds a digest of the key, never the key, and the answer's body sealed under a
+//! key derived from the idempotency key and the deployment's secret key: a copy of the database
+//! does not give back the API keys or signing secrets those answers show.
+//!
+//! The middleware replays answers. A request that is not a replay reaches its handler, which
+//! claims the key with [`Idempotency::claim`] once it has checked the caller's role, the
+//! resources the request names and its body: a key reused on another request (422) or still in
+//! use (409) is an answer only a permitted request about existing things can get.
+
+use std::future::{Ready, ready};
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpResponse, web};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::domain::Principal;
+use crate::domain::sealing::KeyRing;
 use crate::domain::secret::hex_lower;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
@@ -29,6 +42,9 @@ pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
 
 /// The headers a replay repeats, besides the status and body.
 const KEPT_HEADERS: [&str; 3] = ["location", "etag", "content-type"];
+
+/// What stored answers are sealed for.
+const SEALING_PURPOSE: &str = "idempotent-answer";
 
 fn valid_key(key: &[u8]) -> bool {
     (1..=MAX_KEY_LEN).contains(&key.len()) && key.iter().all(|b| (0x21..=0x7e).contains(b))
@@ -51,11 +67,100 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
     hex_lower(&hasher.finalize())
 }
 
+/// A key as the service knows it: the owner's, with the digest it is stored under and what its
+/// answers are sealed with.
+#[derive(Debug, Clone)]
+struct Key {
+    owner: Uuid,
+    /// The owner and the key itself, the context answers are sealed for.
+    sealing_context: Vec<u8>,
+    digest: String,
+}
+
+impl Key {
+    fn new(owner: Uuid, key: &[u8]) -> Self {
+        let mut sealing_context = owner.as_bytes().to_vec();
+        sealing_context.extend_from_slice(key);
+        let digest = hex_lower(&Sha256::digest(&sealing_context));
+        Self {
+            owner,
+            sealing_context,
+            digest,
+        }
+    }
+
+    fn seal(&self, keys: &KeyRing, body: &[u8]) -> String {
+        keys.seal(SEALING_PURPOSE, &self.sealing_context, body)
+    }
+
+    fn open(&self, keys: &KeyRing, sealed: &str) -> Result<Vec<u8>, ApiError> {
+        keys.open(SEALING_PURPOSE, &self.sealing_context, sealed)
+            .map_err(|err| ApiError::internal(format!("a stored answer does not open: {err}")))
+    }
+}
+
+/// The request's key, once read by the middleware, for its handler to claim.
+#[derive(Debug, Clone)]
+struct Pending {
+    key: Key,
+    fingerprint: String,
+}
+
+/// The claim a handler took, for the middleware to complete or release.
+#[derive(Debug, Clone, Copy)]
+struct Claimed(Uuid);
+
+/// A handler's view of the request's `Idempotency-Key`, if it came with one.
+pub struct Idempotency {
+    req: HttpRequest,
+    pending: Option<Pending>,
+}
+
+impl Idempotency {
+    /// Claims the key for this request; without a key, nothing to do. Call it once the request is
+    /// known to be permitted and about existing resources, with a valid body, and before anything
+    /// is written: 422 `idempotency_key_reused` when the key came with another request, 409
+    /// `idempotency_key_in_use` while a request with it is being answered.
+    pub async fn claim(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+        let Some(pending) = &self.pending else {
+            return Ok(());
+        };
+        let claim = store::claim(
+            db,
+            pending.key.owner,
+            &pending.key.digest,
+            &pending.fingerprint,
+        )
+        .await?;
+        match claim {
+            Claim::Acquired(id) => {
+                self.req.extensions_mut().insert(Claimed(id));
+                Ok(())
+            }
+            Claim::Mismatch => Err(key_reused()),
+            // A twin answered since the middleware looked: its retry gets the replay.
+            Claim::InFlight | Claim::Replay(_) => Err(ApiError::IdempotencyKeyInUse),
+        }
+    }
+}
+
+impl FromRequest for Idempotency {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self {
+            req: req.clone(),
+            pending: req.extensions().get::<Pending>().cloned(),
+        }))
+    }
+}
+
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(key) = req.headers().get(KEY_HEADER).cloned() else {
+    let Some(raw_key) = req.headers().get(KEY_HEADER).cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if req.method() != Method::POST {
@@ -69,40 +174,47 @@ pub async fn middleware(
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    if !valid_key(key.as_bytes()) {
+    if !valid_key(raw_key.as_bytes()) {
         return Ok(refuse(req, invalid_key()));
     }
-    let key = String::from_utf8_lossy(key.as_bytes()).into_owned();
+    let key = Key::new(owner, raw_key.as_bytes());
     let body = match read_body(&mut req).await {
         Ok(body) => body,
         Err(err) => return Ok(refuse(req, err)),
     };
     let fingerprint = fingerprint(&req, &body);
-    let claim = match store::claim(&state.db, owner, &key, &fingerprint).await {
-        Ok(claim) => claim,
-        Err(err) => return Ok(refuse(req, err.into())),
-    };
-    let record_id = match claim {
-        Claim::Acquired(id) => id,
-        Claim::Replay(stored) => {
+    match store::answered(&state.db, owner, &key.digest, &fingerprint).await {
+        Ok(Some(stored)) => {
+            let body = match key.open(&state.keys, &stored.sealed_body) {
+                Ok(body) => body,
+                Err(err) => return Ok(refuse(req, err)),
+            };
             tracing::info!(status = stored.status, "idempotent replay");
             let (req, _) = req.into_parts();
-            return Ok(ServiceResponse::new(req, replay(&stored)));
+            return Ok(ServiceResponse::new(req, replay(&stored, body)));
         }
-        Claim::Mismatch => return Ok(refuse(req, key_reused())),
-        Claim::InFlight => return Ok(refuse(req, ApiError::IdempotencyKeyInUse)),
-    };
+        Ok(None) => {}
+        Err(err) => return Ok(refuse(req, err.into())),
+    }
+    req.extensions_mut().insert(Pending {
+        key: key.clone(),
+        fingerprint,
+    });
     req.set_payload(Payload::from(body));
-    let res = next.call(req).await;
-    let res = match res {
-        Ok(res) if res.status().is_success() => res,
-        other => {
-            if let Err(err) = store::release(&state.db, record_id).await {
-                tracing::warn!(error = %err, "cannot release an idempotency key; it frees itself when its claim runs out");
-            }
-            return Ok(other?.map_into_boxed_body());
+    let res = next.call(req).await?;
+    let claimed = res.request().extensions().get::<Claimed>().copied();
+    let Some(Claimed(record_id)) = claimed else {
+        if res.status().is_success() {
+            tracing::error!("a POST succeeded without claiming its Idempotency-Key");
         }
+        return Ok(res.map_into_boxed_body());
     };
+    if !res.status().is_success() {
+        if let Err(err) = store::release(&state.db, record_id).await {
+            tracing::warn!(error = %err, "cannot release an idempotency key; it frees itself when its claim runs out");
+        }
+        return Ok(res.map_into_boxed_body());
+    }
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
     let bytes = body::to_bytes(body)
@@ -117,7 +229,7 @@ pub async fn middleware(
                 Some(((*name).to_owned(), value.to_owned()))
             })
             .collect(),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+        sealed_body: key.seal(&state.keys, &bytes),
     };
     if let Err(err) = store::complete(&state.db, record_id, &stored).await {
         // The answer stands; a retry after the claim runs out would run the request again.
@@ -173,7 +285,7 @@ fn key_reused() -> ApiError {
     }
 }
 
-fn replay(stored: &StoredResponse) -> HttpResponse {
+fn replay(stored: &StoredResponse, body: Vec<u8>) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     for (name, value) in &stored.headers {
@@ -185,7 +297,7 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
         }
     }
     response.insert_header((REPLAYED_HEADER, "true"));
-    response.body(stored.body.clone())
+    response.body(body)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::domain::lifecycle::describe_moves;
 use crate::domain::webhook::EventType;
 use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
 use crate::error::{ApiError, FieldError};
+use crate::http::idempotency::Idempotency;
 use crate::store::incidents::{
     self as store, Incident, IncidentChanges, IncidentFilter, NewIncident,
 };
@@ -222,6 +223,7 @@ async fn existing(state: &AppState, id: Uuid) -> Result<Incident, ApiError> {
 pub async fn create_incident(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<CreateIncident>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -238,6 +240,7 @@ pub async fn create_incident(
         started_at: body.started_at.unwrap_or_else(Utc::now),
     };
     existing_service(&state, new.service_key.as_str()).await?;
+    idempotency.claim(&state.db).await?;
     let announce = |incident: &Incident| {
         let incident = describe(ServiceIncident::try_from(incident.clone()))?;
         Ok(notice(
@@ -412,11 +415,16 @@ pub async fn update_incident(
 pub async fn publish_update(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: ValidJson<PublishUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let text = present("text", body.0.text)?;
     let text = parsed("text", &text, Paragraph::parse)?;
+    store::get(&state.db, *id)
+        .await?
+        .ok_or(ApiError::not_found("service incident"))?;
+    idempotency.claim(&state.db).await?;
     let incident: ServiceIncident = store::publish_update(&state.db, *id, text)
         .await?
         .ok_or(ApiError::not_found("service incident"))?

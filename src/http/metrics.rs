@@ -1,6 +1,7 @@
 //! `/metrics` in Prometheus's text format: requests by route and status, their latency, the
-//! database pool, the webhook outbox and delivery outcomes. Routes are the templates (`/v1/customers/{id}`), never raw paths, so the number
-//! of series stays bounded whatever clients send.
+//! database pool, the webhook outbox and delivery outcomes. Routes are the templates
+//! (`/v1/customers/{id}`), never raw paths, and methods a fixed few, so the number of series
+//! stays bounded whatever clients send.
 
 use std::time::Duration;
 
@@ -18,6 +19,16 @@ use crate::store::webhooks;
 
 /// The label for requests that matched no route.
 const UNMATCHED: &str = "unmatched";
+
+/// The methods counted by name; any other (clients may send any token) is `other`.
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+fn method_label(method: &str) -> &str {
+    METHODS
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
+}
 
 /// The service's metrics, shared by every worker.
 #[derive(Clone)]
@@ -115,6 +126,7 @@ impl Metrics {
     /// Counts one answered request.
     pub fn observe(&self, method: &str, route: Option<&str>, status: u16, elapsed: Duration) {
         let route = route.unwrap_or(UNMATCHED);
+        let method = method_label(method);
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();

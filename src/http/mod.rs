@@ -3,6 +3,8 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod body;
+pub mod client_address;
 pub mod conditional;
 pub mod cors;
 pub mod customers;
@@ -32,12 +34,15 @@ pub mod webhooks;
 use sea_orm::DatabaseConnection;
 
 use crate::domain::remediation::RemediationPolicy;
+use crate::domain::sealing::KeyRing;
 
 /// What every handler shares; cheap to clone (the pool is reference-counted).
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub policy: RemediationPolicy,
+    /// The deployment's secret keys, which seal the secrets kept in the database.
+    pub keys: KeyRing,
 }
 
 /// Every `/v1` operation.

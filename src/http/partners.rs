@@ -19,6 +19,7 @@ use super::responses::*;
 use crate::domain::{CountryCode, DisplayName, MpnId, PartnerStatus};
 use crate::entity::partner::Model;
 use crate::error::{ApiError, ResultExt};
+use crate::http::idempotency::Idempotency;
 use crate::store::partners::{self as store, NewPartner, PartnerChanges, PartnerFilter};
 
 const TAG: &str = "partners";
@@ -166,6 +167,7 @@ fn found(partner: Partner) -> HttpResponse {
 pub async fn create_partner(
     _caller: Caller<AdminOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<CreatePartner>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -181,6 +183,7 @@ pub async fn create_partner(
             fields::parse_country,
         )?,
     };
+    idempotency.claim(&state.db).await?;
     let partner: Partner = store::create(&state.db, new)
         .await
         .on_unique(store::UNIQUE_KEYS)?

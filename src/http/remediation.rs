@@ -21,6 +21,7 @@ use crate::domain::webhook::EventType;
 use crate::domain::{Paragraph, Principal};
 use crate::entity::remediation_plan::Model;
 use crate::error::{ApiError, FieldError};
+use crate::http::idempotency::Idempotency;
 use crate::http::webhooks::{describe, notice};
 use crate::store::{escalations, partners, remediation as store};
 
@@ -225,6 +226,7 @@ pub async fn get_quality(
 pub async fn request_plan(
     caller: Caller<Staff>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: ValidJson<RequestPlan>,
 ) -> Result<HttpResponse, ApiError> {
@@ -240,6 +242,7 @@ pub async fn request_plan(
             "must be today or later, Beijing time",
         )]));
     }
+    idempotency.claim(&state.db).await?;
     let announce = |plan: &Model| {
         let plan = describe(RemediationPlan::try_from(plan.clone()))?;
         Ok(notice(
@@ -375,11 +378,13 @@ async fn advance(
 pub async fn acknowledge_plan(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     path: web::Path<(Uuid, Uuid)>,
     if_match: OptionalIfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let (partner_id, plan_id) = path.into_inner();
     let plan = visible_plan(&state, &caller, partner_id, plan_id).await?;
+    idempotency.claim(&state.db).await?;
     advance(&state, plan, if_match, PlanStatus::Acknowledged).await
 }
 
@@ -408,11 +413,13 @@ pub async fn acknowledge_plan(
 pub async fn complete_plan(
     caller: Caller<Staff>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     path: web::Path<(Uuid, Uuid)>,
     if_match: OptionalIfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let (partner_id, plan_id) = path.into_inner();
     let plan = visible_plan(&state, &caller, partner_id, plan_id).await?;
+    idempotency.claim(&state.db).await?;
     advance(&state, plan, if_match, PlanStatus::Completed).await
 }
 

@@ -62,9 +62,9 @@ pub struct NotFound(Problem);
     content_type = "application/problem+json",
     example = json!({
         "type": "urn:escalade:problem:already_exists", "title": "Conflict", "status": 409,
-        "detail": "a customer with this tenant_id already exists", "instance": "/v1/customers",
+        "detail": "you already have a customer with this tenant_id", "instance": "/v1/customers",
         "code": "already_exists",
-        "errors": [{"field": "tenant_id", "code": "taken", "message": "a customer with this tenant_id already exists"}]
+        "errors": [{"field": "tenant_id", "code": "taken", "message": "you already have a customer with this tenant_id"}]
     })
 )]
 pub struct Conflict(Problem);
@@ -80,6 +80,18 @@ pub struct Conflict(Problem);
     })
 )]
 pub struct PreconditionFailed(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body did not arrive within the configured time (15 seconds by default); the connection is closed.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:body_timeout", "title": "Request Timeout", "status": 408,
+        "detail": "the request body did not arrive within 15 seconds", "instance": "/v1/customers",
+        "code": "body_timeout"
+    })
+)]
+pub struct RequestTimeout(Problem);
 
 #[derive(ToResponse)]
 #[response(
@@ -170,8 +182,11 @@ failures!(
 );
 
 failures!(
-    /// A JSON body: 413 too large, 415 not JSON, 422 invalid.
-    BodyFailures { 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 422 => Unprocessable }
+    /// A JSON body: 408 too slow, 413 too large, 415 not JSON, 422 invalid.
+    BodyFailures {
+        408 => RequestTimeout, 413 => PayloadTooLarge, 415 => UnsupportedMediaType,
+        422 => Unprocessable
+    }
 );
 
 failures!(

@@ -21,6 +21,7 @@ use super::responses::*;
 use crate::domain::{Category, DisplayName, HttpsUrl, ServiceKey, SupportHours, Title};
 use crate::entity::service::Model;
 use crate::error::{ApiError, ResultExt};
+use crate::http::idempotency::Idempotency;
 use crate::store::services::{
     self as store, NewService, SelfHelpLink, ServiceChanges, ServiceFilter,
 };
@@ -281,6 +282,7 @@ pub(super) async fn existing(state: &AppState, key: &str) -> Result<Model, ApiEr
 pub async fn create_service(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<CreateService>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -298,6 +300,7 @@ pub async fn create_service(
         self_help: links(body.self_help.unwrap_or_default())?,
         categories: present("categories", body.categories)?,
     };
+    idempotency.claim(&state.db).await?;
     let service: Service = store::create(&state.db, new)
         .await
         .on_unique(store::UNIQUE_KEYS)?

@@ -22,6 +22,7 @@ use crate::domain::{Principal, ServiceKey, SubscriptionStatus, Title};
 use crate::entity::customer::Model as CustomerRow;
 use crate::entity::subscription::Model;
 use crate::error::{ApiError, FieldError, ResultExt};
+use crate::http::idempotency::Idempotency;
 use crate::store::customers;
 use crate::store::subscriptions::{
     self as store, NewSubscription, SubscriptionChanges, SubscriptionFilter,
@@ -198,6 +199,7 @@ fn found(subscription: Subscription) -> HttpResponse {
 pub async fn create_subscription(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     customer_id: web::Path<Uuid>,
     body: ValidJson<CreateSubscription>,
 ) -> Result<HttpResponse, ApiError> {
@@ -212,6 +214,7 @@ pub async fn create_subscription(
         status: body.status.unwrap_or(InitialStatus::Active).into(),
     };
     existing_service(&state, new.service_key.as_str()).await?;
+    idempotency.claim(&state.db).await?;
     let subscription: Subscription =
         store::create(&state.db, customer.partner_id, customer.id, new)
             .await

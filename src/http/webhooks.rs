@@ -23,6 +23,7 @@ use crate::delivery::{Refusal, admit};
 use crate::domain::Title;
 use crate::domain::webhook::{DeliveryStatus, EventType, SigningSecret, WebhookUrl};
 use crate::error::{ApiError, FieldError};
+use crate::http::idempotency::Idempotency;
 use crate::store::webhooks::{
     self as store, Delivery, EndpointChanges, EndpointRow, NewEndpoint, Notice,
 };
@@ -403,6 +404,7 @@ fn with_secret(row: EndpointRow, secret: &SigningSecret) -> WebhookEndpointWithS
 pub async fn create_endpoint(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     policy: web::Data<EndpointPolicy>,
     body: ValidJson<CreateWebhookEndpoint>,
 ) -> Result<HttpResponse, ApiError> {
@@ -419,8 +421,9 @@ pub async fn create_endpoint(
         events: present("events", body.events)?,
         enabled: body.enabled.unwrap_or(true),
     };
+    idempotency.claim(&state.db).await?;
     let secret = SigningSecret::generate();
-    let row = store::create(&state.db, new, &secret).await?;
+    let row = store::create(&state.db, &state.keys, new, &secret).await?;
     tracing::info!(endpoint_id = %row.id, "webhook endpoint created");
     let created = with_secret(row, &secret);
     let mut response = with_etag(HttpResponse::Created(), created.endpoint.version);
@@ -596,16 +599,19 @@ pub async fn delete_endpoint(
 pub async fn rotate_secret(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     policy: web::Data<EndpointPolicy>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let current = visible(&state, &caller, *id).await?;
     let expected = if_match.check(current.version)?;
+    idempotency.claim(&state.db).await?;
     let secret = SigningSecret::generate();
     let grace = chrono::Duration::from_std(policy.secret_grace).unwrap_or(chrono::Duration::MAX);
     let rotated = store::rotate_secret(
         &state.db,
+        &state.keys,
         current.id,
         &expected,
         &secret,

@@ -52,7 +52,7 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
     components(
         schemas(Problem, FieldError, Violation, DuplicateOf, CountryCode),
         responses(
-            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, RequestTimeout, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable,
             TooManyRequests, IdempotencyConflict
         )

@@ -20,10 +20,10 @@ use crate::error::UniqueKey;
 
 /// The unique indexes a write can collide with.
 pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
-    index: "ux_customers_tenant_id",
+    index: "ux_customers_partner_tenant",
     column: "customers.tenant_id",
     field: "tenant_id",
-    message: "a customer with this tenant_id already exists",
+    message: "you already have a customer with this tenant_id",
 }];
 
 /// The person at the customer that the partner deals with.

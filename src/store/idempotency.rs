@@ -1,6 +1,7 @@
 //! Idempotency records: the first request with a key claims it; its answer, if it succeeded, is
-//! kept for 24 hours and replayed to retries. The unique index on (owner, key) decides between
-//! concurrent first requests, on any number of instances.
+//! kept for 24 hours and replayed to retries. The unique index on (owner, key digest) decides
+//! between concurrent first requests, on any number of instances. Records hold a digest of the
+//! key, never the key, and the answer's body as the HTTP layer sealed it.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -28,7 +29,8 @@ pub struct StoredResponse {
     pub status: u16,
     /// The headers that matter to a client: name and value.
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    /// The body, sealed.
+    pub sealed_body: String,
 }
 
 /// What a request with an idempotency key may do.
@@ -45,12 +47,35 @@ pub enum Claim {
     InFlight,
 }
 
-/// Claims `key` for `owner`'s request with this fingerprint.
+/// The answer kept for `owner`'s key with this digest, if a request with this fingerprint was
+/// answered within the last 24 hours.
+#[tracing::instrument(skip_all)]
+pub async fn answered(
+    db: &DatabaseConnection,
+    owner_id: Uuid,
+    key_digest: &str,
+    fingerprint: &str,
+) -> Result<Option<StoredResponse>, DbErr> {
+    let record = Entity::find()
+        .filter(Column::OwnerId.eq(owner_id))
+        .filter(Column::KeyDigest.eq(key_digest))
+        .filter(Column::State.eq(COMPLETED))
+        .filter(Column::Fingerprint.eq(fingerprint))
+        .filter(Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?;
+    Ok(record.and_then(|record| match judge(record) {
+        Claim::Replay(stored) => Some(stored),
+        _ => None,
+    }))
+}
+
+/// Claims the key with `key_digest` for `owner`'s request with this fingerprint.
 #[tracing::instrument(skip_all)]
 pub async fn claim(
     db: &DatabaseConnection,
     owner_id: Uuid,
-    key: &str,
+    key_digest: &str,
     fingerprint: &str,
 ) -> Result<Claim, DbErr> {
     // A record that disappears or is taken over between our insert and our read is looked at
@@ -61,7 +86,7 @@ pub async fn claim(
         let inserted = ActiveModel {
             id: Set(id),
             owner_id: Set(owner_id),
-            key: Set(key.to_owned()),
+            key_digest: Set(key_digest.to_owned()),
             fingerprint: Set(fingerprint.to_owned()),
             state: Set(IN_FLIGHT.to_owned()),
             response_status: Set(None),
@@ -84,7 +109,7 @@ pub async fn claim(
         }
         let Some(existing) = Entity::find()
             .filter(Column::OwnerId.eq(owner_id))
-            .filter(Column::Key.eq(key))
+            .filter(Column::KeyDigest.eq(key_digest))
             .one(db)
             .await?
         else {
@@ -123,7 +148,7 @@ fn judge(record: Model) -> Claim {
             .and_then(|status| u16::try_from(status).ok())
             .unwrap_or(200),
         headers,
-        body: record.response_body.unwrap_or_default(),
+        sealed_body: record.response_body.unwrap_or_default(),
     })
 }
 
@@ -174,7 +199,10 @@ pub async fn complete(
             Expr::value(i32::from(response.status)),
         )
         .col_expr(Column::ResponseHeaders, Expr::value(headers))
-        .col_expr(Column::ResponseBody, Expr::value(response.body.clone()))
+        .col_expr(
+            Column::ResponseBody,
+            Expr::value(response.sealed_body.clone()),
+        )
         .col_expr(
             Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),

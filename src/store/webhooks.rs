@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
 use crate::domain::Title;
+use crate::domain::sealing::{KeyRing, Unsealable, is_sealed};
 use crate::domain::webhook::{DeliveryStatus, EventType, SigningSecret, WebhookUrl};
 use crate::entity::webhook_attempt as attempt;
 use crate::entity::webhook_delivery as delivery;
@@ -73,21 +74,40 @@ pub fn subscribed(row: &Model) -> Vec<EventType> {
         .unwrap_or_default()
 }
 
+/// What a signing secret is sealed for; each is bound to its endpoint's id as well.
+const SECRET_PURPOSE: &str = "webhook-signing-secret";
+
+fn seal_secret(keys: &KeyRing, endpoint_id: Uuid, secret: &str) -> String {
+    keys.seal(SECRET_PURPOSE, endpoint_id.as_bytes(), secret.as_bytes())
+}
+
+/// A stored secret in clear: sealed ones are opened; one stored before secrets were sealed is
+/// taken as it is (until `reseal` seals it).
+fn open_secret(keys: &KeyRing, endpoint_id: Uuid, stored: &str) -> Result<String, Unsealable> {
+    if !is_sealed(stored) {
+        return Ok(stored.to_owned());
+    }
+    let secret = keys.open(SECRET_PURPOSE, endpoint_id.as_bytes(), stored)?;
+    String::from_utf8(secret).map_err(|_| Unsealable::Forged)
+}
+
 #[tracing::instrument(skip_all, fields(partner_id = %new.partner_id))]
 pub async fn create(
     db: &DatabaseConnection,
+    keys: &KeyRing,
     new: NewEndpoint,
     secret: &SigningSecret,
 ) -> Result<Model, DbErr> {
     let now = Utc::now();
+    let id = Uuid::now_v7();
     ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         partner_id: Set(new.partner_id),
         url: Set(new.url.into_inner()),
         description: Set(new.description.map(Title::into_inner)),
         events: Set(events_json(&new.events)),
         enabled: Set(new.enabled),
-        secret: Set(secret.as_str().to_owned()),
+        secret: Set(seal_secret(keys, id, secret.as_str())),
         previous_secret: Set(None),
         previous_secret_expires_at: Set(None),
         secret_rotated_at: Set(None),
@@ -146,6 +166,7 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn rotate_secret(
     db: &DatabaseConnection,
+    keys: &KeyRing,
     id: Uuid,
     expected: &VersionCheck,
     secret: &SigningSecret,
@@ -153,7 +174,10 @@ pub async fn rotate_secret(
 ) -> Result<Option<Model>, DbErr> {
     let assignments: Vec<(Column, SimpleExpr)> = vec![
         (Column::PreviousSecret, Expr::col(Column::Secret)),
-        (Column::Secret, Expr::value(secret.as_str())),
+        (
+            Column::Secret,
+            Expr::value(seal_secret(keys, id, secret.as_str())),
+        ),
         (Column::PreviousSecretExpiresAt, Expr::value(grace_until)),
         (Column::SecretRotatedAt, Expr::value(Utc::now())),
     ];
@@ -491,8 +515,12 @@ pub async fn backlog(db: &DatabaseConnection) -> Result<(u64, Option<DateTime<Ut
 }
 
 /// The signing secrets in force for `endpoint` at `now`: the current one, then the previous one
-/// during its grace period.
-pub fn secrets_in_force(endpoint: &endpoint::Model, now: DateTime<Utc>) -> Vec<SigningSecret> {
+/// during its grace period. Refused when a secret does not open with the deployment's keys.
+pub fn secrets_in_force(
+    keys: &KeyRing,
+    endpoint: &endpoint::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<SigningSecret>, Unsealable> {
     let previous = endpoint.previous_secret.as_deref().filter(|_| {
         endpoint
             .previous_secret_expires_at
@@ -501,6 +529,58 @@ pub fn secrets_in_force(endpoint: &endpoint::Model, now: DateTime<Utc>) -> Vec<S
     [Some(endpoint.secret.as_str()), previous]
         .into_iter()
         .flatten()
-        .filter_map(SigningSecret::from_stored)
+        .map(|stored| {
+            let secret = open_secret(keys, endpoint.id, stored)?;
+            SigningSecret::from_stored(&secret).ok_or(Unsealable::Malformed)
+        })
         .collect()
+}
+
+/// Which stored secrets `reseal` seals (again) under the current key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reseal {
+    /// Those stored in clear before secrets were sealed (done at every start).
+    Plaintext,
+    /// Those too that an earlier key sealed (`escalade secret-key rewrap`, after a rotation).
+    AllButCurrent,
+}
+
+/// Seals stored signing secrets under the current key; returns how many endpoints changed. The
+/// endpoint's version stays: what it represents has not changed.
+pub async fn reseal(db: &DatabaseConnection, keys: &KeyRing, which: Reseal) -> Result<u64, DbErr> {
+    let wants = |stored: &str| match which {
+        Reseal::Plaintext => !is_sealed(stored),
+        Reseal::AllButCurrent => !is_sealed(stored) || keys.sealed_by_earlier_key(stored),
+    };
+    let mut changed = 0;
+    for row in Entity::find().all(db).await? {
+        let stale = wants(&row.secret) || row.previous_secret.as_deref().is_some_and(wants);
+        if !stale {
+            continue;
+        }
+        let unsealable =
+            |err: Unsealable| DbErr::Custom(format!("webhook endpoint {}'s secret: {err}", row.id));
+        let secret = open_secret(keys, row.id, &row.secret).map_err(unsealable)?;
+        let previous = row
+            .previous_secret
+            .as_deref()
+            .map(|stored| open_secret(keys, row.id, stored))
+            .transpose()
+            .map_err(unsealable)?;
+        Entity::update_many()
+            .col_expr(
+                Column::Secret,
+                Expr::value(seal_secret(keys, row.id, &secret)),
+            )
+            .col_expr(
+                Column::PreviousSecret,
+                Expr::value(previous.map(|previous| seal_secret(keys, row.id, &previous))),
+            )
+            .filter(Column::Id.eq(row.id))
+            .filter(Column::Secret.eq(row.secret.clone()))
+            .exec(db)
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
 }

@@ -5,14 +5,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use escalade::config::OpenapiVersion;
+use escalade::domain::sealing::SecretKey;
 
 use crate::helpers::{Answer, TestDatabase};
 
-fn escalade(database: &TestDatabase) -> Command {
+/// The binary over `database`, with its deployment's secret key and JSON logs.
+pub fn escalade(database: &TestDatabase) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_escalade"));
     command
         .env_remove("DATABASE_URL")
         .env("ESCALADE_DATABASE_URL", database.url())
+        .env("ESCALADE_SECRET_KEY", &database.secret_key)
         .env("ESCALADE_LOG_FORMAT", "json")
         .env("ESCALADE_LOG", "info")
         .stdin(Stdio::null());
@@ -102,9 +105,9 @@ async fn api_key_create_asks_for_migrations_on_a_fresh_database() {
 }
 
 /// A running `escalade serve` and what it printed before listening.
-struct Served {
+pub struct Served {
     child: Child,
-    port: u16,
+    pub port: u16,
     printed: Vec<String>,
 }
 
@@ -113,7 +116,7 @@ fn serve(database: &TestDatabase, extra: &[&str]) -> Served {
 }
 
 /// `serve` started by `command` (with its environment).
-fn serve_with(mut command: Command, extra: &[&str]) -> Served {
+pub fn serve_with(mut command: Command, extra: &[&str]) -> Served {
     let mut child = command
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(extra)
@@ -177,7 +180,7 @@ impl Served {
     }
 
     /// SIGTERM, then everything it logged.
-    fn stop(mut self) -> String {
+    pub fn stop(mut self) -> String {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -194,7 +197,12 @@ impl Served {
         logs
     }
 
-    fn url(&self, path: &str) -> String {
+    /// The key `serve --demo` printed for `role`.
+    pub fn demo_key(&self, role: &str) -> String {
+        key_in(&self.printed, role).unwrap_or_else(|| panic!("a {role} key in {:?}", self.printed))
+    }
+
+    pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 }
@@ -363,4 +371,175 @@ async fn cors_origins_from_the_environment_are_allowed() {
 
     assert_eq!(allowed[0].as_ref().unwrap(), "http://127.0.0.1:5173");
     assert_eq!(allowed[1], None);
+}
+
+#[tokio::test]
+async fn switches_take_yes_no_1_0_on_off_true_false_in_any_case() {
+    for (value, on) in [
+        ("1", true),
+        ("YES", true),
+        ("on", true),
+        ("True", true),
+        ("0", false),
+        ("no", false),
+        ("OFF", false),
+        ("false", false),
+    ] {
+        // A fresh database: `--no-migrate` refuses to start on it; without it, it is migrated.
+        let database = TestDatabase::empty().await;
+        let mut command = escalade(&database);
+        command.env("ESCALADE_NO_MIGRATE", value);
+        if on {
+            let output = command
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .output()
+                .unwrap();
+            assert!(!output.status.success(), "{value}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("migration(s) behind"), "{value}: {stderr}");
+        } else {
+            serve_with(command, &[]).stop();
+        }
+    }
+    let database = TestDatabase::empty().await;
+    let refused = escalade(&database)
+        .env("ESCALADE_NO_MIGRATE", "maybe")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--no-migrate"));
+}
+
+#[tokio::test]
+async fn healthcheck_exits_0_while_the_server_is_ready_and_1_when_nothing_answers() {
+    let database = TestDatabase::migrated().await;
+    let served = serve(&database, &[]);
+    let port = served.port;
+    let check = |bind: String| {
+        Command::new(env!("CARGO_BIN_EXE_escalade"))
+            .env("ESCALADE_BIND", bind)
+            .arg("healthcheck")
+            .output()
+            .unwrap()
+    };
+
+    let ready = check(format!("127.0.0.1:{port}"));
+    // As in the container: listening on every address, asked on loopback.
+    let unspecified = check(format!("0.0.0.0:{port}"));
+    served.stop();
+    let stopped = check(format!("127.0.0.1:{port}"));
+
+    assert!(
+        ready.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ready.stderr)
+    );
+    assert!(unspecified.status.success());
+    assert_eq!(stopped.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stopped.stderr).contains("/readyz"));
+}
+
+#[tokio::test]
+async fn the_secret_key_is_made_beside_a_sqlite_file_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("escalade.db").display());
+    let start = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_escalade"));
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("ESCALADE_SECRET_KEY")
+            .env("ESCALADE_DATABASE_URL", &url)
+            .env("ESCALADE_LOG_FORMAT", "json")
+            .stdin(Stdio::null());
+        serve_with(command, &[])
+    };
+
+    let first_logs = start().stop();
+    let key_file = dir.path().join("escalade.key");
+    let written = std::fs::read_to_string(&key_file).expect("a key file beside the database");
+    let second_logs = start().stop();
+
+    let key = written.lines().find(|line| !line.starts_with('#')).unwrap();
+    assert!(SecretKey::parse(key).is_ok(), "{written}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), written, "kept");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    }
+    assert!(first_logs.contains("created a secret key beside the database"));
+    assert!(second_logs.contains("secret keys from a file"));
+    assert!(!first_logs.contains(key) && !second_logs.contains(key));
+}
+
+#[test]
+fn postgresql_without_a_secret_key_refuses_to_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
+        .env_remove("ESCALADE_SECRET_KEY")
+        .env_remove("ESCALADE_SECRET_KEY_FILE")
+        .env(
+            "ESCALADE_DATABASE_URL",
+            "postgres://escalade@127.0.0.1:1/escalade",
+        )
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ESCALADE_SECRET_KEY"), "{stderr}");
+    assert!(stderr.contains("--secret-key-file"), "{stderr}");
+}
+
+#[test]
+fn secret_key_generate_prints_a_new_key_each_time() {
+    let generate = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
+            .args(["secret-key", "generate"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+
+    let (one, other) = (generate(), generate());
+
+    assert_ne!(one, other);
+    assert!(SecretKey::parse(&one).is_ok() && SecretKey::parse(&other).is_ok());
+}
+
+#[tokio::test]
+async fn a_malformed_request_is_logged_as_the_clients_mistake() {
+    use std::io::Write;
+    let database = TestDatabase::migrated().await;
+    let served = serve(&database, &[]);
+
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let logs = served.stop();
+
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let about_it: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("stream error"))
+        })
+        .collect();
+    assert!(!about_it.is_empty(), "{logs}");
+    for line in about_it {
+        assert_eq!(line["level"], "WARN", "{line}");
+    }
+    assert!(!lines.iter().any(|line| line["level"] == "ERROR"), "{logs}");
 }

@@ -432,6 +432,47 @@ async fn contact_and_name_rules_are_checked_too() {
     );
 }
 
+/// Numbers of the right shape that no numbering plan has (libphonenumber's metadata): refused,
+/// naming the field; real ones of several countries pass and are stored in E.164.
+#[tokio::test]
+async fn a_phone_number_must_exist_in_its_country() {
+    // Arrange
+    let app = spawn_app().await;
+    let partner = app.create_partner("Phones").await;
+    let with_phone = |phone: &str| {
+        let mut body = customer_body("上海云启科技有限公司");
+        body["primary_contact"]["phone"] = json!(phone);
+        body
+    };
+
+    for phone in [
+        "+86 1234 5678",
+        "+86 10 5555",
+        "+999 1234 5678",
+        "+1 555 0100 999",
+    ] {
+        // Act
+        let answer = app.post(CUSTOMERS, &partner.key, &with_phone(phone)).await;
+
+        // Assert
+        answer.problem(422, "validation_failed");
+        assert_eq!(
+            field_codes(&answer),
+            pairs(&[("primary_contact.phone", "invalid_phone")]),
+            "{phone}"
+        );
+    }
+    for (phone, stored) in [
+        ("+86 138 0013 8000", "+8613800138000"),
+        ("+86 21 5555 0100", "+862155550100"),
+        ("+852 2123 4567", "+85221234567"),
+    ] {
+        let answer = app.post(CUSTOMERS, &partner.key, &with_phone(phone)).await;
+        assert_eq!(answer.status, 201, "{phone}: {}", answer.body);
+        assert_eq!(answer.body["primary_contact"]["phone"], stored);
+    }
+}
+
 #[tokio::test]
 async fn missing_required_fields_are_all_listed() {
     // Arrange
@@ -792,11 +833,12 @@ async fn refused_creates_leave_nothing_behind() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn a_tenant_already_registered_is_409_even_for_another_partner() {
-    // Arrange
+async fn a_tenant_is_unique_among_a_partners_customers_only() {
+    // Arrange: in Partner Center one tenant may have relationships with several partners.
     let app = spawn_app().await;
     let first = app.create_partner("First").await;
     let second = app.create_partner("Second").await;
+    let operator = app.operator_key().await;
     let original = app.create_customer(&first, "上海云启科技有限公司").await;
     let tenant_id = original.body["tenant_id"].clone();
     let mut same_partner = customer_body("上海云启科技（二）有限公司");
@@ -807,9 +849,10 @@ async fn a_tenant_already_registered_is_409_even_for_another_partner() {
     // Act
     let again = app.post(CUSTOMERS, &first.key, &same_partner).await;
     let elsewhere = app.post(CUSTOMERS, &second.key, &other_partner).await;
+    let second_again = app.post(CUSTOMERS, &second.key, &other_partner).await;
 
     // Assert
-    for answer in [&again, &elsewhere] {
+    for answer in [&again, &second_again] {
         answer.problem(409, "already_exists");
         assert_eq!(answer.body["errors"][0]["field"], "tenant_id");
         assert_eq!(answer.body["errors"].as_array().unwrap().len(), 1);
@@ -818,8 +861,23 @@ async fn a_tenant_already_registered_is_409_even_for_another_partner() {
             assert!(!text.contains(leak), "the problem leaks `{leak}`: {text}");
         }
     }
+    assert_eq!(elsewhere.status, 201, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["tenant_id"], tenant_id);
+    // Each partner sees its own relationship only, by list, by filter and by id.
+    let tenant = tenant_id.as_str().unwrap();
     assert_eq!(ids(&list(&app, &first.key, &[]).await), [original.id()]);
-    assert!(ids(&list(&app, &second.key, &[]).await).is_empty());
+    assert_eq!(
+        ids(&list(&app, &second.key, &[("tenant_id", tenant)]).await),
+        [elsewhere.id()]
+    );
+    let foreign = app.get(&customer_path(original.id()), &second.key).await;
+    foreign.problem(404, "not_found");
+    // Staff see both.
+    let mut both = ids(&list(&app, &operator, &[("tenant_id", tenant)]).await);
+    both.sort();
+    let mut expected = vec![original.id(), elsewhere.id()];
+    expected.sort();
+    assert_eq!(both, expected);
 }
 
 #[tokio::test]

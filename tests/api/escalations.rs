@@ -387,6 +387,8 @@ async fn several_bad_fields_are_all_listed_and_nothing_is_written() {
     body["title"] = json!("");
     body["contact"]["email"] = json!("not an address");
     body["contact"]["time_zone"] = json!("Mars/Olympus_Mons");
+    // The shape of a number, but none that China's numbering plan has.
+    body["contact"]["phone"] = json!("+86 1234 5678");
     body["category"] = json!("coffee_machine_broken");
 
     // Act
@@ -399,6 +401,7 @@ async fn several_bad_fields_are_all_listed_and_nothing_is_written() {
         [
             "category",
             "contact.email",
+            "contact.phone",
             "contact.time_zone",
             "severity",
             "title"

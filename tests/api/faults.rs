@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     Answer, ESCALATIONS, TEST_DATABASE_ENV, TestApp, TestDatabase, customer_body, escalation_body,
-    escalation_path, issue_key, send_concurrently, spawn_app_with, subscription_body,
+    escalation_path, issue_key, send_concurrently, spawn_app_with, subscription_body, test_keys,
 };
 
 const ENDPOINTS: &str = "/v1/webhook-endpoints";
@@ -360,6 +360,7 @@ impl Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_escalade"))
             .env_remove("DATABASE_URL")
             .env("ESCALADE_DATABASE_URL", database.url())
+            .env("ESCALADE_SECRET_KEY", &database.secret_key)
             .env("ESCALADE_LOG_FORMAT", "json")
             .env("ESCALADE_LOG", "info,sqlx=warn")
             .args(["serve", "--bind", "127.0.0.1:0"])
@@ -989,7 +990,7 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
         },
         ..ServeSettings::default()
     };
-    let app = Application::build(&settings, db).expect("the server binds");
+    let app = Application::build(&settings, db, test_keys()).expect("the server binds");
     let api = Remote::new(format!("http://127.0.0.1:{}", app.port()));
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());

@@ -7,6 +7,7 @@
 use std::sync::{Arc, Once};
 
 use escalade::config::{DatabaseSettings, ServeSettings};
+use escalade::domain::sealing::{KeyRing, SecretKey};
 use escalade::domain::{DisplayName, Role};
 use escalade::http::api_keys::issue;
 use escalade::startup::Application;
@@ -36,6 +37,9 @@ fn init_logs() {
 pub struct TestDatabase {
     pub settings: DatabaseSettings,
     pub db: DatabaseConnection,
+    /// The secret key of the deployment this database belongs to, as `ESCALADE_SECRET_KEY`
+    /// takes it: every instance started over the database shares it.
+    pub secret_key: String,
     cleanup: Cleanup,
 }
 
@@ -74,6 +78,7 @@ impl TestDatabase {
                 TestDatabase {
                     settings,
                     db,
+                    secret_key: SecretKey::generate().encode(),
                     cleanup: Cleanup::Postgres { admin_url, name },
                 }
             }
@@ -90,6 +95,7 @@ impl TestDatabase {
                 TestDatabase {
                     settings,
                     db,
+                    secret_key: SecretKey::generate().encode(),
                     cleanup: Cleanup::Sqlite(dir),
                 }
             }
@@ -172,6 +178,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub admin_key: String,
+    /// The deployment's secret keys, which every instance of it shares.
+    pub keys: KeyRing,
     /// What the server was started with, so a sibling can start alike.
     settings: ServeSettings,
     /// Keeps the database alive (and drops it) with the last app that uses it.
@@ -189,13 +197,24 @@ pub async fn spawn_app_with(mut settings: ServeSettings) -> TestApp {
     let admin_key = issue_key(&database.db, Role::Admin, None).await;
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.workers = Some(2);
-    start(settings, Arc::new(database), admin_key)
+    let keys = KeyRing::parse(&database.secret_key).expect("the test database's key");
+    start(settings, Arc::new(database), admin_key, keys)
+}
+
+/// A fresh key ring, as a deployment keeps outside its database.
+pub fn test_keys() -> KeyRing {
+    KeyRing::new(SecretKey::generate(), Vec::new())
 }
 
 /// Starts a server with `settings` over `database`.
-fn start(settings: ServeSettings, database: Arc<TestDatabase>, admin_key: String) -> TestApp {
+fn start(
+    settings: ServeSettings,
+    database: Arc<TestDatabase>,
+    admin_key: String,
+    keys: KeyRing,
+) -> TestApp {
     let db = database.db.clone();
-    let app = Application::build(&settings, db.clone()).expect("the server binds");
+    let app = Application::build(&settings, db.clone(), keys.clone()).expect("the server binds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -206,6 +225,7 @@ fn start(settings: ServeSettings, database: Arc<TestDatabase>, admin_key: String
             .unwrap(),
         db,
         admin_key,
+        keys,
         settings,
         database,
     }
@@ -543,11 +563,43 @@ impl TestApp {
 impl TestApp {
     /// A second server over the same database (the same connection pool), with the same
     /// settings and admin key: two instances of the service behind one load balancer.
+    /// Another instance over the same database with other secret keys and settings: a copy of
+    /// the database in someone else's hands.
+    pub fn spawn_stranger(&self, settings: ServeSettings, keys: KeyRing) -> TestApp {
+        let mut settings = settings;
+        settings.bind = "127.0.0.1:0".parse().unwrap();
+        settings.workers = Some(2);
+        start(
+            settings,
+            Arc::clone(&self.database),
+            self.admin_key.clone(),
+            keys,
+        )
+    }
+
+    /// The database's URL, for the `escalade` binary.
+    pub fn database_url(&self) -> String {
+        self.database.url()
+    }
+
+    /// Every value of the first column `sql` selects, as text (`NULL` left out).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        let backend = self.db.get_database_backend();
+        self.db
+            .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .expect("the query runs")
+            .iter()
+            .filter_map(|row| row.try_get_by_index::<Option<String>>(0).expect("text"))
+            .collect()
+    }
+
     pub fn spawn_sibling(&self) -> TestApp {
         start(
             self.settings.clone(),
             Arc::clone(&self.database),
             self.admin_key.clone(),
+            self.keys.clone(),
         )
     }
 
@@ -570,6 +622,30 @@ impl TestApp {
             .expect("the statement runs")
             .rows_affected()
     }
+}
+
+/// `POST path` with `body` as JSON and `Idempotency-Key: idempotency_key`, as `key`.
+pub fn keyed(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> RequestBuilder {
+    app.request(Method::POST, path, key)
+        .header("Idempotency-Key", idempotency_key)
+        .json(body)
+}
+
+/// Sends `keyed(...)` and reads the answer.
+pub async fn post_keyed(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> Answer {
+    app.send(keyed(app, path, key, idempotency_key, body)).await
 }
 
 /// Sends every request at once and reads every answer, in the order of `requests`.
@@ -647,8 +723,20 @@ impl TestApp {
     /// A customer of `partner` on support plan `plan` (`standard` or `premium`) with an active
     /// Microsoft 365 subscription; returns its id.
     pub async fn create_escalatable_customer(&self, partner: &TestPartner, plan: &str) -> Uuid {
+        self.create_escalatable_customer_of(partner, plan, Uuid::new_v4())
+            .await
+    }
+
+    /// As [`TestApp::create_escalatable_customer`], for the directory tenant `tenant_id`.
+    pub async fn create_escalatable_customer_of(
+        &self,
+        partner: &TestPartner,
+        plan: &str,
+        tenant_id: Uuid,
+    ) -> Uuid {
         let mut body = customer_body("上海云启科技有限公司");
         body["support_plan"] = json!(plan);
+        body["tenant_id"] = json!(tenant_id);
         let customer = self.post("/v1/customers", &partner.key, &body).await;
         assert_eq!(customer.status, 201, "{}", customer.body);
         let customer_id = customer.id();

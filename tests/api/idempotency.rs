@@ -16,36 +16,12 @@ use uuid::Uuid;
 
 use crate::helpers::{
     Answer, ESCALATIONS, TestApp, TestPartner, customer_body, escalation_body, incident_body,
-    issue_key, send_concurrently, spawn_app, spawn_app_with,
+    issue_key, keyed, post_keyed, send_concurrently, spawn_app, spawn_app_with,
 };
 
 const CUSTOMERS: &str = "/v1/customers";
 const KEY_HEADER: &str = "Idempotency-Key";
 const REPLAYED: &str = "idempotency-replayed";
-
-/// `POST path` with `body` as JSON and `Idempotency-Key: idempotency_key`, as `key`.
-fn keyed(
-    app: &TestApp,
-    path: &str,
-    key: &str,
-    idempotency_key: &str,
-    body: &Value,
-) -> RequestBuilder {
-    app.request(Method::POST, path, key)
-        .header(KEY_HEADER, idempotency_key)
-        .json(body)
-}
-
-/// Sends `keyed(...)` and reads the answer.
-async fn post_keyed(
-    app: &TestApp,
-    path: &str,
-    key: &str,
-    idempotency_key: &str,
-    body: &Value,
-) -> Answer {
-    app.send(keyed(app, path, key, idempotency_key, body)).await
-}
 
 /// An answer with its body bytes as sent, for byte-for-byte comparisons.
 struct RawAnswer {
@@ -111,12 +87,25 @@ async fn count(app: &TestApp, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
         .expect("a count")
 }
 
-/// How many idempotency records hold `idempotency_key`, for any owner.
-async fn records_for(app: &TestApp, idempotency_key: &str) -> i64 {
+/// What a record for `owner`'s `idempotency_key` is stored under: SHA-256 of the owner's id and
+/// the key, never the key itself.
+pub fn key_digest(owner: Uuid, idempotency_key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(owner.as_bytes());
+    hasher.update(idempotency_key.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// How many idempotency records hold `owner`'s `idempotency_key`.
+async fn records_for(app: &TestApp, owner: Uuid, idempotency_key: &str) -> i64 {
     count(
         app,
-        r#"SELECT COUNT(*) AS n FROM idempotency_records WHERE "key" = $1"#,
-        vec![idempotency_key.into()],
+        "SELECT COUNT(*) AS n FROM idempotency_records WHERE key_digest = $1",
+        vec![key_digest(owner, idempotency_key).into()],
     )
     .await
 }
@@ -126,8 +115,8 @@ async fn record_state(app: &TestApp, owner: Uuid, idempotency_key: &str) -> Stri
     app.db
         .query_one_raw(statement(
             app,
-            r#"SELECT state FROM idempotency_records WHERE owner_id = $1 AND "key" = $2"#,
-            vec![owner.into(), idempotency_key.into()],
+            "SELECT state FROM idempotency_records WHERE key_digest = $1",
+            vec![key_digest(owner, idempotency_key).into()],
         ))
         .await
         .expect("the query runs")
@@ -227,7 +216,10 @@ async fn of_fifty_concurrent_creates_with_one_key_exactly_one_runs() {
     assert_replay_of(&retry, original);
     assert_eq!(app.get(ESCALATIONS, key).await.item_ids(), [original.id()]);
     assert_eq!(rows(&app, "escalations").await, 1);
-    assert_eq!(records_for(&app, "escalate-once").await, 1);
+    assert_eq!(
+        records_for(&app, fixture.partner.id, "escalate-once").await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,6 +423,119 @@ async fn the_same_key_on_another_path_is_refused_with_422() {
     // Assert
     escalation.problem(422, "idempotency_key_reused");
     assert_eq!(rows(&app, "escalations").await, 0);
+}
+
+/// A table of requests reusing a key already spent on a customer: each is refused for its role,
+/// its target or its body first, as it would be without the key; only a request that would
+/// otherwise run learns that the key is taken.
+#[tokio::test]
+async fn role_existence_and_validity_are_answered_before_a_reused_key() {
+    // Arrange
+    let app = spawn_app().await;
+    let fixture = app.escalation_fixture("standard").await;
+    let partner = &fixture.partner;
+    let other = app.create_partner("Someone else").await;
+    let spent_on = customer_body("北京云启科技有限公司");
+    let spent = post_keyed(&app, CUSTOMERS, &partner.key, "spent", &spent_on).await;
+    assert_eq!(spent.status, 201, "{}", spent.body);
+    let unknown = Uuid::now_v7();
+    let note = json!({"text": "客户可随时配合远程排查。"});
+    let cases: Vec<(&str, String, Value, u16, &str)> = vec![
+        (
+            "a partner creating a partner",
+            "/v1/partners".to_owned(),
+            json!({"name": "x", "mpn_id": "1234567", "tenant_id": Uuid::new_v4()}),
+            403,
+            "forbidden",
+        ),
+        (
+            "a note on an unknown escalation",
+            format!("{ESCALATIONS}/{unknown}/notes"),
+            note.clone(),
+            404,
+            "not_found",
+        ),
+        (
+            "a key for another partner",
+            "/v1/api-keys".to_owned(),
+            json!({"role": "partner", "partner_id": other.id, "name": "x"}),
+            404,
+            "not_found",
+        ),
+        (
+            "a subscription of an unknown customer",
+            format!("/v1/customers/{unknown}/subscriptions"),
+            json!({"service_key": "azure", "offer_name": "Azure plan", "quantity": 1}),
+            404,
+            "not_found",
+        ),
+        (
+            "an update to an unknown incident",
+            format!("/v1/service-incidents/{unknown}/updates"),
+            json!({"text": "仍在调查。"}),
+            403,
+            "forbidden",
+        ),
+        (
+            "an invalid customer",
+            CUSTOMERS.to_owned(),
+            json!({"company_name": ""}),
+            422,
+            "validation_failed",
+        ),
+        (
+            "an escalation that meets the criteria",
+            ESCALATIONS.to_owned(),
+            fixture.body.clone(),
+            422,
+            "idempotency_key_reused",
+        ),
+    ];
+
+    for (what, path, body, status, code) in cases {
+        // Act
+        let answer = post_keyed(&app, &path, &partner.key, "spent", &body).await;
+
+        // Assert
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {}",
+            answer.body
+        );
+    }
+    assert_eq!(rows(&app, "escalations").await, 0);
+    let replay = post_keyed(&app, CUSTOMERS, &partner.key, "spent", &spent_on).await;
+    assert_replay_of(&replay, &spent);
+}
+
+#[tokio::test]
+async fn staff_get_404_for_an_unknown_target_before_a_reused_key() {
+    // Arrange
+    let app = spawn_app().await;
+    let operator = app.operator_key().await;
+    let first = post_keyed(
+        &app,
+        "/v1/service-incidents",
+        &operator,
+        "staff-key",
+        &crate::helpers::incident_body("azure"),
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+
+    // Act
+    let answer = post_keyed(
+        &app,
+        &format!("/v1/service-incidents/{}/updates", Uuid::now_v7()),
+        &operator,
+        "staff-key",
+        &json!({"text": "仍在调查。"}),
+    )
+    .await;
+
+    // Assert
+    answer.problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -654,12 +759,12 @@ async fn a_key_in_flight_gets_409_and_is_taken_over_once_its_lock_lapses() {
     let now = Utc::now();
     app.execute_sql(
         r#"INSERT INTO idempotency_records
-               (id, owner_id, "key", fingerprint, state, locked_until, created_at, expires_at)
+               (id, owner_id, key_digest, fingerprint, state, locked_until, created_at, expires_at)
            VALUES ($1, $2, $3, $4, 'in_flight', $5, $6, $7)"#,
         vec![
             Uuid::new_v4().into(),
             partner.id.into(),
-            "busy".into(),
+            key_digest(partner.id, "busy").into(),
             fingerprint("POST", CUSTOMERS, &bytes).into(),
             (now + chrono::Duration::hours(1)).into(),
             now.into(),
@@ -679,8 +784,8 @@ async fn a_key_in_flight_gets_409_and_is_taken_over_once_its_lock_lapses() {
     let past = Utc::now() - chrono::Duration::minutes(1);
     let updated = app
         .execute_sql(
-            r#"UPDATE idempotency_records SET locked_until = $1 WHERE owner_id = $2 AND "key" = $3"#,
-            vec![past.into(), partner.id.into(), "busy".into()],
+            "UPDATE idempotency_records SET locked_until = $1 WHERE key_digest = $2",
+            vec![past.into(), key_digest(partner.id, "busy").into()],
         )
         .await;
     assert_eq!(updated, 1);
@@ -702,13 +807,11 @@ async fn expire(app: &TestApp, owner: Uuid, idempotency_key: &str) {
     let created = Utc::now() - chrono::Duration::hours(25);
     let updated = app
         .execute_sql(
-            r#"UPDATE idempotency_records SET created_at = $1, expires_at = $2
-               WHERE owner_id = $3 AND "key" = $4"#,
+            "UPDATE idempotency_records SET created_at = $1, expires_at = $2 WHERE key_digest = $3",
             vec![
                 created.into(),
                 (created + chrono::Duration::hours(24)).into(),
-                owner.into(),
-                idempotency_key.into(),
+                key_digest(owner, idempotency_key).into(),
             ],
         )
         .await;
@@ -774,10 +877,10 @@ async fn housekeeping_deletes_expired_records_and_keeps_live_ones() {
 
     // Assert
     eventually("housekeeping to delete the expired record", || async {
-        (records_for(&app, "old").await == 0).then_some(())
+        (records_for(&app, partner.id, "old").await == 0).then_some(())
     })
     .await;
-    assert_eq!(records_for(&app, "new").await, 1);
+    assert_eq!(records_for(&app, partner.id, "new").await, 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 use chrono::{Duration, Utc};
 use escalade::config::{DatabaseSettings, ServeSettings};
+use escalade::domain::sealing::{KeyRing, SecretKey};
 use escalade::startup::Application;
 use escalade_client::types::{
     Category, ContactMethod, Criterion, EngineerInput, EscalationInput, Language,
@@ -34,19 +35,20 @@ async fn start_demo() -> Demo {
     };
     let db = escalade::store::connect(&database).await.unwrap();
     escalade::store::migrate(&db).await.unwrap();
-    let keys = escalade::demo::seed(&db).await.unwrap();
+    let demo = escalade::demo::seed(&db).await.unwrap();
     let settings = ServeSettings {
         bind: "127.0.0.1:0".parse().unwrap(),
         workers: Some(2),
         ..ServeSettings::default()
     };
-    let app = Application::build(&settings, db).unwrap();
+    let secret_keys = KeyRing::new(SecretKey::generate(), Vec::new());
+    let app = Application::build(&settings, db, secret_keys).unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     Demo {
         url,
-        partner_key: keys.partner,
-        operator_key: keys.operator,
+        partner_key: demo.partner,
+        operator_key: demo.operator,
         _dir: dir,
     }
 }

@@ -21,6 +21,7 @@ use crate::http::AppState;
 use crate::http::auth::{Caller, PartnerOnly};
 use crate::http::etag::with_etag;
 use crate::http::extract::ValidJson;
+use crate::http::idempotency::Idempotency;
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
 use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
@@ -182,6 +183,7 @@ fn refusal(evaluation: &Evaluation) -> Option<ApiError> {
 pub async fn create_escalation(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<EscalationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let partner_id = caller
@@ -194,6 +196,7 @@ pub async fn create_escalation(
     if let Some(refused) = refusal(&evaluation) {
         return Err(refused);
     }
+    idempotency.claim(&state.db).await?;
     let new = new_escalation(partner_id, submission)?;
     let actor = Actor {
         role: caller.role,
@@ -275,6 +278,7 @@ fn new_escalation(
 pub async fn validate_escalation(
     caller: Caller<PartnerOnly>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     body: ValidJson<EscalationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let partner_id = caller
@@ -283,6 +287,7 @@ pub async fn validate_escalation(
     let submission = body.0.into_submission()?;
     let facts = gather_facts(&state, partner_id, &submission).await?;
     let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, Utc::now());
+    idempotency.claim(&state.db).await?;
     Ok(HttpResponse::Ok().json(ValidationReport {
         eligible: evaluation.eligible(),
         checks: evaluation

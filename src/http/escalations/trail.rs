@@ -17,6 +17,7 @@ use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::fields;
+use crate::http::idempotency::Idempotency;
 use crate::http::pagination::{self, Cursor, list_type};
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
@@ -162,12 +163,14 @@ pub struct TrailQuery {
 pub async fn add_note(
     caller: Caller<Anyone>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: ValidJson<NewNote>,
 ) -> Result<HttpResponse, ApiError> {
     let escalation = visible(&state, &caller, *id).await?;
     let text = fields::present("text", body.0.text)?;
     let text = fields::parsed("text", &text, Paragraph::parse)?;
+    idempotency.claim(&state.db).await?;
     let actor = Actor {
         role: caller.role,
         key_id: caller.key_id,

@@ -25,6 +25,7 @@ use crate::http::auth::{Anyone, Caller};
 use crate::http::etag::{EntityTags, IfMatch, with_etag};
 use crate::http::extract::ValidJson;
 use crate::http::fields;
+use crate::http::idempotency::Idempotency;
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
 use crate::openapi::union::TaggedUnion;
@@ -233,6 +234,7 @@ fn refused(refusal: Refusal, role: crate::domain::Role) -> ApiError {
 pub async fn transition_escalation(
     caller: Caller<Anyone>,
     state: web::Data<AppState>,
+    idempotency: Idempotency,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<TransitionBody>,
@@ -255,6 +257,7 @@ pub async fn transition_escalation(
         .map(|text| fields::parsed("reason", text, Paragraph::parse))
         .transpose()?
         .map(Paragraph::into_inner);
+    idempotency.claim(&state.db).await?;
     let mut changes: Vec<(Column, SimpleExpr)> = vec![(Column::Status, Expr::value(to.as_str()))];
     let starting_work = (from, to, side) == (Status::Submitted, Status::InProgress, Side::Operator);
     match (request.engineer.as_ref(), starting_work) {

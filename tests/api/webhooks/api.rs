@@ -427,8 +427,10 @@ async fn a_url_of_2048_characters_and_a_description_of_200_are_accepted() {
 // Private networks (server-side request forgery)
 // ---------------------------------------------------------------------------------------------
 
-/// Addresses of the network escalade runs in, which a webhook must not be able to reach.
-const PRIVATE: [&str; 14] = [
+/// Addresses of the network escalade runs in, which a webhook must not be able to reach, also
+/// when an IPv6 transition mechanism carries them (6to4, NAT64, Teredo, IPv4-mapped,
+/// -translated and -compatible forms).
+const PRIVATE: [&str; 21] = [
     "http://127.0.0.1:9/x",
     "http://localhost/x",
     "https://localhost:8443/x",
@@ -442,7 +444,14 @@ const PRIVATE: [&str; 14] = [
     "http://[::1]/x",
     "http://[fe80::1]/x",
     "http://[fc00::1]/x",
-    "http://[::ffff:127.0.0.1]/x",
+    "http://[::ffff:7f00:1]/x",
+    "http://[::ffff:0:a00:1]/x",
+    "http://[::7f00:1]/x",
+    "http://[2002:7f00:1::]/hook",
+    "http://[2002:a9fe:a9fe::1]/latest",
+    "http://[64:ff9b::a00:1]/x",
+    "http://[64:ff9b:1::808:808]/x",
+    "http://[2001:0:808:808::3f57:fefe]/x",
 ];
 
 #[tokio::test]
@@ -794,4 +803,47 @@ async fn rotating_needs_a_current_if_match() {
     stale.problem(412, "stale_version");
     let read = app.get(&endpoint_path(id), &partner.key).await;
     assert_eq!(read.etag(), rotated.etag(), "not rotated again");
+}
+
+#[tokio::test]
+async fn the_published_url_pattern_refuses_what_the_server_refuses() {
+    // Arrange
+    let app = spawn_app().await;
+    let partner = app.create_partner("云桥科技").await;
+    let spec: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pattern = regex::Regex::new(
+        spec["components"]["schemas"]["WebhookUrl"]["pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+
+    for url in [
+        "https://[6]/hook",
+        "https://[1::2::3]/",
+        "https://[::ffff:1.2.3.4]/",
+        "https://h:0/",
+    ] {
+        // Act
+        let answer = app
+            .post(
+                ENDPOINTS,
+                &partner.key,
+                &endpoint_body(url, &["escalation.created"]),
+            )
+            .await;
+
+        // Assert
+        assert!(!pattern.is_match(url), "{url} fits the published pattern");
+        answer.problem(422, "validation_failed");
+        assert_eq!(answer.body["errors"][0]["code"], "invalid_url", "{url}");
+    }
 }

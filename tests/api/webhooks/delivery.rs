@@ -14,9 +14,9 @@ use super::receiver::{
     Received, Receiver, Script, assert_signed, sign, signatures, verification_error,
 };
 use super::{
-    EVENT_TYPES, create_endpoint, create_endpoint_from, deliveries, deliveries_path, delivery_of,
-    delivery_path, delivery_where, endpoint_body, endpoint_path, eventually, fast_webhooks, rotate,
-    secret, spawn_webhook_app, spawn_webhook_app_with, uuid,
+    ENDPOINTS, EVENT_TYPES, create_endpoint, create_endpoint_from, deliveries, deliveries_path,
+    delivery_of, delivery_path, delivery_where, endpoint_body, endpoint_path, eventually,
+    fast_webhooks, rotate, secret, spawn_webhook_app, spawn_webhook_app_with, uuid,
 };
 use crate::helpers::{
     Answer, ESCALATIONS, EscalationFixture, TestApp, escalation_body, escalation_path,
@@ -1324,4 +1324,113 @@ async fn two_instances_deliver_each_event_to_each_endpoint_exactly_once() {
             assert_eq!(delivery["attempt_count"], 1, "{delivery}");
         }
     }
+}
+
+/// A listener standing in for a proxy: it counts the connections it gets and answers none.
+fn counting_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&connections);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (url, connections)
+}
+
+/// `escalade serve --demo` in a process of its own, with `proxy_environment` and fast
+/// deliveries to loopback; the partner and operator keys it printed.
+fn serve_with_proxies(
+    database: &crate::helpers::TestDatabase,
+    proxy_environment: &str,
+    extra: &[&str],
+) -> (crate::cli::Served, String, String) {
+    let mut command = crate::cli::escalade(database);
+    for variable in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+    ] {
+        command.env(variable, proxy_environment);
+    }
+    command
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("ESCALADE_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "1")
+        .env("ESCALADE_WEBHOOK_POLL_INTERVAL_MS", "50")
+        .env("ESCALADE_WEBHOOK_TIMEOUT_MS", "500");
+    let mut args = vec!["--demo"];
+    args.extend_from_slice(extra);
+    let served = crate::cli::serve_with(command, &args);
+    let (partner, operator) = (served.demo_key("partner"), served.demo_key("operator"));
+    (served, partner, operator)
+}
+
+/// Subscribes `url` to incidents as `partner`, then opens an incident as `operator`.
+async fn an_incident_for(served: &crate::cli::Served, partner: &str, operator: &str, url: &str) {
+    let client = reqwest::Client::new();
+    let created = client
+        .post(served.url(ENDPOINTS))
+        .bearer_auth(partner)
+        .json(&endpoint_body(url, &["service_incident.created"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let incident = client
+        .post(served.url("/v1/service-incidents"))
+        .bearer_auth(operator)
+        .json(&crate::helpers::incident_body("azure"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(incident.status(), 201);
+}
+
+#[tokio::test]
+async fn deliveries_ignore_proxies_named_by_the_environment() {
+    // Arrange
+    let (proxy, connections) = counting_proxy();
+    let receiver = Receiver::start(Script::Always(204));
+    let database = crate::helpers::TestDatabase::migrated().await;
+    let (served, partner, operator) = serve_with_proxies(&database, &proxy, &[]);
+
+    // Act
+    an_incident_for(&served, &partner, &operator, &receiver.url()).await;
+
+    // Assert: delivered straight to the endpoint, which the address check saw.
+    receiver.wait_for(1).await;
+    served.stop();
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn deliveries_use_the_proxy_configured_for_them() {
+    // Arrange
+    let (proxy, connections) = counting_proxy();
+    let receiver = Receiver::start(Script::Always(204));
+    let database = crate::helpers::TestDatabase::migrated().await;
+    let (served, partner, operator) = serve_with_proxies(
+        &database,
+        "http://127.0.0.1:1",
+        &["--webhook-proxy", &proxy],
+    );
+
+    // Act
+    an_incident_for(&served, &partner, &operator, &receiver.url()).await;
+
+    // Assert
+    eventually("a connection to the configured proxy", async || {
+        (connections.load(std::sync::atomic::Ordering::SeqCst) > 0).then_some(())
+    })
+    .await;
+    served.stop();
+    assert_eq!(receiver.count(), 0);
 }

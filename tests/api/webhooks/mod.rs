@@ -7,7 +7,7 @@
 
 mod api;
 mod delivery;
-mod receiver;
+pub mod receiver;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,96 @@
+//! The container image, as its Dockerfile configures it: the environment it sets must leave
+//! `DATABASE_URL` in charge (the README's `docker run -e DATABASE_URL=…`), its health check must
+//! be a command the binary has, and its shutdown must fit in `docker stop`'s ten seconds.
+
+use std::process::Command;
+
+use migration::{Migrator, MigratorTrait};
+
+use crate::helpers::TestDatabase;
+
+const DOCKERFILE: &str = include_str!("../../Dockerfile");
+
+/// The runtime stage's instructions, continuation lines joined.
+fn runtime_instructions() -> Vec<String> {
+    let runtime = DOCKERFILE
+        .rsplit_once("\nFROM ")
+        .map(|(_, last)| last)
+        .expect("a multi-stage build");
+    let mut instructions = Vec::new();
+    let mut current = String::new();
+    for line in runtime.lines().map(str::trim) {
+        if line.starts_with('#') || (line.is_empty() && current.is_empty()) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(continued) => current.push_str(continued),
+            None => {
+                current.push_str(line);
+                instructions.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    instructions
+}
+
+/// `ENV` of the runtime stage: name and value.
+fn image_environment() -> Vec<(String, String)> {
+    runtime_instructions()
+        .iter()
+        .filter_map(|instruction| instruction.strip_prefix("ENV "))
+        .flat_map(|pairs| pairs.split_whitespace())
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn database_url_chooses_the_database_inside_the_image() {
+    let database = TestDatabase::empty().await;
+
+    let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
+        .env_clear()
+        .envs(image_environment())
+        .env("DATABASE_URL", database.url())
+        .arg("migrate")
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        Migrator::get_pending_migrations(&database.db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "DATABASE_URL's database was migrated"
+    );
+}
+
+#[test]
+fn the_health_check_and_the_shutdown_fit_the_image() {
+    let instructions = runtime_instructions();
+    let health = instructions
+        .iter()
+        .find(|instruction| instruction.starts_with("HEALTHCHECK"))
+        .expect("a HEALTHCHECK");
+    assert!(
+        health.contains(r#"CMD ["escalade", "healthcheck"]"#),
+        "{health}"
+    );
+    let environment = image_environment();
+    let shutdown: u64 = environment
+        .iter()
+        .find(|(name, _)| name == "ESCALADE_SHUTDOWN_TIMEOUT_SECS")
+        .map(|(_, value)| value.parse().unwrap())
+        .expect("a shutdown timeout");
+    assert!(shutdown < 10, "inside docker stop's 10 s: {shutdown}");
+    let known = Command::new(env!("CARGO_BIN_EXE_escalade"))
+        .args(["healthcheck", "--help"])
+        .output()
+        .unwrap();
+    assert!(known.status.success());
+}
