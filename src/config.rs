@@ -13,6 +13,7 @@ use crate::domain::Role;
 use crate::domain::remediation::RemediationPolicy;
 use crate::domain::webhook::Backoff;
 use crate::http::client_address::TrustedProxies;
+use crate::i18n::Language;
 
 /// Where the embedded default keeps its data: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
@@ -258,6 +259,11 @@ pub struct ServeSettings {
     #[arg(long, env = "ESCALADE_HOUSEKEEPING_INTERVAL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     pub housekeeping_interval_secs: u64,
 
+    /// The language of answers to callers whose `Accept-Language` names neither English nor
+    /// Simplified Chinese (or who send none): `en` or `zh-Hans`.
+    #[arg(long, env = "ESCALADE_DEFAULT_LANGUAGE", default_value = "en", value_parser = parse_language)]
+    pub default_language: Language,
+
     /// Origins whose browser pages may call the API (CORS), comma-separated, each exactly as
     /// browsers send it: `https://console.partner.cn`. None by default: no cross-origin access.
     #[arg(long, env = "ESCALADE_CORS_ALLOWED_ORIGINS", default_value = "", value_parser = CorsOrigins::parse)]
@@ -382,6 +388,11 @@ impl Default for WebhookSettings {
     }
 }
 
+fn parse_language(value: &str) -> Result<Language, String> {
+    Language::parse(value)
+        .ok_or_else(|| format!("`{value}` is not a language escalade speaks: en or zh-Hans"))
+}
+
 fn parse_proxy(value: &str) -> Result<String, String> {
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
@@ -425,6 +436,7 @@ impl Default for ServeSettings {
             trusted_proxies: TrustedProxies::default(),
             shutdown_timeout_secs: 30,
             housekeeping_interval_secs: 600,
+            default_language: Language::English,
             cors_allowed_origins: CorsOrigins::default(),
             secret_keys: SecretKeySettings::default(),
             webhooks: WebhookSettings::default(),

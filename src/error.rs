@@ -16,41 +16,63 @@ use utoipa::ToSchema;
 use crate::domain::Role;
 use crate::domain::escalation::criteria::Criterion;
 use crate::domain::role::Forbidden;
+use crate::i18n::{Arg, Language, Text, list};
 use crate::limits::RateLimitState;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One invalid field of a request: `field` is a dotted path into the body, query or path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"field": "domain", "code": "invalid_domain", "message": "must have at least two labels, like contoso.cn"}))]
+/// One invalid field of a request: `field` is a dotted path into the body, query or path; the
+/// message is said in the caller's language when the answer is written.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
-    /// Dotted path of the field, e.g. `primary_contact.email`.
     pub field: String,
-    /// Stable machine-readable reason, e.g. `required`, `length`, `invalid_email`.
     pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
+    pub message: Text,
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: Text) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
-            message: message.into(),
+            message,
+        }
+    }
+
+    fn body(&self, language: Language) -> FieldErrorBody {
+        FieldErrorBody {
+            field: self.field.clone(),
+            code: self.code.clone(),
+            message: self.message.render(language),
         }
     }
 }
 
-/// An escalation criterion that is not met.
+/// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"criterion": "partner_troubleshooting", "message": "check service health again: the last check is more than 24 hours old"}))]
+#[schema(as = FieldError, example = json!({"field": "domain", "code": "invalid_domain", "message": "must have at least two labels, like contoso.cn"}))]
+pub struct FieldErrorBody {
+    /// Dotted path of the field, e.g. `primary_contact.email`.
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `required`, `length`, `invalid_email`.
+    pub code: String,
+    /// Human-readable explanation, in the answer's language.
+    pub message: String,
+}
+
+/// An escalation criterion that is not met.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
     pub criterion: Criterion,
+    pub message: Text,
+}
+
+/// An escalation criterion that is not met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Violation, example = json!({"criterion": "partner_troubleshooting", "message": "check service health again: the last check is more than 24 hours old"}))]
+pub struct ViolationBody {
+    pub criterion: Criterion,
+    /// Why, in the answer's language.
     pub message: String,
 }
 
@@ -71,11 +93,11 @@ pub struct Problem {
     /// URI identifying the problem type: `urn:escalade:problem:<code>`.
     #[serde(rename = "type")]
     pub problem_type: String,
-    /// Short summary of the problem type.
+    /// Short summary of the problem type, in the answer's language.
     pub title: String,
     /// The HTTP status code.
     pub status: u16,
-    /// Explanation specific to this occurrence.
+    /// Explanation specific to this occurrence, in the answer's language.
     pub detail: String,
     /// The request path this occurrence happened on.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,10 +106,10 @@ pub struct Problem {
     pub code: String,
     /// Every invalid field, when the problem is about the request's fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldErrorBody>,
     /// Every escalation criterion not met, when an escalation is refused.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub violations: Vec<Violation>,
+    pub violations: Vec<ViolationBody>,
     /// The open escalation a new one would duplicate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<DuplicateOf>,
@@ -98,10 +120,10 @@ pub struct Problem {
 pub enum ApiError {
     /// 400: the request cannot be read: malformed JSON, a path or query parameter of the wrong
     /// form.
-    #[error("{detail}")]
+    #[error("{}", .detail.render(Language::English))]
     BadRequest {
         code: &'static str,
-        detail: String,
+        detail: Text,
         errors: Vec<FieldError>,
     },
     /// 401: no API key, or one that is unknown or revoked.
@@ -117,10 +139,10 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<&'static str> },
     /// 409: the request conflicts with the current state, such as a value that must be unique.
-    #[error("{detail}")]
+    #[error("{}", .detail.render(Language::English))]
     Conflict {
         code: &'static str,
-        detail: String,
+        detail: Text,
         errors: Vec<FieldError>,
     },
     /// 409: an escalation for the same customer, service and category is already open.
@@ -142,10 +164,10 @@ pub enum ApiError {
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
     /// 422: the body is well-formed JSON but breaks the rules; `errors` lists every bad field.
-    #[error("{detail}")]
+    #[error("{}", .detail.render(Language::English))]
     Unprocessable {
         code: &'static str,
-        detail: String,
+        detail: Text,
         errors: Vec<FieldError>,
     },
     /// 428: an update without `If-Match`.
@@ -170,24 +192,50 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: &'static str, detail: Text) -> Self {
         Self::BadRequest {
             code,
-            detail: detail.into(),
+            detail,
             errors: Vec::new(),
         }
     }
 
     /// 422 listing every invalid field.
     pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
-        let detail = match errors.len() {
-            1 => "1 field is invalid".to_owned(),
-            n => format!("{n} fields are invalid"),
-        };
         Self::Unprocessable {
             code: "validation_failed",
-            detail,
+            detail: Text::new("fields-invalid").with("count", errors.len()),
             errors,
+        }
+    }
+
+    /// 409 for a move a lifecycle does not allow: `field` asked to take `thing` (in its
+    /// `from` state) to `to`; `possible` lists the moves there are (none: the state is final).
+    pub fn invalid_transition(
+        field: &'static str,
+        thing: Text,
+        from: &str,
+        to: &str,
+        possible: Vec<Arg>,
+    ) -> Self {
+        let count = possible.len();
+        let possible = Arg::Alternatives(possible);
+        Self::Conflict {
+            code: "invalid_transition",
+            detail: Text::new("problem-invalid-transition")
+                .with("thing", thing)
+                .with("from", from)
+                .with("to", to)
+                .with("count", count)
+                .with("possible", possible.clone()),
+            errors: vec![FieldError::new(
+                field,
+                "invalid_transition",
+                Text::new("field-invalid-transition")
+                    .with("from", from)
+                    .with("count", count)
+                    .with("possible", possible),
+            )],
         }
     }
 
@@ -225,22 +273,46 @@ impl ApiError {
     }
 
     /// What the client is told. Never includes a cause from below the HTTP layer.
-    fn detail(&self) -> String {
+    fn detail(&self) -> Text {
         match self {
-            Self::Forbidden { role, allowed } => {
-                let allowed: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
-                format!("role `{role}` may not do this; allowed: {}", allowed.join(", "))
+            Self::BadRequest { detail, .. }
+            | Self::Conflict { detail, .. }
+            | Self::Unprocessable { detail, .. } => detail.clone(),
+            Self::Unauthorized => Text::new("problem-unauthorized"),
+            Self::Forbidden { role, allowed } => Text::new("problem-forbidden")
+                .with("role", role.as_str())
+                .with("allowed", list(allowed.iter().map(|r| r.as_str()))),
+            Self::NotFound { resource } => {
+                Text::new("problem-not-found").with("resource", resource_name(resource))
             }
-            Self::MethodNotAllowed { allow } => format!("allowed methods: {}", allow.join(", ")),
-            Self::PreconditionFailed => {
-                "the resource has changed since it was read; fetch it again and retry with its new ETag".to_owned()
+            Self::MethodNotAllowed { allow } => {
+                Text::new("problem-method-not-allowed").with("allowed", list(allow.iter().copied()))
             }
-            Self::PreconditionRequired => {
-                "send If-Match with the ETag from your last read so concurrent changes are not lost".to_owned()
+            Self::DuplicateEscalation(duplicate) => {
+                Text::new("problem-duplicate-escalation").with("number", duplicate.number.as_str())
             }
-            Self::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
-            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
-            other => other.to_string(),
+            Self::CriteriaNotMet(violations) => {
+                Text::new("problem-criteria-not-met").with("count", violations.len())
+            }
+            Self::PreconditionFailed => Text::new("problem-stale-version"),
+            Self::RequestTimeout { secs } => {
+                Text::new("problem-body-timeout").with("seconds", *secs)
+            }
+            Self::PayloadTooLarge { limit } => {
+                Text::new("problem-body-too-large").with("limit", *limit)
+            }
+            Self::UnsupportedMediaType => Text::new("problem-unsupported-media-type"),
+            Self::PreconditionRequired => Text::new("problem-if-match-required"),
+            Self::IdempotencyKeyInUse => Text::new("problem-idempotency-key-in-use"),
+            Self::TooManyRequests { limit } => {
+                Text::new("problem-rate-limited").with("seconds", limit.retry_after)
+            }
+            Self::TooManyFailedAuthentications { limit } => {
+                Text::new("problem-too-many-failed-authentications")
+                    .with("seconds", limit.retry_after)
+            }
+            Self::Unavailable(_) => Text::new("problem-database-unavailable"),
+            Self::Internal(_) => Text::new("problem-internal-error"),
         }
     }
 
@@ -253,19 +325,29 @@ impl ApiError {
         }
     }
 
-    /// The problem document; `instance` is the request path when known.
-    pub fn problem(&self, instance: Option<String>) -> Problem {
+    /// The problem document in `language`; `instance` is the request path when known.
+    pub fn problem(&self, language: Language, instance: Option<String>) -> Problem {
         let status = self.status_code();
         Problem {
             problem_type: format!("urn:escalade:problem:{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status_title(status).render(language),
             status: status.as_u16(),
-            detail: self.detail(),
+            detail: self.detail().render(language),
             instance,
             code: self.code().to_owned(),
-            errors: self.field_errors().to_vec(),
+            errors: self
+                .field_errors()
+                .iter()
+                .map(|error| error.body(language))
+                .collect(),
             violations: match self {
-                Self::CriteriaNotMet(violations) => violations.clone(),
+                Self::CriteriaNotMet(violations) => violations
+                    .iter()
+                    .map(|violation| ViolationBody {
+                        criterion: violation.criterion,
+                        message: violation.message.render(language),
+                    })
+                    .collect(),
                 _ => Vec::new(),
             },
             duplicate_of: match self {
@@ -275,9 +357,10 @@ impl ApiError {
         }
     }
 
-    pub fn to_response(&self, instance: Option<String>) -> HttpResponse {
+    pub fn to_response(&self, language: Language, instance: Option<String>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        response.insert_header((header::CONTENT_LANGUAGE, language.tag()));
         match self {
             Self::Unauthorized => {
                 response
@@ -300,7 +383,46 @@ impl ApiError {
             }
             _ => {}
         }
-        response.json(self.problem(instance))
+        response.json(self.problem(language, instance))
+    }
+}
+
+/// The title of a problem with `status`: its reason phrase, in the answer's language.
+fn status_title(status: StatusCode) -> Text {
+    match status.as_u16() {
+        400 => Text::new("status-400"),
+        401 => Text::new("status-401"),
+        403 => Text::new("status-403"),
+        404 => Text::new("status-404"),
+        405 => Text::new("status-405"),
+        408 => Text::new("status-408"),
+        409 => Text::new("status-409"),
+        412 => Text::new("status-412"),
+        413 => Text::new("status-413"),
+        415 => Text::new("status-415"),
+        422 => Text::new("status-422"),
+        428 => Text::new("status-428"),
+        429 => Text::new("status-429"),
+        503 => Text::new("status-503"),
+        _ => Text::new("status-500"),
+    }
+}
+
+/// What a 404 says was not found.
+fn resource_name(resource: &str) -> Text {
+    match resource {
+        "customer" => Text::new("resource-customer"),
+        "delivery" => Text::new("resource-delivery"),
+        "escalation" => Text::new("resource-escalation"),
+        "partner" => Text::new("resource-partner"),
+        "remediation plan" => Text::new("resource-remediation-plan"),
+        "route" => Text::new("resource-route"),
+        "service incident" => Text::new("resource-service-incident"),
+        "service" => Text::new("resource-service"),
+        "subscription" => Text::new("resource-subscription"),
+        "webhook endpoint" => Text::new("resource-webhook-endpoint"),
+        "api key" | "API key" => Text::new("resource-api-key"),
+        _ => Text::new("resource-other"),
     }
 }
 
@@ -330,10 +452,10 @@ impl ResponseError for ApiError {
         }
     }
 
-    /// The middleware in `http::problem` renders again with `instance` filled in; this is the
-    /// fallback when the error escapes it.
+    /// The middleware in `http::problem` renders again in the caller's language with
+    /// `instance` filled in; this is the fallback when the error escapes it.
     fn error_response(&self) -> HttpResponse {
-        self.to_response(None)
+        self.to_response(Language::English, None)
     }
 }
 
@@ -382,7 +504,7 @@ pub struct UniqueKey {
     /// The request field to name in the 409.
     pub field: &'static str,
     /// What the 409 says.
-    pub message: &'static str,
+    pub message: fn() -> Text,
 }
 
 /// Turns database errors into client errors at one place.
@@ -404,8 +526,8 @@ impl<T> ResultExt<T> for Result<T, DbErr> {
             {
                 Some(key) => ApiError::Conflict {
                     code: "already_exists",
-                    detail: key.message.to_owned(),
-                    errors: vec![FieldError::new(key.field, "taken", key.message)],
+                    detail: (key.message)(),
+                    errors: vec![FieldError::new(key.field, "taken", (key.message)())],
                 },
                 None => err.into(),
             }

@@ -15,6 +15,8 @@ pub mod entity;
 pub mod error;
 /// Handlers, extractors and middleware.
 pub mod http;
+/// Every text a person reads, in English and Simplified Chinese.
+pub mod i18n;
 /// Token buckets for rate limits, below both the HTTP layer and the error type.
 pub mod limits;
 /// The OpenAPI document's metadata and shared components.

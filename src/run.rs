@@ -15,6 +15,7 @@ use crate::config::{
 use crate::domain::sealing::{KeyRing, SecretKey};
 use crate::domain::{DisplayName, Role};
 use crate::http::api_keys::issue;
+use crate::i18n::Language;
 use crate::openapi::v30;
 use crate::secret_keys::Source;
 use crate::startup::{Application, openapi};
@@ -201,7 +202,7 @@ async fn create_api_key(database: &DatabaseSettings, create: CreateApiKey) -> Re
     let db = connect(database).await?;
     ensure_migrated(&db).await?;
     let name = DisplayName::parse(&create.name)
-        .map_err(|invalid| format!("--name {}", invalid.message))?;
+        .map_err(|invalid| format!("--name {}", invalid.message.render(Language::English)))?;
     let issued = issue(
         &db,
         NewApiKey {
@@ -212,7 +213,7 @@ async fn create_api_key(database: &DatabaseSettings, create: CreateApiKey) -> Re
     )
     .await
     .map_err(|err| {
-        let problem = err.problem(None);
+        let problem = err.problem(Language::English, None);
         let fields: Vec<String> = problem
             .errors
             .iter()

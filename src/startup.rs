@@ -20,6 +20,7 @@ use crate::domain::sealing::KeyRing;
 use crate::http::auth::FailedAuthentications;
 use crate::http::body::{self, BodyTimeout};
 use crate::http::extract::{self, BodyLimit};
+use crate::http::language::{self, DefaultLanguage};
 use crate::http::metrics::{self, Metrics};
 use crate::http::rate_limit;
 use crate::http::request_id::{self, RequestSpan};
@@ -116,14 +117,15 @@ impl Application {
         });
         let body_limit = settings.body_limit;
         let body_timeout = Duration::from_secs(settings.body_timeout_secs);
+        let default_language = settings.default_language;
         let origins = settings.cors_allowed_origins.0.clone();
         let openapi_30 = web::Data::new(OpenApi30(v30::render(
             &serde_json::to_value(&api).expect("the OpenAPI document serialises"),
         )));
         let mut server = HttpServer::new(move || {
-            // The last wrap runs first: the request id, the request's span, problem documents,
-            // CORS (preflights before authentication), HEAD served as GET, 304s, and the
-            // deadline of the body.
+            // The last wrap runs first: the request id, the request's span, the answer's
+            // language, problem documents, CORS (preflights before authentication), HEAD served
+            // as GET, 304s, and the deadline of the body.
             let mut app = App::new()
                 .wrap(from_fn(body::middleware))
                 .wrap(from_fn(conditional::middleware))
@@ -131,6 +133,7 @@ impl Application {
                 .wrap(cors::middleware(&origins))
                 .wrap(from_fn(cors::expose))
                 .wrap(from_fn(problem::middleware))
+                .wrap(from_fn(language::middleware))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(from_fn(request_id::middleware))
                 .app_data(state.clone())
@@ -138,6 +141,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(BodyTimeout(body_timeout))
+                .app_data(DefaultLanguage(default_language))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(extract::path_config())
                 .app_data(endpoint_policy.clone());

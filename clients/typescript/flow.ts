@@ -55,7 +55,7 @@ function submission(customerId: string, steps: string[]): EscalationInput {
       email: "zhang.wei@cloudbridge.cn",
       phone: "+86 10 5555 0199",
       preferred_contact_method: "email",
-      preferred_language: "zh-hans",
+      preferred_language: "zh-Hans",
       time_zone: "Asia/Shanghai",
       available_24x7: false,
     },

@@ -15,6 +15,8 @@ mod m20261125_000009_create_idempotency_records;
 mod m20261125_000010_create_webhooks;
 mod m20261129_000011_customer_tenants_per_partner;
 mod m20261129_000012_secrets_at_rest;
+mod m20261129_000013_contact_language;
+mod m20261129_000014_catalogue_in_chinese;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_create_webhooks::Migration),
             Box::new(m20261129_000011_customer_tenants_per_partner::Migration),
             Box::new(m20261129_000012_secrets_at_rest::Migration),
+            Box::new(m20261129_000013_contact_language::Migration),
+            Box::new(m20261129_000014_catalogue_in_chinese::Migration),
         ]
     }
 }

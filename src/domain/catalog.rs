@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::names::Invalid;
 use super::plans::vocabulary;
+use crate::i18n::Text;
 
 /// What a support request is about. Six categories are problems 21Vianet handles; the other six
 /// are the partner's own work and are never escalated.
@@ -36,7 +37,7 @@ pub enum Category {
     PerformanceWithinPartnerControl,
 }
 
-vocabulary!(Category {
+vocabulary!(Category labelled "category" {
     ServiceUnavailable => "service_unavailable",
     UndocumentedDefect => "undocumented_defect",
     ProductBug => "product_bug",
@@ -80,7 +81,7 @@ pub enum SupportHours {
     BusinessHours,
 }
 
-vocabulary!(SupportHours {
+vocabulary!(SupportHours labelled "support-hours" {
     AroundTheClock => "24x7",
     BusinessHours => "business_hours",
 });
@@ -106,7 +107,7 @@ impl ServiceKey {
         } else {
             Err(Invalid::new(
                 "invalid_service_key",
-                "must be 2 to 50 lower-case letters and digits in hyphen-separated groups, such as microsoft-365",
+                Text::new("invalid-service-key"),
             ))
         }
     }
@@ -131,12 +132,7 @@ impl HttpsUrl {
     pub const MAX_LEN: usize = 2000;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let invalid = || {
-            Invalid::new(
-                "invalid_url",
-                "must be an https:// address such as https://portal.azure.cn",
-            )
-        };
+        let invalid = || Invalid::new("invalid_url", Text::new("invalid-https-url"));
         if raw.chars().count() > Self::MAX_LEN {
             return Err(invalid());
         }

@@ -1,25 +1,18 @@
 //! What to tell a partner before it writes an escalation: the checks of the 21Vianet criteria
 //! that are already known once a customer and a service are chosen.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use super::SubscriptionStatus;
+use crate::i18n::Text;
 
 /// The operator of the clouds escalations go to.
 pub const OPERATOR: &str = "21Vianet";
 
 /// One piece of advice, with the criterion it anticipates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Advice {
-    /// The escalation criterion this concerns: `service_escalatable`, `active_subscription` or
-    /// `no_active_incident`.
-    #[schema(example = "no_active_incident")]
+    /// `service_escalatable`, `active_subscription` or `no_active_incident`.
     pub criterion: &'static str,
-    #[schema(
-        example = "1 incident is open on this service: escalate only if the problem persists after it ends, or name it as unrelated"
-    )]
-    pub message: String,
+    pub message: Text,
 }
 
 /// What is known about a customer's use of a service before anything is written.
@@ -37,36 +30,24 @@ pub fn advise(situation: Situation<'_>) -> Vec<Advice> {
     if !situation.first_party || situation.operated_by != OPERATOR {
         advice.push(Advice {
             criterion: "service_escalatable",
-            message: format!(
-                "this service is run by {}, not escalated to 21Vianet: contact its publisher",
-                situation.operated_by
-            ),
+            message: Text::new("advice-marketplace").with("operator", situation.operated_by),
         });
     }
     match situation.subscription {
         Some(SubscriptionStatus::Active) => {}
         Some(other) => advice.push(Advice {
             criterion: "active_subscription",
-            message: format!(
-                "the customer's subscription is {other}: only active subscriptions are escalated"
-            ),
+            message: Text::new("advice-subscription-inactive").with("status", other.as_str()),
         }),
         None => advice.push(Advice {
             criterion: "active_subscription",
-            message: "the customer has no subscription to this service".to_owned(),
+            message: Text::new("criterion-subscription-none"),
         }),
     }
     if situation.active_incidents > 0 {
-        let count = match situation.active_incidents {
-            1 => "1 incident is".to_owned(),
-            n => format!("{n} incidents are"),
-        };
         advice.push(Advice {
             criterion: "no_active_incident",
-            message: format!(
-                "{count} open on this service: escalate only if the problem persists after it ends, \
-                 or name it as unrelated"
-            ),
+            message: Text::new("advice-incidents-open").with("count", situation.active_incidents),
         });
     }
     advice
@@ -102,7 +83,12 @@ mod tests {
             ..situation()
         });
         assert_eq!(criteria(&advice), ["service_escalatable"]);
-        assert!(advice[0].message.contains("Contoso Software"));
+        assert!(
+            advice[0]
+                .message
+                .render(crate::i18n::Language::SimplifiedChinese)
+                .contains("Contoso Software")
+        );
     }
 
     #[test]
@@ -128,6 +114,7 @@ mod tests {
             ..situation()
         });
         assert_eq!(criteria(&advice), ["no_active_incident"]);
-        assert!(advice[0].message.starts_with("2 incidents are open"));
+        let english = advice[0].message.render(crate::i18n::Language::English);
+        assert!(english.starts_with("2 incidents are open"), "{english}");
     }
 }

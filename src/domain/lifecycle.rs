@@ -17,7 +17,7 @@ pub enum SubscriptionStatus {
     Deleted,
 }
 
-vocabulary!(SubscriptionStatus {
+vocabulary!(SubscriptionStatus labelled "subscription-status" {
     Active => "active",
     Pending => "pending",
     Suspended => "suspended",
@@ -57,7 +57,7 @@ pub enum IncidentSeverity {
     Critical,
 }
 
-vocabulary!(IncidentSeverity {
+vocabulary!(IncidentSeverity labelled "incident-severity" {
     Information => "information",
     Warning => "warning",
     Critical => "critical",
@@ -72,7 +72,7 @@ pub enum IncidentStatus {
     Resolved,
 }
 
-vocabulary!(IncidentStatus {
+vocabulary!(IncidentStatus labelled "incident-status" {
     Investigating => "investigating",
     Mitigating => "mitigating",
     Resolved => "resolved",
@@ -96,18 +96,6 @@ impl IncidentStatus {
     /// Still affecting the service.
     pub fn is_active(self) -> bool {
         self != IncidentStatus::Resolved
-    }
-}
-
-/// Names the allowed moves for a refusal message: "suspended or deleted", "none".
-pub fn describe_moves<T: std::fmt::Display>(moves: &[T]) -> String {
-    match moves {
-        [] => "none: it is final".to_owned(),
-        [only] => only.to_string(),
-        [init @ .., last] => {
-            let init: Vec<String> = init.iter().map(ToString::to_string).collect();
-            format!("{} or {last}", init.join(", "))
-        }
     }
 }
 
@@ -150,18 +138,5 @@ mod tests {
         assert!(!Resolved.may_become(Investigating));
         assert!(!Resolved.may_become(Mitigating));
         assert!(!Resolved.is_active());
-    }
-
-    #[test]
-    fn moves_are_described_in_words() {
-        assert_eq!(describe_moves(Active.next()), "suspended or deleted");
-        assert_eq!(
-            describe_moves::<SubscriptionStatus>(&[]),
-            "none: it is final"
-        );
-        assert_eq!(
-            describe_moves(&[Pending, Active, Deleted]),
-            "pending, active or deleted"
-        );
     }
 }

@@ -3,19 +3,18 @@
 
 use std::fmt;
 
+use crate::i18n::Text;
+
 /// Why a value was refused: a stable `code` for programs and a sentence for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Invalid {
     pub code: &'static str,
-    pub message: String,
+    pub message: Text,
 }
 
 impl Invalid {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+    pub fn new(code: &'static str, message: Text) -> Self {
+        Self { code, message }
     }
 }
 
@@ -47,13 +46,15 @@ fn bounded_text(raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
     if chars < min || chars > max || raw.trim().is_empty() {
         return Err(Invalid::new(
             "length",
-            format!("must be {min} to {max} characters long, not only spaces"),
+            Text::new("invalid-text-length")
+                .with("min", min)
+                .with("max", max),
         ));
     }
     if raw.chars().any(char::is_control) {
         return Err(Invalid::new(
             "control_characters",
-            "must not contain control characters",
+            Text::new("invalid-control-characters"),
         ));
     }
     Ok(raw.trim().to_owned())
@@ -110,10 +111,9 @@ impl Paragraph {
         if chars == 0 || chars > Self::MAX_CHARS || raw.trim().is_empty() {
             return Err(Invalid::new(
                 "length",
-                format!(
-                    "must be 1 to {} characters long, not only spaces",
-                    Self::MAX_CHARS
-                ),
+                Text::new("invalid-text-length")
+                    .with("min", 1)
+                    .with("max", Self::MAX_CHARS),
             ));
         }
         if raw
@@ -122,7 +122,7 @@ impl Paragraph {
         {
             return Err(Invalid::new(
                 "control_characters",
-                "must not contain control characters other than line breaks and tabs",
+                Text::new("invalid-paragraph-control-characters"),
             ));
         }
         Ok(Self(raw.trim().to_owned()))
@@ -141,10 +141,7 @@ impl MpnId {
         if (1..=10).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(Invalid::new(
-                "invalid_mpn_id",
-                "must be a Microsoft Partner Network id of 1 to 10 digits",
-            ))
+            Err(Invalid::new("invalid_mpn_id", Text::new("invalid-mpn-id")))
         }
     }
 }
@@ -193,12 +190,7 @@ impl DomainName {
                 .last()
                 .is_some_and(|tld| tld.as_bytes()[0].is_ascii_alphabetic());
         if !well_formed {
-            return Err(Invalid::new(
-                "invalid_domain",
-                "must be a DNS name such as contoso.partner.onmschina.cn: two or more labels of \
-                 letters, digits and inner hyphens, the last starting with a letter \
-                 (internationalised names in their xn-- form)",
-            ));
+            return Err(Invalid::new("invalid_domain", Text::new("invalid-domain")));
         }
         Ok(Self(raw.to_ascii_lowercase()))
     }
@@ -226,10 +218,7 @@ impl EmailAddress {
                 .split_once('@')
                 .is_some_and(|(local, domain)| local_ok(local) && domain.split('.').all(is_label));
         if !well_formed {
-            return Err(Invalid::new(
-                "invalid_email",
-                "must be an e-mail address such as it-ops@contoso.cn",
-            ));
+            return Err(Invalid::new("invalid_email", Text::new("invalid-email")));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -248,12 +237,7 @@ impl PhoneNumber {
     pub const PATTERN: &str = r"^\+[1-9]([ .-]?[0-9]){7,14}$";
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let invalid = || {
-            Invalid::new(
-                "invalid_phone",
-                "must be an international number such as +86 10 5555 0100",
-            )
-        };
+        let invalid = || Invalid::new("invalid_phone", Text::new("invalid-phone"));
         let rest = raw.strip_prefix('+').ok_or_else(invalid)?;
         let mut digits = String::with_capacity(15);
         let mut after_separator = true; // a separator may not start the number or follow one
@@ -275,7 +259,7 @@ impl PhoneNumber {
             Ok(number) if number.is_valid() => Ok(Self(e164)),
             _ => Err(Invalid::new(
                 "invalid_phone",
-                "is not a number in use in its country: check the country code and the digits",
+                Text::new("invalid-phone-not-in-use"),
             )),
         }
     }
@@ -297,12 +281,7 @@ impl TimeZoneName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         raw.parse::<chrono_tz::Tz>()
             .map(|tz| Self(tz.name().to_owned()))
-            .map_err(|_| {
-                Invalid::new(
-                    "invalid_time_zone",
-                    "must be an IANA time zone name such as Asia/Shanghai",
-                )
-            })
+            .map_err(|_| Invalid::new("invalid_time_zone", Text::new("invalid-time-zone")))
     }
 }
 

@@ -4,8 +4,30 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Implements `ALL`, `as_str`, `parse` and `Display` for a closed vocabulary, from one table of
-/// variants and their wire names.
+/// variants and their wire names. With `labelled "prefix"`, also [`Labelled`]: what people read
+/// for a value is the catalogue message `prefix-value`.
+///
+/// [`Labelled`]: crate::i18n::Labelled
 macro_rules! vocabulary {
+    ($name:ident labelled $prefix:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        vocabulary!($name { $($variant => $text),+ });
+
+        impl $crate::i18n::Labelled for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn label(self) -> $crate::i18n::Text {
+                $crate::i18n::Text::new(match self {
+                    $($name::$variant => concat!($prefix, "-", $text)),+
+                })
+            }
+        }
+    };
     ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -40,7 +62,7 @@ pub enum SupportPlan {
     Premium,
 }
 
-vocabulary!(SupportPlan { Standard => "standard", Premium => "premium" });
+vocabulary!(SupportPlan labelled "support-plan" { Standard => "standard", Premium => "premium" });
 
 /// Whether a partner may work with escalade: `active`, or `suspended` (its escalations are
 /// refused until an admin reactivates it).
@@ -51,7 +73,7 @@ pub enum PartnerStatus {
     Suspended,
 }
 
-vocabulary!(PartnerStatus { Active => "active", Suspended => "suspended" });
+vocabulary!(PartnerStatus labelled "partner-status" { Active => "active", Suspended => "suspended" });
 
 #[cfg(test)]
 mod tests {

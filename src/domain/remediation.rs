@@ -1,6 +1,7 @@
 //! Remediation: measuring how often a partner escalates incorrectly, and the plans 21Vianet
 //! requests when it does too often.
 
+use crate::i18n::{Arg, Text};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,6 +38,31 @@ pub struct Quality {
     pub exceeds_threshold: bool,
 }
 
+impl Quality {
+    /// The numbers and the verdict in a sentence for the partner and 21Vianet's staff.
+    pub fn summary(&self, policy: &RemediationPolicy, window_days: i64) -> Text {
+        let verdict = if self.exceeds_threshold {
+            "exceeds"
+        } else if self.escalations < policy.min_escalations {
+            "too-few"
+        } else {
+            "within"
+        };
+        let percent = |share: f64| Arg::Decimal {
+            value: share * 100.0,
+            decimals: 1,
+        };
+        Text::new("quality-summary")
+            .with("days", window_days)
+            .with("escalations", self.escalations)
+            .with("misescalations", self.misescalations)
+            .with("rate", percent(self.rate))
+            .with("threshold", percent(policy.threshold))
+            .with("min", policy.min_escalations)
+            .with("verdict", verdict)
+    }
+}
+
 impl RemediationPolicy {
     pub fn assess(&self, escalations: u64, misescalations: u64) -> Quality {
         let rate = if escalations == 0 {
@@ -63,7 +89,7 @@ pub enum PlanStatus {
     Completed,
 }
 
-vocabulary!(PlanStatus {
+vocabulary!(PlanStatus labelled "remediation-status" {
     Requested => "requested",
     Acknowledged => "acknowledged",
     Completed => "completed",

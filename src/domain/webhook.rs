@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use super::Invalid;
 use super::plans::vocabulary;
+use crate::i18n::Text;
 
 /// What happened: the `type` of a webhook message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -104,12 +105,7 @@ impl WebhookUrl {
     pub const MAX_LEN: usize = 2048;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let invalid = || {
-            Invalid::new(
-                "invalid_url",
-                "must be an absolute http:// or https:// address such as https://hooks.example.com/escalade",
-            )
-        };
+        let invalid = || Invalid::new("invalid_url", Text::new("invalid-webhook-url"));
         if raw.len() > Self::MAX_LEN {
             return Err(invalid());
         }

@@ -24,6 +24,8 @@ pub struct Model {
     pub unrelated_incident_ids: Json,
     #[sea_orm(column_type = "JsonBinary")]
     pub contact: Json,
+    /// `contact.preferred_language`, in a column of its own for the triage queue's filter.
+    pub contact_language: String,
     pub status: String,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub engineer: Option<Json>,

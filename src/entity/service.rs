@@ -7,11 +7,12 @@ pub struct Model {
     pub id: Uuid,
     pub key: String,
     pub name: String,
+    pub name_zh: Option<String>,
     pub operated_by: String,
     pub first_party: bool,
     pub admin_center_url: String,
     pub support_hours: String,
-    /// `[{title, url}]`.
+    /// `[{title, title_zh?, url}]`.
     #[sea_orm(column_type = "JsonBinary")]
     pub self_help: Json,
     /// Category names.

@@ -7,6 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub service_key: String,
     pub title: String,
+    pub title_zh: Option<String>,
     pub severity: String,
     pub status: String,
     pub started_at: DateTimeUtc,

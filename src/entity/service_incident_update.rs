@@ -8,6 +8,7 @@ pub struct Model {
     pub incident_id: Uuid,
     pub published_at: DateTimeUtc,
     pub text: String,
+    pub text_zh: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ use crate::domain::{DisplayName, Role, Scope};
 use crate::entity::api_key::Model;
 use crate::error::{ApiError, FieldError};
 use crate::http::idempotency::Idempotency;
+use crate::i18n::Text;
 use crate::openapi::union::TaggedUnion;
 use crate::store::api_keys::{self as store, ApiKeyFilter, NewApiKey};
 use crate::store::partners;
@@ -252,11 +253,13 @@ pub async fn issue(db: &DatabaseConnection, new: NewApiKey) -> Result<Issued, Ap
 /// Whether role and partner fit together: partner keys need an existing partner (404
 /// otherwise), admin and operator keys have none.
 async fn admit(db: &DatabaseConnection, new: &NewApiKey) -> Result<(), ApiError> {
-    let misfit = |code: &'static str, message: &str| {
+    let misfit = |code: &'static str, message: Text| {
         ApiError::invalid_fields(vec![FieldError::new("partner_id", code, message)])
     };
     match (new.role, new.partner_id) {
-        (Role::Partner, None) => return Err(misfit("required", "is required for partner keys")),
+        (Role::Partner, None) => {
+            return Err(misfit("required", Text::new("field-partner-id-required")));
+        }
         (Role::Partner, Some(partner_id)) => {
             if partners::get(db, partner_id).await?.is_none() {
                 return Err(ApiError::not_found("partner"));
@@ -265,7 +268,7 @@ async fn admit(db: &DatabaseConnection, new: &NewApiKey) -> Result<(), ApiError>
         (Role::Admin | Role::Operator, Some(_)) => {
             return Err(misfit(
                 "not_allowed",
-                "must be absent for admin and operator keys",
+                Text::new("field-partner-id-not-allowed"),
             ));
         }
         (Role::Admin | Role::Operator, None) => {}

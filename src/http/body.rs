@@ -28,6 +28,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::time::{Instant, Sleep};
 
 use super::extract::BodyLimit;
+use super::language;
 use crate::error::ApiError;
 
 /// How long a body may take to arrive, as app data.
@@ -144,7 +145,7 @@ fn too_slow(res: ServiceResponse<BoxBody>, timeout: Duration) -> ServiceResponse
     let mut response = ApiError::RequestTimeout {
         secs: timeout.as_secs(),
     }
-    .to_response(Some(req.path().to_owned()));
+    .to_response(language::of(&req), Some(req.path().to_owned()));
     // The headers middleware set (rate limits, request id) stay.
     for (name, value) in original.headers() {
         if !response.headers().contains_key(name) {

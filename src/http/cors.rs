@@ -14,6 +14,7 @@ use actix_web::middleware::Next;
 use super::idempotency::KEY_HEADER;
 use super::request_id;
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 /// Request headers a cross-origin page may send.
 const ALLOWED_HEADERS: [&str; 7] = [
@@ -92,10 +93,10 @@ pub fn parse_origin(raw: &str) -> Result<String, String> {
 /// A refused preflight as a problem document.
 pub fn refusal(error: &CorsError) -> ApiError {
     let detail = match error {
-        CorsError::OriginNotAllowed => "this origin may not call the API from a browser",
-        CorsError::MethodNotAllowed => "this method may not be used from another origin",
-        CorsError::HeadersNotAllowed => "a requested header may not be sent from another origin",
-        _ => "the CORS preflight request is malformed",
+        CorsError::OriginNotAllowed => Text::new("problem-cors-origin"),
+        CorsError::MethodNotAllowed => Text::new("problem-cors-method"),
+        CorsError::HeadersNotAllowed => Text::new("problem-cors-headers"),
+        _ => Text::new("problem-cors-malformed"),
     };
     ApiError::bad_request("cors_refused", detail)
 }

@@ -22,6 +22,7 @@ use crate::domain::{
 use crate::entity::customer::Model;
 use crate::error::{ApiError, FieldError, ResultExt};
 use crate::http::idempotency::Idempotency;
+use crate::i18n::Text;
 use crate::store::customers::{
     self as store, Contact, CustomerChanges, CustomerFilter, NewCustomer,
 };
@@ -315,12 +316,11 @@ pub async fn create_customer(
     if new.tenant_id == partner.tenant_id {
         return Err(ApiError::Unprocessable {
             code: "partner_own_tenant",
-            detail: "the partner's own tenant is not covered: escalate for customers only"
-                .to_owned(),
+            detail: Text::new("problem-partner-own-tenant"),
             errors: vec![FieldError::new(
                 "tenant_id",
                 "partner_own_tenant",
-                "is the partner's own tenant",
+                Text::new("field-partner-own-tenant"),
             )],
         });
     }
@@ -470,8 +470,7 @@ pub async fn delete_customer(
     }
     let in_use = || ApiError::Conflict {
         code: "customer_in_use",
-        detail: "the customer has escalations, which keep their history: it cannot be deleted"
-            .to_owned(),
+        detail: Text::new("problem-customer-in-use"),
         errors: Vec::new(),
     };
     if escalations::exist_for_customer(&state.db, current.id).await? {

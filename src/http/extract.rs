@@ -2,6 +2,7 @@
 //! strings and path parameters. Every invalid field is reported at once where the input can be
 //! read at all.
 
+use std::borrow::Cow;
 use std::future::{Ready, ready};
 use std::ops::Deref;
 
@@ -14,6 +15,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Text, list};
 
 /// A JSON body, deserialised and then validated with `validator`.
 ///
@@ -54,7 +56,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                 if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge { limit }
                 } else {
-                    ApiError::bad_request("unreadable_body", "the request body could not be read")
+                    ApiError::bad_request("unreadable_body", Text::new("problem-unreadable-body"))
                 }
             })?;
             let value = parse_json::<T>(&bytes)?;
@@ -89,7 +91,9 @@ fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiErro
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::bad_request(
             "malformed_json",
-            format!("the body is not valid JSON: {err}"),
+            Text::new("problem-malformed-json")
+                .with("line", err.line())
+                .with("column", err.column()),
         )
     })?;
     // Serde would also read a struct from an array of its fields in order; the contract says
@@ -98,7 +102,7 @@ fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiErro
         return Err(ApiError::invalid_fields(vec![FieldError::new(
             "body",
             "invalid_type",
-            "must be a JSON object",
+            Text::new("field-body-object"),
         )]));
     }
     let (parsed, mut errors) = deserialize_collecting::<T>(value);
@@ -201,7 +205,7 @@ fn shape_error(path: &str, message: &str) -> FieldError {
         } else {
             format!("{parent}.{name}")
         };
-        return FieldError::new(field, "unknown_field", message);
+        return FieldError::new(field, "unknown_field", Text::new("field-unknown"));
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
@@ -210,19 +214,69 @@ fn shape_error(path: &str, message: &str) -> FieldError {
         } else {
             format!("{parent}.{name}")
         };
-        return FieldError::new(field, "required", "is required");
+        return FieldError::new(field, "required", Text::new("field-required"));
     }
     let field = if parent.is_empty() {
         "body".to_owned()
     } else {
         parent.to_owned()
     };
-    let code = if message.starts_with("unknown variant") {
-        "invalid_value"
+    match message.strip_prefix("unknown variant `") {
+        Some(rest) => {
+            let allowed = rest
+                .split_once("expected ")
+                .map(|(_, expected)| quoted(expected))
+                .unwrap_or_default();
+            FieldError::new(
+                field,
+                "invalid_value",
+                Text::new("field-allowed-values").with("values", list(allowed)),
+            )
+        }
+        None => FieldError::new(field, "invalid_type", type_expected(message)),
+    }
+}
+
+/// The `…`-quoted words of a serde message, in order.
+fn quoted(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What serde expected, said in the catalogue's words: `invalid type: X, expected Y`.
+fn type_expected(message: &str) -> Text {
+    let expected = message
+        .rsplit_once("expected ")
+        .map_or("", |(_, expected)| expected)
+        .to_ascii_lowercase();
+    let kind = if expected.contains("uuid") {
+        Text::new("type-uuid")
+    } else if expected.contains("rfc 3339") || expected.contains("datetime") {
+        Text::new("type-date-time")
+    } else if expected.contains("date") {
+        Text::new("type-date")
+    } else if expected.contains("bool") {
+        Text::new("type-boolean")
+    } else if [
+        "integer", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize",
+    ]
+    .iter()
+    .any(|name| expected.contains(name))
+    {
+        Text::new("type-integer")
+    } else if expected.contains("sequence") || expected.contains("array") {
+        Text::new("type-list")
+    } else if expected.contains("struct") || expected.contains("map") {
+        Text::new("type-object")
+    } else if expected.contains("string") || expected.contains("str") {
+        Text::new("type-string")
     } else {
-        "invalid_type"
+        return Text::new("field-invalid-type-unknown");
     };
-    FieldError::new(field, code, message)
+    Text::new("field-invalid-type").with("expected", kind)
 }
 
 /// Flattens `validator`'s nested errors into dotted paths, sorted so answers are stable.
@@ -256,29 +310,44 @@ pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
     out
 }
 
-/// The message of a validation error: its own, or one built from the rule's parameters.
-fn describe(error: &validator::ValidationError) -> String {
-    if let Some(message) = &error.message {
-        return message.to_string();
+/// The message of a validation error: the catalogue text a rule of ours carried (see
+/// `fields::refusal`), or one built from a `validator` rule's parameters.
+fn describe(error: &validator::ValidationError) -> Text {
+    if let Some(Cow::Borrowed(key)) = &error.message {
+        return error
+            .params
+            .iter()
+            .filter_map(|(name, value)| match name {
+                Cow::Borrowed(name) => Some((*name, value)),
+                Cow::Owned(_) => None,
+            })
+            .fold(Text::new(key), |text, (name, value)| match value {
+                serde_json::Value::Number(n) => text.with(name, n.as_i64().unwrap_or_default()),
+                serde_json::Value::String(s) => text.with(name, s.as_str()),
+                _ => text,
+            });
     }
-    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    let param = |name: &str| error.params.get(name).and_then(serde_json::Value::as_i64);
     match error.code.as_ref() {
-        "required" => "is required".to_owned(),
+        "required" => Text::new("field-required"),
         "length" => match (param("min"), param("max"), param("equal")) {
-            (_, _, Some(n)) => format!("must have exactly {n} items or characters"),
-            (Some(min), Some(max), _) => format!("must have {min} to {max} items or characters"),
-            (Some(min), None, _) => format!("must have at least {min} items or characters"),
-            (None, Some(max), _) => format!("must have at most {max} items or characters"),
-            _ => "has the wrong length".to_owned(),
+            (_, _, Some(n)) => Text::new("field-length-exactly").with("count", n),
+            (Some(min), Some(max), _) => Text::new("field-length-between")
+                .with("min", min)
+                .with("max", max),
+            (Some(min), None, _) => Text::new("field-length-at-least").with("min", min),
+            (None, Some(max), _) => Text::new("field-length-at-most").with("max", max),
+            _ => Text::new("field-invalid"),
         },
         "range" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
-            (Some(min), None) => format!("must be at least {min}"),
-            (None, Some(max)) => format!("must be at most {max}"),
-            _ => "is out of range".to_owned(),
+            (Some(min), Some(max)) => Text::new("field-range-between")
+                .with("min", min)
+                .with("max", max),
+            (Some(min), None) => Text::new("field-range-at-least").with("min", min),
+            (None, Some(max)) => Text::new("field-range-at-most").with("max", max),
+            _ => Text::new("field-invalid"),
         },
-        "email" => "must be an e-mail address".to_owned(),
-        other => format!("is invalid ({other})"),
+        _ => Text::new("field-invalid"),
     }
 }
 
@@ -306,7 +375,7 @@ impl<T: DeserializeOwned + Validate> FromRequest for ValidQuery<T> {
 fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
     let invalid = |errors: Vec<FieldError>| ApiError::BadRequest {
         code: "invalid_query",
-        detail: "the query string is invalid".to_owned(),
+        detail: Text::new("problem-invalid-query"),
         errors,
     };
     let deserializer =
@@ -339,11 +408,11 @@ pub fn path_config() -> web::PathConfig {
             .filter(|(name, value)| {
                 (*name == "id" || name.ends_with("_id")) && uuid::Uuid::parse_str(value).is_err()
             })
-            .map(|(name, _)| FieldError::new(name, "invalid_uuid", "must be a UUID"))
+            .map(|(name, _)| FieldError::new(name, "invalid_uuid", Text::new("field-invalid-uuid")))
             .collect();
         ApiError::BadRequest {
             code: "invalid_path_parameter",
-            detail: "a path parameter is malformed".to_owned(),
+            detail: Text::new("problem-invalid-path-parameter"),
             errors,
         }
         .into()

@@ -13,11 +13,26 @@ use crate::domain::{
     PhoneNumber, ServiceKey, TimeZoneName, Title,
 };
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{Arg, Text};
 
 fn rule<T>(parsed: Result<T, Invalid>) -> Result<(), ValidationError> {
-    parsed.map(drop).map_err(|invalid| {
-        ValidationError::new(invalid.code).with_message(Cow::Owned(invalid.message))
-    })
+    parsed
+        .map(drop)
+        .map_err(|invalid| refusal(invalid.code, &invalid.message))
+}
+
+/// A `validator` error carrying a catalogue text: its key as the message, its plain and count
+/// arguments as parameters (all this crate's rules need). `extract::field_errors` reads it back.
+pub fn refusal(code: &'static str, text: &Text) -> ValidationError {
+    let mut error = ValidationError::new(code).with_message(Cow::Borrowed(text.key()));
+    for (name, arg) in text.args() {
+        match arg {
+            Arg::Count(count) => error.add_param(Cow::Borrowed(*name), count),
+            Arg::Plain(plain) => error.add_param(Cow::Borrowed(*name), plain),
+            _ => {}
+        }
+    }
+    error
 }
 
 pub fn company_name(value: &str) -> Result<(), ValidationError> {
@@ -49,12 +64,8 @@ pub fn country(value: &str) -> Result<(), ValidationError> {
 }
 
 pub fn parse_country(value: &str) -> Result<CountryCode, Invalid> {
-    CountryCode::parse(value).ok_or_else(|| {
-        Invalid::new(
-            "invalid_country",
-            "must be an ISO 3166-1 alpha-2 code in upper case, such as CN",
-        )
-    })
+    CountryCode::parse(value)
+        .ok_or_else(|| Invalid::new("invalid_country", Text::new("invalid-country")))
 }
 
 pub fn title(value: &str) -> Result<(), ValidationError> {
@@ -92,7 +103,7 @@ pub fn integral<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32
     whole
         .and_then(|n| i32::try_from(n).ok())
         .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("invalid type: {number}, expected a whole number")))
+        .ok_or_else(|| D::Error::custom(format!("invalid type: {number}, expected an integer")))
 }
 
 /// No value twice in a list.
@@ -102,8 +113,7 @@ pub fn distinct<T: PartialEq>(values: &[T]) -> Result<(), ValidationError> {
         .enumerate()
         .any(|(i, v)| values[..i].contains(v));
     if repeated {
-        Err(ValidationError::new("duplicate")
-            .with_message(Cow::Borrowed("must not list a value twice")))
+        Err(refusal("duplicate", &Text::new("field-duplicate-values")))
     } else {
         Ok(())
     }
@@ -125,9 +135,22 @@ pub fn parsed<T>(
     })
 }
 
+/// An optional field parsed when given.
+pub fn optional<T>(
+    field: &str,
+    value: Option<String>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<Option<T>, ApiError> {
+    value.map(|value| parsed(field, &value, parse)).transpose()
+}
+
 /// A field `#[validate(required)]` already guaranteed; absent only if the two drift apart.
 pub fn present<T>(field: &str, value: Option<T>) -> Result<T, ApiError> {
     value.ok_or_else(|| {
-        ApiError::invalid_fields(vec![FieldError::new(field, "required", "is required")])
+        ApiError::invalid_fields(vec![FieldError::new(
+            field,
+            "required",
+            Text::new("field-required"),
+        )])
     })
 }

@@ -17,7 +17,7 @@ use std::future::{Ready, ready};
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
@@ -31,6 +31,8 @@ use crate::domain::secret::hex_lower;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::extract::BodyLimit;
+use crate::http::language;
+use crate::i18n::Text;
 use crate::store::idempotency::{self as store, Claim, StoredResponse};
 
 pub const KEY_HEADER: &str = "Idempotency-Key";
@@ -40,8 +42,9 @@ pub const MAX_KEY_LEN: usize = 255;
 /// The key's JSON Schema pattern: the rule `valid_key` applies.
 pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
 
-/// The headers a replay repeats, besides the status and body.
-const KEPT_HEADERS: [&str; 3] = ["location", "etag", "content-type"];
+/// The headers a replay repeats, besides the status and body: the body's language among them,
+/// so a replay answers in the language of the first request.
+const KEPT_HEADERS: [&str; 4] = ["location", "etag", "content-type", "content-language"];
 
 /// What stored answers are sealed for.
 const SEALING_PURPOSE: &str = "idempotent-answer";
@@ -220,15 +223,24 @@ pub async fn middleware(
     let bytes = body::to_bytes(body)
         .await
         .map_err(|_| ApiError::internal("the response body could not be read"))?;
+    let mut headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = head.headers().get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect();
+    // Handlers leave `Content-Language` to the language middleware, which runs outside this one.
+    if !head.headers().contains_key(header::CONTENT_LANGUAGE) {
+        let language = language::of(&http_req);
+        headers.push((
+            header::CONTENT_LANGUAGE.to_string(),
+            language.tag().to_owned(),
+        ));
+    }
     let stored = StoredResponse {
         status: head.status().as_u16(),
-        headers: KEPT_HEADERS
-            .iter()
-            .filter_map(|name| {
-                let value = head.headers().get(*name)?.to_str().ok()?;
-                Some(((*name).to_owned(), value.to_owned()))
-            })
-            .collect(),
+        headers,
         sealed_body: key.seal(&state.keys, &bytes),
     };
     if let Err(err) = store::complete(&state.db, record_id, &stored).await {
@@ -250,7 +262,7 @@ async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, ApiError> {
         if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge { limit }
         } else {
-            ApiError::bad_request("unreadable_body", "the request body could not be read")
+            ApiError::bad_request("unreadable_body", Text::new("problem-unreadable-body"))
         }
     })
 }
@@ -262,11 +274,11 @@ fn refuse(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
 fn invalid_key() -> ApiError {
     ApiError::BadRequest {
         code: "invalid_idempotency_key",
-        detail: format!("{KEY_HEADER} must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
+        detail: Text::new("problem-invalid-idempotency-key").with("max", MAX_KEY_LEN),
         errors: vec![FieldError::new(
             KEY_HEADER,
             "invalid_idempotency_key",
-            "use 1 to 255 visible ASCII characters, such as a UUID",
+            Text::new("field-idempotency-key").with("max", MAX_KEY_LEN),
         )],
     }
 }
@@ -274,13 +286,11 @@ fn invalid_key() -> ApiError {
 fn key_reused() -> ApiError {
     ApiError::Unprocessable {
         code: "idempotency_key_reused",
-        detail: format!(
-            "this {KEY_HEADER} was used for a different request (method, path or body); use a new key for a new request"
-        ),
+        detail: Text::new("problem-idempotency-key-reused"),
         errors: vec![FieldError::new(
             KEY_HEADER,
             "idempotency_key_reused",
-            "already used for a different request",
+            Text::new("field-idempotency-key-reused"),
         )],
     }
 }

@@ -13,18 +13,18 @@ use super::AppState;
 use super::auth::{Anyone, Caller, Staff};
 use super::etag::{EntityTags, IfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
-use super::fields::{self, parsed, present};
+use super::fields::{self, optional, parsed, present};
 use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use super::services::existing as existing_service;
 use super::webhooks::{describe, notice};
-use crate::domain::lifecycle::describe_moves;
 use crate::domain::webhook::EventType;
 use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::http::idempotency::Idempotency;
+use crate::i18n::{Language, Text};
 use crate::store::incidents::{
-    self as store, Incident, IncidentChanges, IncidentFilter, NewIncident,
+    self as store, Incident, IncidentChanges, IncidentFilter, IncidentText, NewIncident,
 };
 
 const TAG: &str = "service-incidents";
@@ -33,21 +33,30 @@ const TAG: &str = "service-incidents";
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentUpdate {
     pub published_at: DateTime<Utc>,
+    /// In the answer's language (`Content-Language`) when the update was written in it, the
+    /// base text otherwise.
     pub text: String,
+    /// The text in Simplified Chinese, as written; `null` when there is none.
+    pub text_zh: Option<String>,
 }
 
 pub(super) fn incident_example() -> serde_json::Value {
     serde_json::json!({
         "id": "0193a1f5-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
         "service_key": "microsoft-365",
-        "title": "Exchange Online 邮件投递延迟",
+        "title": "Exchange Online mail delivery delays",
+        "title_zh": "Exchange Online 邮件投递延迟",
         "severity": "warning",
         "status": "mitigating",
         "started_at": "2026-11-24T06:10:00Z",
         "resolved_at": null,
         "updates": [
-            {"published_at": "2026-11-24T06:30:00Z", "text": "正在调查华东区域的邮件投递延迟。"},
-            {"published_at": "2026-11-24T07:05:00Z", "text": "已定位到传输队列积压，正在扩容。"}
+            {"published_at": "2026-11-24T06:30:00Z",
+             "text": "We are investigating mail delivery delays in the China East region.",
+             "text_zh": "正在调查华东区域的邮件投递延迟。"},
+            {"published_at": "2026-11-24T07:05:00Z",
+             "text": "A backlog in the transport queues has been found; capacity is being added.",
+             "text_zh": "已定位到传输队列积压，正在扩容。"}
         ],
         "version": 3,
         "created_at": "2026-11-24T06:20:00Z",
@@ -63,7 +72,11 @@ pub struct ServiceIncident {
     pub id: Uuid,
     #[schema(value_type = ServiceKey)]
     pub service_key: String,
+    /// In the answer's language (`Content-Language`) when the incident has a title in it, the
+    /// base title otherwise.
     pub title: String,
+    /// The title in Simplified Chinese, as written; `null` when there is none.
+    pub title_zh: Option<String>,
     pub severity: IncidentSeverity,
     pub status: IncidentStatus,
     pub started_at: DateTime<Utc>,
@@ -76,10 +89,9 @@ pub struct ServiceIncident {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<Incident> for ServiceIncident {
-    type Error = ApiError;
-
-    fn try_from(incident: Incident) -> Result<Self, ApiError> {
+impl ServiceIncident {
+    /// The incident as answered in `language`.
+    pub fn read(incident: Incident, language: Language) -> Result<Self, ApiError> {
         let row = incident.row;
         let unknown = |what: &str, value: &str| {
             ApiError::internal(format!("stored incident {what} `{value}` is unknown"))
@@ -91,7 +103,8 @@ impl TryFrom<Incident> for ServiceIncident {
                 .ok_or_else(|| unknown("status", &row.status))?,
             id: row.id,
             service_key: row.service_key,
-            title: row.title,
+            title: language.pick(&row.title, row.title_zh.as_deref()),
+            title_zh: row.title_zh,
             started_at: row.started_at,
             resolved_at: row.resolved_at,
             updates: incident
@@ -99,7 +112,8 @@ impl TryFrom<Incident> for ServiceIncident {
                 .into_iter()
                 .map(|update| IncidentUpdate {
                     published_at: update.published_at,
-                    text: update.text,
+                    text: language.pick(&update.text, update.text_zh.as_deref()),
+                    text_zh: update.text_zh,
                 })
                 .collect(),
             version: row.version,
@@ -126,16 +140,22 @@ pub enum OpeningStatus {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "service_key": "microsoft-365", "title": "Exchange Online 邮件投递延迟", "severity": "warning",
+    "service_key": "microsoft-365", "title": "Exchange Online mail delivery delays",
+    "title_zh": "Exchange Online 邮件投递延迟", "severity": "warning",
     "status": "investigating", "started_at": "2026-11-24T06:10:00Z"
 }))]
 pub struct CreateIncident {
     #[validate(required, custom(function = "fields::service_key"))]
     #[schema(value_type = ServiceKey, required = true)]
     pub service_key: Option<String>,
+    /// In English, or in the one language the operator writes.
     #[validate(required, custom(function = "fields::title"))]
     #[schema(value_type = Title, required = true)]
     pub title: Option<String>,
+    /// In Simplified Chinese, for callers who read Chinese.
+    #[validate(custom(function = "fields::title"))]
+    #[schema(value_type = Option<Title>)]
+    pub title_zh: Option<String>,
     #[validate(required)]
     #[schema(required = true, nullable = false)]
     pub severity: Option<IncidentSeverity>,
@@ -155,17 +175,28 @@ pub struct UpdateIncident {
     #[validate(custom(function = "fields::title"))]
     #[schema(value_type = Option<Title>)]
     pub title: Option<String>,
+    #[validate(custom(function = "fields::title"))]
+    #[schema(value_type = Option<Title>)]
+    pub title_zh: Option<String>,
     pub severity: Option<IncidentSeverity>,
     pub status: Option<IncidentStatus>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"text": "已定位到传输队列积压，正在扩容。"}))]
+#[schema(example = json!({
+    "text": "A backlog in the transport queues has been found; capacity is being added.",
+    "text_zh": "已定位到传输队列积压，正在扩容。"
+}))]
 pub struct PublishUpdate {
+    /// In English, or in the one language the operator writes.
     #[validate(required, custom(function = "fields::paragraph"))]
     #[schema(value_type = Paragraph, required = true)]
     pub text: Option<String>,
+    /// In Simplified Chinese, for callers who read Chinese.
+    #[validate(custom(function = "fields::paragraph"))]
+    #[schema(value_type = Option<Paragraph>)]
+    pub text_zh: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -223,6 +254,7 @@ async fn existing(state: &AppState, id: Uuid) -> Result<Incident, ApiError> {
 pub async fn create_incident(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    language: Language,
     idempotency: Idempotency,
     body: ValidJson<CreateIncident>,
 ) -> Result<HttpResponse, ApiError> {
@@ -232,6 +264,7 @@ pub async fn create_incident(
     let new = NewIncident {
         service_key: parsed("service_key", &service_key, ServiceKey::parse)?,
         title: parsed("title", &title, Title::parse)?,
+        title_zh: optional("title_zh", body.title_zh, Title::parse)?,
         severity: present("severity", body.severity)?,
         status: match body.status.unwrap_or(OpeningStatus::Investigating) {
             OpeningStatus::Investigating => IncidentStatus::Investigating,
@@ -242,14 +275,14 @@ pub async fn create_incident(
     existing_service(&state, new.service_key.as_str()).await?;
     idempotency.claim(&state.db).await?;
     let announce = |incident: &Incident| {
-        let incident = describe(ServiceIncident::try_from(incident.clone()))?;
+        let incident = describe(ServiceIncident::read(incident.clone(), Language::English))?;
         Ok(notice(
             EventType::ServiceIncidentCreated,
             None,
             serde_json::json!({ "incident": incident }),
         ))
     };
-    let incident: ServiceIncident = store::create(&state.db, new, announce).await?.try_into()?;
+    let incident = ServiceIncident::read(store::create(&state.db, new, announce).await?, language)?;
     let mut response = with_etag(HttpResponse::Created(), incident.version);
     response.insert_header((LOCATION, format!("/v1/service-incidents/{}", incident.id)));
     Ok(response.json(incident))
@@ -273,6 +306,7 @@ pub async fn create_incident(
 pub async fn list_incidents(
     _caller: Caller<Anyone>,
     state: web::Data<AppState>,
+    language: Language,
     query: ValidQuery<IncidentQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -286,7 +320,9 @@ pub async fn list_incidents(
         started_before: query.started_before,
     };
     let rows = store::list(&state.db, filter, page).await?;
-    pagination::respond::<ServiceIncidentList, _>(&req, rows, ServiceIncident::try_from)
+    pagination::respond::<ServiceIncidentList, _>(&req, rows, |incident| {
+        ServiceIncident::read(incident, language)
+    })
 }
 
 /// Get a service incident
@@ -307,9 +343,13 @@ pub async fn list_incidents(
 pub async fn get_incident(
     _caller: Caller<Anyone>,
     state: web::Data<AppState>,
+    language: Language,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(found(existing(&state, *id).await?.try_into()?))
+    Ok(found(ServiceIncident::read(
+        existing(&state, *id).await?,
+        language,
+    )?))
 }
 
 /// Update or resolve an incident
@@ -337,6 +377,7 @@ pub async fn get_incident(
 pub async fn update_incident(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    language: Language,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<UpdateIncident>,
@@ -351,30 +392,25 @@ pub async fn update_incident(
     })?;
     let body = body.0;
     if let Some(to) = body.status.filter(|to| !from.may_become(*to)) {
-        let message = format!(
-            "a {from} incident cannot become {to}; it can become {}",
-            describe_moves(from.next())
-        );
-        return Err(ApiError::Conflict {
-            code: "invalid_transition",
-            detail: message,
-            errors: vec![FieldError::new(
-                "status",
-                "invalid_transition",
-                format!("from {from}: allowed {}", describe_moves(from.next())),
-            )],
-        });
+        return Err(ApiError::invalid_transition(
+            "status",
+            Text::new("thing-incident"),
+            from.as_str(),
+            to.as_str(),
+            from.next()
+                .iter()
+                .map(|next| next.as_str().into())
+                .collect(),
+        ));
     }
     let changes = IncidentChanges {
-        title: body
-            .title
-            .map(|v| parsed("title", &v, Title::parse))
-            .transpose()?,
+        title: optional("title", body.title, Title::parse)?,
+        title_zh: optional("title_zh", body.title_zh, Title::parse)?,
         severity: body.severity,
         status: body.status,
     };
     let announce_resolution = |incident: &Incident| {
-        let incident = describe(ServiceIncident::try_from(incident.clone()))?;
+        let incident = describe(ServiceIncident::read(incident.clone(), Language::English))?;
         Ok(notice(
             EventType::ServiceIncidentResolved,
             None,
@@ -390,7 +426,7 @@ pub async fn update_incident(
     )
     .await?
     .ok_or(ApiError::PreconditionFailed)?;
-    Ok(found(updated.try_into()?))
+    Ok(found(ServiceIncident::read(updated, language)?))
 }
 
 /// Publish an update
@@ -415,20 +451,25 @@ pub async fn update_incident(
 pub async fn publish_update(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    language: Language,
     idempotency: Idempotency,
     id: web::Path<Uuid>,
     body: ValidJson<PublishUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let text = present("text", body.0.text)?;
-    let text = parsed("text", &text, Paragraph::parse)?;
+    let body = body.0;
+    let text = present("text", body.text)?;
+    let text = IncidentText {
+        text: parsed("text", &text, Paragraph::parse)?,
+        text_zh: optional("text_zh", body.text_zh, Paragraph::parse)?,
+    };
     store::get(&state.db, *id)
         .await?
         .ok_or(ApiError::not_found("service incident"))?;
     idempotency.claim(&state.db).await?;
-    let incident: ServiceIncident = store::publish_update(&state.db, *id, text)
+    let published = store::publish_update(&state.db, *id, text)
         .await?
-        .ok_or(ApiError::not_found("service incident"))?
-        .try_into()?;
+        .ok_or(ApiError::not_found("service incident"))?;
+    let incident = ServiceIncident::read(published, language)?;
     let mut response = with_etag(HttpResponse::Created(), incident.version);
     response.insert_header((LOCATION, format!("/v1/service-incidents/{}", incident.id)));
     Ok(response.json(incident))

@@ -15,6 +15,7 @@ pub mod fields;
 pub mod head;
 pub mod idempotency;
 pub mod incidents;
+pub mod language;
 pub mod me;
 pub mod metrics;
 pub mod ops;
@@ -29,6 +30,7 @@ pub mod routes;
 pub mod self_help;
 pub mod services;
 pub mod subscriptions;
+pub mod vocabulary;
 pub mod webhooks;
 
 use sea_orm::DatabaseConnection;
@@ -58,4 +60,5 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     escalations::configure(cfg);
     remediation::configure(cfg);
     webhooks::configure(cfg);
+    vocabulary::configure(cfg);
 }

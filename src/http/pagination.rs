@@ -9,6 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::{ApiError, FieldError};
+use crate::i18n::Text;
 use crate::store::{Page, PageRequest};
 
 pub const DEFAULT_LIMIT: u64 = 25;
@@ -89,11 +90,11 @@ pub fn page_request(limit: Option<u64>, cursor: Option<&str>) -> Result<PageRequ
         None => None,
         Some(cursor) => Some(decode(cursor).ok_or_else(|| ApiError::BadRequest {
             code: "invalid_query",
-            detail: "the query string is invalid".to_owned(),
+            detail: Text::new("problem-invalid-query"),
             errors: vec![FieldError::new(
                 "cursor",
                 "invalid_cursor",
-                "must be a next_cursor value from a previous page",
+                Text::new("field-invalid-cursor"),
             )],
         })?),
     };

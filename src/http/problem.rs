@@ -14,7 +14,8 @@ use tracing::Span;
 
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
-use crate::http::{cors, head};
+use crate::http::{cors, head, language};
+use crate::i18n::Text;
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -49,10 +50,12 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let Some(error) = res.response().error() else {
         return res;
     };
+    let language = language::of(res.request());
+    let instance = Some(res.request().path().to_owned());
     let response = match error.as_error::<ApiError>() {
         Some(api_error) => {
             record(api_error);
-            api_error.to_response(Some(res.request().path().to_owned()))
+            api_error.to_response(language, instance)
         }
         None => {
             let api_error = match error.as_error::<actix_cors::CorsError>() {
@@ -60,7 +63,7 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
                 None => from_status(res.status(), error.to_string()),
             };
             record(&api_error);
-            api_error.to_response(Some(res.request().path().to_owned()))
+            api_error.to_response(language, instance)
         }
     };
     let (req, original) = res.into_parts();
@@ -100,7 +103,7 @@ fn from_status(status: StatusCode, message: String) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
         s if s.is_client_error() => {
-            ApiError::bad_request("bad_request", "the request could not be read")
+            ApiError::bad_request("bad_request", Text::new("problem-bad-request"))
         }
         _ => ApiError::internal(message),
     }

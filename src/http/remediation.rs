@@ -23,6 +23,7 @@ use crate::entity::remediation_plan::Model;
 use crate::error::{ApiError, FieldError};
 use crate::http::idempotency::Idempotency;
 use crate::http::webhooks::{describe, notice};
+use crate::i18n::{Language, Text};
 use crate::store::{escalations, partners, remediation as store};
 
 const TAG: &str = "remediation";
@@ -32,7 +33,8 @@ const TAG: &str = "remediation";
 #[schema(example = json!({
     "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "window_days": 90, "since": "2026-08-26T10:00:00Z",
     "escalations": 12, "misescalations": 4, "rate": 0.3333, "threshold": 0.25, "min_escalations": 8,
-    "exceeds_threshold": true
+    "exceeds_threshold": true,
+    "summary": "4 of 12 escalations in the last 90 days were rejected as misescalations (33.3%): at or above the 25.0% threshold, so 21Vianet may request a remediation plan."
 }))]
 pub struct EscalationQuality {
     pub partner_id: Uuid,
@@ -51,6 +53,11 @@ pub struct EscalationQuality {
     pub min_escalations: u64,
     /// Whether 21Vianet may request a remediation plan on these numbers.
     pub exceeds_threshold: bool,
+    /// The numbers and the verdict in a sentence, in the answer's language.
+    #[schema(
+        example = "4 of 12 escalations in the last 90 days were rejected as misescalations (33.3%): above the 25.0% threshold, so 21Vianet may request a remediation plan."
+    )]
+    pub summary: String,
 }
 
 fn plan_example() -> serde_json::Value {
@@ -184,6 +191,7 @@ fn found(plan: RemediationPlan) -> HttpResponse {
 #[tracing::instrument(skip_all, fields(partner_id = %id))]
 pub async fn get_quality(
     caller: Caller<Anyone>,
+    language: Language,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -201,6 +209,9 @@ pub async fn get_quality(
         threshold: state.policy.threshold,
         min_escalations: state.policy.min_escalations,
         exceeds_threshold: quality.exceeds_threshold,
+        summary: quality
+            .summary(&state.policy, QUALITY_WINDOW.num_days())
+            .render(language),
     }))
 }
 
@@ -239,7 +250,7 @@ pub async fn request_plan(
         return Err(ApiError::invalid_fields(vec![FieldError::new(
             "respond_by",
             "in_the_past",
-            "must be today or later, Beijing time",
+            Text::new("field-respond-by-in-the-past"),
         )]));
     }
     idempotency.claim(&state.db).await?;
@@ -334,16 +345,14 @@ async fn advance(
     let from = PlanStatus::parse(&plan.status)
         .ok_or_else(|| ApiError::internal("stored plan status is unknown"))?;
     if from.next() != Some(to) {
-        let possible = from
-            .next()
-            .map_or("none: the plan is completed".to_owned(), |next| {
-                next.to_string()
-            });
-        return Err(ApiError::Conflict {
-            code: "invalid_transition",
-            detail: format!("a {from} plan cannot become {to}; possible: {possible}"),
-            errors: Vec::new(),
-        });
+        let possible = from.next().map(|next| next.as_str().into());
+        return Err(ApiError::invalid_transition(
+            "status",
+            Text::new("thing-remediation-plan"),
+            from.as_str(),
+            to.as_str(),
+            possible.into_iter().collect(),
+        ));
     }
     let expected = if_match.check(plan.version)?;
     let updated: RemediationPlan = store::advance(&state.db, plan.id, &expected, to)

@@ -207,7 +207,7 @@ remains (`r`) and the seconds until the quota is whole again (`t`).",
     ),
     example = json!({
         "type": "urn:escalade:problem:rate_limited", "title": "Too Many Requests", "status": 429,
-        "detail": "too many requests for this API key; retry after 1 seconds", "instance": "/v1/customers",
+        "detail": "too many requests for this API key; retry after 1 second", "instance": "/v1/customers",
         "code": "rate_limited"
     })
 )]

@@ -15,6 +15,7 @@ use super::subscriptions::{Subscription, visible_customer};
 use crate::domain::deflection::{Advice, Situation, advise};
 use crate::domain::{ServiceKey, SubscriptionStatus};
 use crate::error::ApiError;
+use crate::i18n::Language;
 use crate::store::{incidents, subscriptions};
 
 fn self_help_example() -> serde_json::Value {
@@ -22,7 +23,8 @@ fn self_help_example() -> serde_json::Value {
         "customer_id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
         "service": super::services::service_example(),
         "admin_center_url": "https://portal.azure.cn",
-        "self_help": [{"title": "Azure operated by 21Vianet documentation", "url": "https://docs.azure.cn/zh-cn/"}],
+        "self_help": [{"title": "Azure operated by 21Vianet documentation", "title_zh": "由世纪互联运营的 Azure 文档",
+                       "url": "https://docs.azure.cn/zh-cn/"}],
         "active_incidents": [incident_example()],
         "subscription": {
             "id": "0193a1f4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", "customer_id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
@@ -49,7 +51,21 @@ pub struct SelfHelp {
     /// The customer's live subscription to the service; `null` when it has none.
     pub subscription: Option<Subscription>,
     /// Obstacles to escalating that are already known; empty when none.
-    pub advice: Vec<Advice>,
+    pub advice: Vec<AdviceBody>,
+}
+
+/// One piece of advice, with the escalation criterion it anticipates.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Advice)]
+pub struct AdviceBody {
+    /// `service_escalatable`, `active_subscription` or `no_active_incident`.
+    #[schema(example = "no_active_incident")]
+    pub criterion: &'static str,
+    /// In the answer's language.
+    #[schema(
+        example = "1 incident is open on this service: escalate only if the problem persists after it ends, or name it as unrelated"
+    )]
+    pub message: String,
 }
 
 /// Self-help before escalating
@@ -72,12 +88,13 @@ pub struct SelfHelp {
 #[tracing::instrument(skip_all)]
 pub async fn get_self_help(
     caller: Caller<Anyone>,
+    language: Language,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (customer_id, service_key) = path.into_inner();
     let customer = visible_customer(&state, &caller, customer_id).await?;
-    let service: Service = existing_service(&state, &service_key).await?.try_into()?;
+    let service = Service::read(existing_service(&state, &service_key).await?, language)?;
     let subscription: Option<Subscription> =
         subscriptions::live(&state.db, customer.id, &service.key)
             .await?
@@ -86,7 +103,7 @@ pub async fn get_self_help(
     let active_incidents = incidents::active_on(&state.db, &service.key)
         .await?
         .into_iter()
-        .map(ServiceIncident::try_from)
+        .map(|incident| ServiceIncident::read(incident, language))
         .collect::<Result<Vec<_>, _>>()?;
     let advice = advise(Situation {
         operated_by: &service.operated_by,
@@ -96,7 +113,13 @@ pub async fn get_self_help(
             .map(|s| s.status)
             .filter(|s| *s != SubscriptionStatus::Deleted),
         active_incidents: active_incidents.len(),
-    });
+    })
+    .into_iter()
+    .map(|advice: Advice| AdviceBody {
+        criterion: advice.criterion,
+        message: advice.message.render(language),
+    })
+    .collect();
     Ok(HttpResponse::Ok().json(SelfHelp {
         customer_id: customer.id,
         admin_center_url: service.admin_center_url.clone(),

@@ -15,13 +15,14 @@ use super::AppState;
 use super::auth::{Anyone, Caller, Staff};
 use super::etag::{EntityTags, IfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
-use super::fields::{self, parsed, present};
+use super::fields::{self, optional, parsed, present};
 use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use crate::domain::{Category, DisplayName, HttpsUrl, ServiceKey, SupportHours, Title};
 use crate::entity::service::Model;
 use crate::error::{ApiError, ResultExt};
 use crate::http::idempotency::Idempotency;
+use crate::i18n::Language;
 use crate::store::services::{
     self as store, NewService, SelfHelpLink, ServiceChanges, ServiceFilter,
 };
@@ -30,20 +31,61 @@ const TAG: &str = "services";
 
 /// A self-help resource: somewhere the partner or its customer can try to solve the problem.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"title": "Azure Service Health in the Azure portal", "url": "https://portal.azure.cn/#view/Microsoft_Azure_Health/AzureHealthBrowseBlade"}))]
+#[schema(example = json!({
+    "title": "Azure Service Health in the Azure portal", "title_zh": "Azure 门户中的 Azure 服务运行状况",
+    "url": "https://portal.azure.cn/#view/Microsoft_Azure_Health/AzureHealthBrowseBlade"
+}))]
 pub struct SelfHelpResource {
+    /// In the answer's language (`Content-Language`) when the resource has a title in it, the
+    /// base title otherwise.
     pub title: String,
+    /// The title in Simplified Chinese, as written; `null` when there is none.
+    pub title_zh: Option<String>,
     pub url: String,
+}
+
+/// A self-help resource as stored: `{title, title_zh?, url}`.
+#[derive(Debug, Deserialize)]
+struct StoredLink {
+    title: String,
+    title_zh: Option<String>,
+    url: String,
+}
+
+impl SelfHelpResource {
+    /// The stored resources, each titled in `language`.
+    pub(super) fn read_all(
+        stored: serde_json::Value,
+        language: Language,
+    ) -> Result<Vec<Self>, serde_json::Error> {
+        let stored: Vec<StoredLink> = serde_json::from_value(stored)?;
+        Ok(stored
+            .into_iter()
+            .map(|link| SelfHelpResource {
+                title: language.pick(&link.title, link.title_zh.as_deref()),
+                title_zh: link.title_zh,
+                url: link.url,
+            })
+            .collect())
+    }
 }
 
 /// A self-help resource as sent.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"title": "Azure Service Health in the Azure portal", "url": "https://portal.azure.cn/#view/Microsoft_Azure_Health/AzureHealthBrowseBlade"}))]
+#[schema(example = json!({
+    "title": "Azure Service Health in the Azure portal", "title_zh": "Azure 门户中的 Azure 服务运行状况",
+    "url": "https://portal.azure.cn/#view/Microsoft_Azure_Health/AzureHealthBrowseBlade"
+}))]
 pub struct SelfHelpResourceInput {
+    /// In English, or in the one language the resource is written in.
     #[validate(custom(function = "fields::title"))]
     #[schema(value_type = Title)]
     pub title: String,
+    /// In Simplified Chinese, for callers who read Chinese.
+    #[validate(custom(function = "fields::title"))]
+    #[schema(value_type = Option<Title>)]
+    pub title_zh: Option<String>,
     #[validate(custom(function = "fields::https_url"))]
     #[schema(value_type = HttpsUrl)]
     pub url: String,
@@ -53,6 +95,10 @@ impl SelfHelpResourceInput {
     fn into_link(self, at: &str) -> Result<SelfHelpLink, ApiError> {
         Ok(SelfHelpLink {
             title: parsed(&format!("{at}.title"), &self.title, Title::parse)?,
+            title_zh: self
+                .title_zh
+                .map(|title| parsed(&format!("{at}.title_zh"), &title, Title::parse))
+                .transpose()?,
             url: parsed(&format!("{at}.url"), &self.url, HttpsUrl::parse)?,
         })
     }
@@ -63,11 +109,13 @@ pub(super) fn service_example() -> serde_json::Value {
         "id": "019ab8a0-0000-7000-8000-000000000002",
         "key": "azure",
         "name": "Azure operated by 21Vianet",
+        "name_zh": "由世纪互联运营的 Azure",
         "operated_by": "21Vianet",
         "first_party": true,
         "admin_center_url": "https://portal.azure.cn",
         "support_hours": "24x7",
-        "self_help": [{"title": "Azure operated by 21Vianet documentation", "url": "https://docs.azure.cn/zh-cn/"}],
+        "self_help": [{"title": "Azure operated by 21Vianet documentation", "title_zh": "由世纪互联运营的 Azure 文档",
+                       "url": "https://docs.azure.cn/zh-cn/"}],
         "categories": ["service_unavailable", "undocumented_defect", "product_bug", "network_disruption",
                        "regional_multi_tenant_issue", "billing_dispute"],
         "version": 1,
@@ -84,7 +132,11 @@ pub struct Service {
     /// Stable identifier used in paths and escalations.
     #[schema(value_type = ServiceKey)]
     pub key: String,
+    /// In the answer's language (`Content-Language`) when the service has a name in it, the base
+    /// name otherwise.
     pub name: String,
+    /// The name in Simplified Chinese, as written; `null` when there is none.
+    pub name_zh: Option<String>,
     /// Who runs the service: `21Vianet` for the clouds it operates, the publisher for a
     /// marketplace product.
     pub operated_by: String,
@@ -102,23 +154,23 @@ pub struct Service {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<Model> for Service {
-    type Error = ApiError;
-
-    fn try_from(row: Model) -> Result<Self, ApiError> {
+impl Service {
+    /// The service as answered in `language`.
+    pub fn read(row: Model, language: Language) -> Result<Self, ApiError> {
         let corrupt = |what: &str| {
             ApiError::internal(format!("stored service {} is unreadable: {what}", row.key))
         };
         let support_hours =
             SupportHours::parse(&row.support_hours).ok_or_else(|| corrupt("support_hours"))?;
-        let self_help =
-            serde_json::from_value(row.self_help.clone()).map_err(|_| corrupt("self_help"))?;
+        let self_help = SelfHelpResource::read_all(row.self_help.clone(), language)
+            .map_err(|_| corrupt("self_help"))?;
         let categories =
             serde_json::from_value(row.categories.clone()).map_err(|_| corrupt("categories"))?;
         Ok(Service {
             id: row.id,
             key: row.key,
-            name: row.name,
+            name: language.pick(&row.name, row.name_zh.as_deref()),
+            name_zh: row.name_zh,
             operated_by: row.operated_by,
             first_party: row.first_party,
             admin_center_url: row.admin_center_url,
@@ -144,6 +196,7 @@ list_type!(
 #[schema(example = json!({
     "key": "contoso-backup",
     "name": "Contoso Backup for Microsoft 365",
+    "name_zh": "Contoso 备份（适用于 Microsoft 365）",
     "operated_by": "Contoso Software",
     "first_party": false,
     "admin_center_url": "https://backup.contoso.cn/admin",
@@ -155,9 +208,14 @@ pub struct CreateService {
     #[validate(required, custom(function = "fields::service_key"))]
     #[schema(value_type = ServiceKey, required = true)]
     pub key: Option<String>,
+    /// In English, or in the one language the service is named in.
     #[validate(required, custom(function = "fields::display_name"))]
     #[schema(value_type = DisplayName, required = true)]
     pub name: Option<String>,
+    /// In Simplified Chinese, for callers who read Chinese.
+    #[validate(custom(function = "fields::display_name"))]
+    #[schema(value_type = Option<DisplayName>)]
+    pub name_zh: Option<String>,
     #[validate(required, custom(function = "fields::display_name"))]
     #[schema(value_type = DisplayName, required = true)]
     pub operated_by: Option<String>,
@@ -187,6 +245,9 @@ pub struct UpdateService {
     #[validate(custom(function = "fields::display_name"))]
     #[schema(value_type = Option<DisplayName>)]
     pub name: Option<String>,
+    #[validate(custom(function = "fields::display_name"))]
+    #[schema(value_type = Option<DisplayName>)]
+    pub name_zh: Option<String>,
     #[validate(custom(function = "fields::display_name"))]
     #[schema(value_type = Option<DisplayName>)]
     pub operated_by: Option<String>,
@@ -282,6 +343,7 @@ pub(super) async fn existing(state: &AppState, key: &str) -> Result<Model, ApiEr
 pub async fn create_service(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    language: Language,
     idempotency: Idempotency,
     body: ValidJson<CreateService>,
 ) -> Result<HttpResponse, ApiError> {
@@ -293,6 +355,7 @@ pub async fn create_service(
     let new = NewService {
         key: parsed("key", &key, ServiceKey::parse)?,
         name: parsed("name", &name, DisplayName::parse)?,
+        name_zh: optional("name_zh", body.name_zh, DisplayName::parse)?,
         operated_by: parsed("operated_by", &operated_by, DisplayName::parse)?,
         first_party: present("first_party", body.first_party)?,
         admin_center_url: parsed("admin_center_url", &admin_center_url, HttpsUrl::parse)?,
@@ -301,10 +364,10 @@ pub async fn create_service(
         categories: present("categories", body.categories)?,
     };
     idempotency.claim(&state.db).await?;
-    let service: Service = store::create(&state.db, new)
+    let row = store::create(&state.db, new)
         .await
-        .on_unique(store::UNIQUE_KEYS)?
-        .try_into()?;
+        .on_unique(store::UNIQUE_KEYS)?;
+    let service = Service::read(row, language)?;
     let mut response = with_etag(HttpResponse::Created(), service.version);
     response.insert_header((LOCATION, format!("/v1/services/{}", service.key)));
     Ok(response.json(service))
@@ -328,6 +391,7 @@ pub async fn create_service(
 pub async fn list_services(
     _caller: Caller<Anyone>,
     state: web::Data<AppState>,
+    language: Language,
     query: ValidQuery<ServiceQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -338,7 +402,7 @@ pub async fn list_services(
         operated_by: query.operated_by,
     };
     let rows = store::list(&state.db, filter, page).await?;
-    pagination::respond::<ServiceList, _>(&req, rows, Service::try_from)
+    pagination::respond::<ServiceList, _>(&req, rows, |row| Service::read(row, language))
 }
 
 /// Get a service
@@ -362,9 +426,13 @@ pub async fn list_services(
 pub async fn get_service(
     _caller: Caller<Anyone>,
     state: web::Data<AppState>,
+    language: Language,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(found(existing(&state, &key).await?.try_into()?))
+    Ok(found(Service::read(
+        existing(&state, &key).await?,
+        language,
+    )?))
 }
 
 /// Update a service
@@ -390,6 +458,7 @@ pub async fn get_service(
 pub async fn update_service(
     _caller: Caller<Staff>,
     state: web::Data<AppState>,
+    language: Language,
     key: web::Path<String>,
     if_match: IfMatch,
     body: ValidJson<UpdateService>,
@@ -398,19 +467,11 @@ pub async fn update_service(
     let expected = if_match.check(current.version)?;
     let body = body.0;
     let changes = ServiceChanges {
-        name: body
-            .name
-            .map(|v| parsed("name", &v, DisplayName::parse))
-            .transpose()?,
-        operated_by: body
-            .operated_by
-            .map(|v| parsed("operated_by", &v, DisplayName::parse))
-            .transpose()?,
+        name: optional("name", body.name, DisplayName::parse)?,
+        name_zh: optional("name_zh", body.name_zh, DisplayName::parse)?,
+        operated_by: optional("operated_by", body.operated_by, DisplayName::parse)?,
         first_party: body.first_party,
-        admin_center_url: body
-            .admin_center_url
-            .map(|v| parsed("admin_center_url", &v, HttpsUrl::parse))
-            .transpose()?,
+        admin_center_url: optional("admin_center_url", body.admin_center_url, HttpsUrl::parse)?,
         support_hours: body.support_hours,
         self_help: body.self_help.map(links).transpose()?,
         categories: body.categories,
@@ -418,7 +479,7 @@ pub async fn update_service(
     let updated = store::update(&state.db, current.id, &expected, changes)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
-    Ok(found(updated.try_into()?))
+    Ok(found(Service::read(updated, language)?))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -13,16 +13,16 @@ use super::AppState;
 use super::auth::{Anyone, Caller, PartnerOnly};
 use super::etag::{EntityTags, IfMatch, with_etag};
 use super::extract::{ValidJson, ValidQuery};
-use super::fields::{self, parsed, present};
+use super::fields::{self, optional, parsed, present};
 use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use super::services::existing as existing_service;
-use crate::domain::lifecycle::describe_moves;
 use crate::domain::{Principal, ServiceKey, SubscriptionStatus, Title};
 use crate::entity::customer::Model as CustomerRow;
 use crate::entity::subscription::Model;
-use crate::error::{ApiError, FieldError, ResultExt};
+use crate::error::{ApiError, ResultExt};
 use crate::http::idempotency::Idempotency;
+use crate::i18n::Text;
 use crate::store::customers;
 use crate::store::subscriptions::{
     self as store, NewSubscription, SubscriptionChanges, SubscriptionFilter,
@@ -350,26 +350,26 @@ pub async fn update_subscription(
         ))
     })?;
     let body = body.0;
+    let refused = |to: &str| {
+        ApiError::invalid_transition(
+            "status",
+            Text::new("thing-subscription"),
+            from.as_str(),
+            to,
+            from.next()
+                .iter()
+                .map(|next| next.as_str().into())
+                .collect(),
+        )
+    };
     if from == SubscriptionStatus::Deleted {
-        return Err(refused_move(
-            from,
-            "a deleted subscription is final and cannot change".to_owned(),
-        ));
+        return Err(refused(body.status.map_or(from.as_str(), |to| to.as_str())));
     }
     if let Some(to) = body.status.filter(|to| !from.may_become(*to)) {
-        return Err(refused_move(
-            from,
-            format!(
-                "a {from} subscription cannot become {to}; it can become {}",
-                describe_moves(from.next())
-            ),
-        ));
+        return Err(refused(to.as_str()));
     }
     let changes = SubscriptionChanges {
-        offer_name: body
-            .offer_name
-            .map(|v| parsed("offer_name", &v, Title::parse))
-            .transpose()?,
+        offer_name: optional("offer_name", body.offer_name, Title::parse)?,
         quantity: body.quantity,
         status: body.status,
     };
@@ -377,18 +377,6 @@ pub async fn update_subscription(
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))
-}
-
-fn refused_move(from: SubscriptionStatus, message: String) -> ApiError {
-    ApiError::Conflict {
-        code: "invalid_transition",
-        detail: message.clone(),
-        errors: vec![FieldError::new(
-            "status",
-            "invalid_transition",
-            format!("from {from}: allowed {}", describe_moves(from.next())),
-        )],
-    }
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -24,6 +24,7 @@ use crate::domain::Title;
 use crate::domain::webhook::{DeliveryStatus, EventType, SigningSecret, WebhookUrl};
 use crate::error::{ApiError, FieldError};
 use crate::http::idempotency::Idempotency;
+use crate::i18n::Text;
 use crate::store::webhooks::{
     self as store, Delivery, EndpointChanges, EndpointRow, NewEndpoint, Notice,
 };
@@ -345,14 +346,12 @@ async fn admitted(policy: &EndpointPolicy, raw: &str) -> Result<WebhookUrl, ApiE
                 Refusal::Unresolvable => FieldError::new(
                     "url",
                     "unresolvable_host",
-                    "the host name does not resolve; use a name with public DNS records",
+                    Text::new("field-url-unresolvable"),
                 ),
                 Refusal::NotPublic(address) => FieldError::new(
                     "url",
                     "address_not_allowed",
-                    format!(
-                        "the host is or resolves to {address}, a loopback, private, link-local or reserved address; webhooks go to public addresses only"
-                    ),
+                    Text::new("field-url-not-public").with("address", address.to_string()),
                 ),
             };
             ApiError::invalid_fields(vec![error])

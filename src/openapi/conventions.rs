@@ -1,5 +1,6 @@
 //! What every operation shares, added to the collected document in one place rather than
-//! repeated on each handler: `X-Request-Id` on every answer; on `/v1`, the rate-limit headers and
+//! repeated on each handler: `Accept-Language` on every operation and `X-Request-Id` and
+//! `Content-Language` on every answer; on `/v1`, the rate-limit headers and
 //! the 429 answer; `If-None-Match` and 304 on every `GET` of a single resource (one whose answer
 //! carries an `ETag`); `Idempotency-Key` and its answers on every `POST`.
 
@@ -14,6 +15,7 @@ use crate::http::idempotency::{KEY_HEADER, KEY_PATTERN, MAX_KEY_LEN, REPLAYED_HE
 use crate::http::responses::{BadRequest, IdempotencyConflict, TooManyRequests, Unprocessable};
 
 const REQUEST_ID: &str = "X-Request-Id";
+const CONTENT_LANGUAGE: &str = "Content-Language";
 const RATE_LIMIT: &str = "RateLimit";
 const RATE_LIMIT_POLICY: &str = "RateLimit-Policy";
 const NOT_MODIFIED: &str = "NotModified";
@@ -35,6 +37,10 @@ fn add_components(components: &mut Components) {
         (
             REQUEST_ID,
             "The request's id: the caller's own `X-Request-Id` when it is 1–128 visible ASCII characters, otherwise a generated UUID. Every log line of the request carries it.",
+        ),
+        (
+            CONTENT_LANGUAGE,
+            "The answer's language, `en` or `zh-Hans`, negotiated from `Accept-Language`. A replayed answer (`Idempotency-Replayed: true`) keeps the language of the first request.",
         ),
         (
             RATE_LIMIT_POLICY,
@@ -59,13 +65,16 @@ fn add_components(components: &mut Components) {
         .insert(NOT_MODIFIED.to_owned(), RefOr::T(not_modified));
 }
 
-/// Documents the headers every answer of an operation carries: `X-Request-Id` always, the rate
-/// limits on authenticated `/v1` answers (a 401 has no key to count against).
+/// Documents the headers every answer of an operation carries: `X-Request-Id` and
+/// `Content-Language` always, the rate limits on authenticated `/v1` answers (a 401 has no key
+/// to count against).
 fn document_headers(status: &str, response: &mut Response, rate_limited: bool) {
-    response
-        .headers
-        .entry(REQUEST_ID.to_owned())
-        .or_insert_with(|| header_ref(REQUEST_ID));
+    for name in [REQUEST_ID, CONTENT_LANGUAGE] {
+        response
+            .headers
+            .entry(name.to_owned())
+            .or_insert_with(|| header_ref(name));
+    }
     if rate_limited && status != "401" {
         for name in [RATE_LIMIT_POLICY, RATE_LIMIT] {
             response
@@ -108,6 +117,7 @@ pub fn apply(api: &mut OpenApi) {
             let Some(operation) = operation.as_mut() else {
                 continue;
             };
+            accept_language(operation);
             if v1 {
                 answer_once(operation, "429", TooManyRequests::response().0);
             }
@@ -124,6 +134,24 @@ pub fn apply(api: &mut OpenApi) {
             }
         }
     }
+}
+
+/// `Accept-Language`, which every operation honours.
+fn accept_language(operation: &mut Operation) {
+    let accept_language = ParameterBuilder::new()
+        .name("Accept-Language")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "The languages you read, as browsers send them (RFC 9110, with q-values): `zh`, `zh-CN`, `zh-Hans`, `zh-SG` and other Simplified Chinese tags give Chinese (`zh-Hans`), `en` and `en-*` English (`en`). Anything else, or a header that cannot be read, gives the deployment's default language; it is never an error.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .example(Some(serde_json::json!("zh-CN,zh;q=0.9,en;q=0.8")))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(accept_language));
 }
 
 /// Replaces the operation's references to shared answers with copies of them.

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::domain::CountryCode;
-use crate::error::{DuplicateOf, FieldError, Problem, Violation};
+use crate::error::{DuplicateOf, FieldErrorBody, Problem, ViolationBody};
 use crate::http::responses::*;
 
 #[derive(OpenApi)]
@@ -30,6 +30,19 @@ Every `GET` also answers `HEAD`, with the same headers and no body. A single res
 carries `X-Request-Id`: the caller's own (1–128 visible ASCII characters) or a generated one, also in \
 the service's logs. Browsers on the origins a deployment allows may call the API across origins \
 (CORS); every header above is exposed to them.\n\n\
+Answers speak the caller's language, English (`en`) or Simplified Chinese (`zh-Hans`), negotiated from \
+`Accept-Language` (RFC 9110, with q-values): `zh`, `zh-CN`, `zh-Hans`, `zh-SG` give Chinese, `en*` English; \
+anything else, or a malformed header, gives the deployment's default (English unless configured) and is \
+never an error. Every answer says its language in `Content-Language` and carries \
+`Vary: Accept-Language`. Problem `title` and `detail`, every field error and criterion `message` (in \
+`errors`, `violations` and the checklist), self-help advice and quality summaries are in that language; \
+the `code`s programs match on never change. Texts operators write (service names, self-help titles, \
+incident titles and updates) come in the answer's language when written in it: a `*_zh` field beside \
+the base one holds the Chinese, and the base text is used when there is none. `GET /v1/vocabulary` \
+names every code (categories, severities, statuses, criteria, …) for people. A partner contact's \
+`preferred_language` is the language 21Vianet's technician uses with the partner; the triage queue \
+filters on it (`contact_language`). A replayed answer (`Idempotency-Replayed: true`) is in the \
+language of the first request.\n\n\
 Partners subscribe to events with webhook endpoints; deliveries are signed per Standard Webhooks.",
         contact(name = "The team that runs this escalade deployment"),
         license(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0"),
@@ -47,10 +60,11 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
         (name = "escalations", description = "Escalations to 21Vianet: the criteria, the lifecycle, notes and the audit trail."),
         (name = "remediation", description = "Escalation quality and the remediation plans 21Vianet requests."),
         (name = "webhooks", description = "Webhook endpoints, signed per Standard Webhooks, and every delivery attempt."),
+        (name = "vocabulary", description = "Every closed set of values, each with its name for people in the caller's language."),
         (name = "operations", description = "Liveness and readiness, without authentication."),
     ),
     components(
-        schemas(Problem, FieldError, Violation, DuplicateOf, CountryCode),
+        schemas(Problem, FieldErrorBody, ViolationBody, DuplicateOf, CountryCode),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, RequestTimeout, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable,

@@ -17,13 +17,14 @@ use crate::domain::{
 };
 use crate::entity::customer::{self, ActiveModel, Column, Entity, Model};
 use crate::error::UniqueKey;
+use crate::i18n::Text;
 
 /// The unique indexes a write can collide with.
 pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
     index: "ux_customers_partner_tenant",
     column: "customers.tenant_id",
     field: "tenant_id",
-    message: "you already have a customer with this tenant_id",
+    message: || Text::new("conflict-customer-tenant"),
 }];
 
 /// The person at the customer that the partner deals with.

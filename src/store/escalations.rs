@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
 use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
-use crate::domain::escalation::{Severity, Status, sla};
+use crate::domain::escalation::{Language, Severity, Status, sla};
 use crate::domain::{Category, Role, Scope};
 use crate::entity::escalation::{ActiveModel, Column, Entity, Model};
 use crate::entity::{escalation_event as event, escalation_note as note};
@@ -56,6 +56,7 @@ pub struct NewEscalation {
     pub troubleshooting: serde_json::Value,
     pub unrelated_incident_ids: serde_json::Value,
     pub contact: serde_json::Value,
+    pub contact_language: Language,
 }
 
 /// What `create` did.
@@ -138,6 +139,7 @@ pub async fn create(
         troubleshooting: Set(new.troubleshooting),
         unrelated_incident_ids: Set(new.unrelated_incident_ids),
         contact: Set(new.contact),
+        contact_language: Set(new.contact_language.tag().to_owned()),
         status: Set(Status::Submitted.as_str().to_owned()),
         engineer: Set(None),
         // The clock starts at the very instant stored as `created_at`.
@@ -225,6 +227,7 @@ pub struct EscalationFilter {
     pub customer_id: Option<Uuid>,
     pub breached: Option<bool>,
     pub due_before: Option<DateTime<Utc>>,
+    pub contact_language: Option<Language>,
 }
 
 /// The SLA breach as SQL: the first response came late, or has not come and is overdue.
@@ -277,6 +280,9 @@ pub async fn list(
     }
     if let Some(due_before) = filter.due_before {
         select = select.filter(Column::ResponseDueAt.lt(due_before));
+    }
+    if let Some(language) = filter.contact_language {
+        select = select.filter(Column::ContactLanguage.eq(language.tag()));
     }
     match order {
         Order::Due => {

@@ -27,6 +27,7 @@ pub struct Incident {
 pub struct NewIncident {
     pub service_key: ServiceKey,
     pub title: Title,
+    pub title_zh: Option<Title>,
     pub severity: IncidentSeverity,
     pub status: IncidentStatus,
     pub started_at: DateTime<Utc>,
@@ -37,8 +38,16 @@ pub struct NewIncident {
 #[derive(Debug, Clone, Default)]
 pub struct IncidentChanges {
     pub title: Option<Title>,
+    pub title_zh: Option<Title>,
     pub severity: Option<IncidentSeverity>,
     pub status: Option<IncidentStatus>,
+}
+
+/// An update's text, and its Chinese version when the operator wrote one.
+#[derive(Debug, Clone)]
+pub struct IncidentText {
+    pub text: Paragraph,
+    pub text_zh: Option<Paragraph>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -69,6 +78,7 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         service_key: Set(new.service_key.into_inner()),
         title: Set(new.title.into_inner()),
+        title_zh: Set(new.title_zh.map(Title::into_inner)),
         severity: Set(new.severity.as_str().to_owned()),
         status: Set(new.status.as_str().to_owned()),
         started_at: Set(new.started_at),
@@ -220,6 +230,9 @@ pub async fn update(
     if let Some(title) = changes.title {
         assignments.push((Column::Title, Expr::value(title.into_inner())));
     }
+    if let Some(title_zh) = changes.title_zh {
+        assignments.push((Column::TitleZh, Expr::value(title_zh.into_inner())));
+    }
     if let Some(severity) = changes.severity {
         assignments.push((Column::Severity, Expr::value(severity.as_str())));
     }
@@ -254,7 +267,7 @@ pub async fn update(
 pub async fn publish_update(
     db: &DatabaseConnection,
     id: Uuid,
-    text: Paragraph,
+    text: IncidentText,
 ) -> Result<Option<Incident>, DbErr> {
     let txn = db.begin().await?;
     let now = Utc::now();
@@ -271,7 +284,8 @@ pub async fn publish_update(
         id: Set(Uuid::now_v7()),
         incident_id: Set(id),
         published_at: Set(now),
-        text: Set(text.into_inner()),
+        text: Set(text.text.into_inner()),
+        text_zh: Set(text.text_zh.map(Paragraph::into_inner)),
     }
     .insert(&txn)
     .await?;

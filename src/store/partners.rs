@@ -11,6 +11,7 @@ use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versi
 use crate::domain::{CountryCode, DisplayName, MpnId, PartnerStatus};
 use crate::entity::partner::{ActiveModel, Column, Entity, Model};
 use crate::error::UniqueKey;
+use crate::i18n::Text;
 
 /// The unique indexes a write can collide with.
 pub const UNIQUE_KEYS: &[UniqueKey] = &[
@@ -18,13 +19,13 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         index: "ux_partners_mpn_id",
         column: "partners.mpn_id",
         field: "mpn_id",
-        message: "a partner with this mpn_id already exists",
+        message: || Text::new("conflict-partner-mpn-id"),
     },
     UniqueKey {
         index: "ux_partners_tenant_id",
         column: "partners.tenant_id",
         field: "tenant_id",
-        message: "a partner with this tenant_id already exists",
+        message: || Text::new("conflict-partner-tenant"),
     },
 ];
 

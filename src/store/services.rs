@@ -12,18 +12,20 @@ use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versi
 use crate::domain::{Category, DisplayName, HttpsUrl, ServiceKey, SupportHours, Title};
 use crate::entity::service::{ActiveModel, Column, Entity, Model};
 use crate::error::UniqueKey;
+use crate::i18n::Text;
 
 pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
     index: "ux_services_key",
     column: "services.key",
     field: "key",
-    message: "a service with this key already exists",
+    message: || Text::new("conflict-service-key"),
 }];
 
 /// A self-help resource: a title and where to read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelfHelpLink {
     pub title: Title,
+    pub title_zh: Option<Title>,
     pub url: HttpsUrl,
 }
 
@@ -31,6 +33,7 @@ pub struct SelfHelpLink {
 pub struct NewService {
     pub key: ServiceKey,
     pub name: DisplayName,
+    pub name_zh: Option<DisplayName>,
     pub operated_by: DisplayName,
     pub first_party: bool,
     pub admin_center_url: HttpsUrl,
@@ -43,6 +46,7 @@ pub struct NewService {
 #[derive(Debug, Clone, Default)]
 pub struct ServiceChanges {
     pub name: Option<DisplayName>,
+    pub name_zh: Option<DisplayName>,
     pub operated_by: Option<DisplayName>,
     pub first_party: Option<bool>,
     pub admin_center_url: Option<HttpsUrl>,
@@ -60,7 +64,14 @@ pub struct ServiceFilter {
 fn self_help_json(links: Vec<SelfHelpLink>) -> serde_json::Value {
     links
         .into_iter()
-        .map(|link| json!({"title": link.title.into_inner(), "url": link.url.into_inner()}))
+        .map(|link| {
+            let mut stored =
+                json!({"title": link.title.into_inner(), "url": link.url.into_inner()});
+            if let Some(title_zh) = link.title_zh {
+                stored["title_zh"] = title_zh.into_inner().into();
+            }
+            stored
+        })
         .collect()
 }
 
@@ -75,6 +86,7 @@ pub async fn create(db: &DatabaseConnection, new: NewService) -> Result<Model, D
         id: Set(Uuid::now_v7()),
         key: Set(new.key.into_inner()),
         name: Set(new.name.into_inner()),
+        name_zh: Set(new.name_zh.map(DisplayName::into_inner)),
         operated_by: Set(new.operated_by.into_inner()),
         first_party: Set(new.first_party),
         admin_center_url: Set(new.admin_center_url.into_inner()),
@@ -120,6 +132,9 @@ pub async fn update(
     let mut assignments = Vec::new();
     if let Some(name) = changes.name {
         assignments.push((Column::Name, Expr::value(name.into_inner())));
+    }
+    if let Some(name_zh) = changes.name_zh {
+        assignments.push((Column::NameZh, Expr::value(name_zh.into_inner())));
     }
     if let Some(operated_by) = changes.operated_by {
         assignments.push((Column::OperatedBy, Expr::value(operated_by.into_inner())));

@@ -11,13 +11,14 @@ use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versi
 use crate::domain::{ServiceKey, SubscriptionStatus, Title};
 use crate::entity::subscription::{ActiveModel, Column, Entity, Model};
 use crate::error::UniqueKey;
+use crate::i18n::Text;
 
 /// One live (not deleted) subscription per customer and service.
 pub const UNIQUE_KEYS: &[UniqueKey] = &[UniqueKey {
     index: "ux_subscriptions_live",
     column: "subscriptions.customer_id",
     field: "service_key",
-    message: "the customer already has a live subscription to this service",
+    message: || Text::new("conflict-subscription-service"),
 }];
 
 #[derive(Debug, Clone)]

@@ -367,7 +367,7 @@ async fn optional_fields_may_be_left_out() {
 
     // Assert
     let contact = &answer.body["contact"];
-    assert_eq!(contact["preferred_language"], "zh-hans");
+    assert_eq!(contact["preferred_language"], "zh-Hans");
     assert_eq!(contact["time_zone"], "Asia/Shanghai");
     assert_eq!(contact["available_24x7"], false);
     assert!(contact["phone"].is_null());

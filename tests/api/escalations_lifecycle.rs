@@ -277,7 +277,7 @@ async fn every_move_from(from: &str) {
                         let detail = answer.body["detail"].as_str().unwrap_or_default();
                         let names_all =
                             possible.iter().all(|named| detail.contains(named.as_str()));
-                        let names_none = !possible.is_empty() || detail.contains("none");
+                        let names_none = !possible.is_empty() || detail.contains("final");
                         (!names_all || !names_none)
                             .then(|| format!("the detail does not name {possible:?}: {detail}"))
                     })

@@ -712,7 +712,7 @@ pub fn escalation_body(customer_id: Uuid) -> Value {
             "email": "zhang.wei@cloudbridge.cn",
             "phone": "+86 10 5555 0199",
             "preferred_contact_method": "phone",
-            "preferred_language": "zh-hans",
+            "preferred_language": "zh-Hans",
             "time_zone": "Asia/Shanghai",
             "available_24x7": true
         }

@@ -554,7 +554,7 @@ async fn a_resolved_incident_cannot_move_again() {
             problem["errors"][0]["message"]
                 .as_str()
                 .unwrap()
-                .contains("none: it is final"),
+                .contains("is final"),
             "{problem}"
         );
     }

@@ -23,6 +23,7 @@ mod hostile_clients;
 mod http_conventions;
 mod idempotency;
 mod incidents;
+mod languages;
 mod migrations;
 mod openapi;
 mod partners;

@@ -481,7 +481,7 @@ async fn plans_move_one_way_only() {
     acknowledged_again.problem(409, "invalid_transition");
     assert_eq!(completed.status, 200, "{}", completed.body);
     let problem = completed_again.problem(409, "invalid_transition");
-    assert!(problem["detail"].as_str().unwrap().contains("none"));
+    assert!(problem["detail"].as_str().unwrap().contains("final"));
 }
 
 #[tokio::test]

@@ -283,11 +283,16 @@ async fn an_operator_adds_a_marketplace_product() {
         "first_party",
         "admin_center_url",
         "support_hours",
-        "self_help",
         "categories",
     ] {
         assert_eq!(service[field], body[field], "{field}");
     }
+    assert_eq!(
+        service["self_help"],
+        json!([{"title": "Contoso Backup help center", "title_zh": null, "url": "https://help.contoso.cn/backup"}]),
+        "a resource without a Chinese title says so"
+    );
+    assert_eq!(service["name_zh"], Value::Null);
     assert_eq!(service["first_party"], false);
     assert_eq!(service["version"], 1);
     assert_eq!(service["created_at"], service["updated_at"]);
@@ -673,7 +678,7 @@ async fn lists_are_replaced_whole() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.body["self_help"],
-        json!([{"title": "新版帮助中心", "url": "https://help.contoso.cn/zh-cn/"}])
+        json!([{"title": "新版帮助中心", "title_zh": null, "url": "https://help.contoso.cn/zh-cn/"}])
     );
     assert_eq!(answer.body["categories"], json!(["billing_dispute"]));
     let emptied = app

@@ -725,9 +725,9 @@ async fn refused_status_moves_are_409_naming_the_allowed_ones() {
         ("pending", "suspended", "active or deleted"),
         ("active", "pending", "suspended or deleted"),
         ("suspended", "pending", "active or deleted"),
-        ("deleted", "active", "none: it is final"),
-        ("deleted", "pending", "none: it is final"),
-        ("deleted", "suspended", "none: it is final"),
+        ("deleted", "active", "is final"),
+        ("deleted", "pending", "is final"),
+        ("deleted", "suspended", "is final"),
     ];
 
     for (from, to, allowed) in refused {

@@ -11,6 +11,7 @@ use super::super::deflection::OPERATOR;
 use super::super::plans::vocabulary;
 use super::{ContactMethod, Reason, Severity};
 use crate::domain::{Category, PartnerStatus, SubscriptionStatus, SupportPlan};
+use crate::i18n::{Text, clauses, list};
 
 /// The stable code of each criterion.
 ///
@@ -47,7 +48,7 @@ pub enum Criterion {
     PartnerInGoodStanding,
 }
 
-vocabulary!(Criterion {
+vocabulary!(Criterion labelled "criterion" {
     CustomerRelationship => "customer_relationship",
     NotPartnerTenant => "not_partner_tenant",
     ServiceEscalatable => "service_escalatable",
@@ -134,12 +135,12 @@ pub struct Facts {
     pub open_duplicate: Option<String>,
 }
 
-/// One criterion's outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One criterion's outcome, and why, in words for the partner.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Check {
     pub criterion: Criterion,
     pub passed: bool,
-    pub message: String,
+    pub message: Text,
 }
 
 /// Every criterion's outcome, in the order of the table in DESIGN.md.
@@ -164,12 +165,17 @@ impl Evaluation {
     }
 }
 
-fn check(criterion: Criterion, passed: bool, message: impl Into<String>) -> Check {
+fn check(criterion: Criterion, passed: bool, message: Text) -> Check {
     Check {
         criterion,
         passed,
-        message: message.into(),
+        message,
     }
+}
+
+/// Every reason a criterion fails, as one text; `None` when there is none.
+fn failing(missing: Vec<Text>) -> Option<Text> {
+    (!missing.is_empty()).then(|| Text::new("criterion-reasons").with("reasons", clauses(missing)))
 }
 
 /// The twelve criteria, judged together.
@@ -195,35 +201,37 @@ impl EscalationCriteria {
     }
 }
 
-const NEEDS_CUSTOMER: &str = "cannot be judged without one of your customers";
+fn needs_customer() -> Text {
+    Text::new("criterion-needs-customer")
+}
 
 fn customer_relationship(facts: &Facts) -> Check {
     match facts.customer {
         Some(_) => check(
             Criterion::CustomerRelationship,
             true,
-            "the customer is yours",
+            Text::new("criterion-customer-yours"),
         ),
         None => check(
             Criterion::CustomerRelationship,
             false,
-            "no customer of yours has this id",
+            Text::new("criterion-customer-not-yours"),
         ),
     }
 }
 
 fn not_partner_tenant(facts: &Facts) -> Check {
     match &facts.customer {
-        None => check(Criterion::NotPartnerTenant, false, NEEDS_CUSTOMER),
+        None => check(Criterion::NotPartnerTenant, false, needs_customer()),
         Some(customer) if customer.tenant_id == facts.partner.tenant_id => check(
             Criterion::NotPartnerTenant,
             false,
-            "the customer is your own tenant, which escalation support does not cover",
+            Text::new("criterion-own-tenant"),
         ),
         Some(_) => check(
             Criterion::NotPartnerTenant,
             true,
-            "the customer is not your own tenant",
+            Text::new("criterion-not-own-tenant"),
         ),
     }
 }
@@ -231,42 +239,32 @@ fn not_partner_tenant(facts: &Facts) -> Check {
 fn service_escalatable(facts: &Facts) -> Check {
     let criterion = Criterion::ServiceEscalatable;
     match &facts.service {
-        None => check(criterion, false, "the service is not in the catalog"),
+        None => check(criterion, false, Text::new("criterion-service-unknown")),
         Some(service) if !service.first_party || service.operated_by != OPERATOR => check(
             criterion,
             false,
-            format!(
-                "the service is run by {}: marketplace products go to their publisher, not to 21Vianet",
-                service.operated_by
-            ),
+            Text::new("criterion-service-marketplace")
+                .with("operator", service.operated_by.as_str()),
         ),
-        Some(_) => check(
-            criterion,
-            true,
-            "21Vianet operates this first-party service",
-        ),
+        Some(_) => check(criterion, true, Text::new("criterion-service-first-party")),
     }
 }
 
 fn active_subscription(facts: &Facts) -> Check {
     let criterion = Criterion::ActiveSubscription;
     if facts.customer.is_none() {
-        return check(criterion, false, NEEDS_CUSTOMER);
+        return check(criterion, false, needs_customer());
     }
     match facts.subscription {
         Some(SubscriptionStatus::Active) => {
-            check(criterion, true, "the customer's subscription is active")
+            check(criterion, true, Text::new("criterion-subscription-active"))
         }
         Some(status) => check(
             criterion,
             false,
-            format!("the customer's subscription is {status}, not active"),
+            Text::new("criterion-subscription-inactive").with("status", status.as_str()),
         ),
-        None => check(
-            criterion,
-            false,
-            "the customer has no subscription to this service",
-        ),
+        None => check(criterion, false, Text::new("criterion-subscription-none")),
     }
 }
 
@@ -277,16 +275,20 @@ fn escalatable_category(proposal: &Proposal, facts: &Facts) -> Check {
         return check(
             criterion,
             false,
-            format!("`{category}` is the partner's own work and is not escalated to 21Vianet"),
+            Text::new("criterion-category-partner-work").with("category", category.as_str()),
         );
     }
     match &facts.service {
         Some(service) if !service.categories.contains(&category) => check(
             criterion,
             false,
-            format!("the service does not accept `{category}`"),
+            Text::new("criterion-category-not-accepted").with("category", category.as_str()),
         ),
-        _ => check(criterion, true, format!("21Vianet handles `{category}`")),
+        _ => check(
+            criterion,
+            true,
+            Text::new("criterion-category-handled").with("category", category.as_str()),
+        ),
     }
 }
 
@@ -306,18 +308,12 @@ fn reason_given(proposal: &Proposal) -> Check {
         .as_deref()
         .is_some_and(is_real_justification);
     match (proposal.reasons.is_empty(), justified) {
-        (false, true) => check(criterion, true, "reasons and a justification are given"),
-        (true, _) => check(
-            criterion,
-            false,
-            "name at least one reason: lacks_training, lacks_documentation or lacks_support_tools",
-        ),
+        (false, true) => check(criterion, true, Text::new("criterion-reasons-given")),
+        (true, _) => check(criterion, false, Text::new("criterion-reason-missing")),
         (false, false) => check(
             criterion,
             false,
-            format!(
-                "explain why you cannot solve the problem yourself, in at least {MIN_JUSTIFICATION_CHARS} characters"
-            ),
+            Text::new("criterion-justification-missing").with("min", MIN_JUSTIFICATION_CHARS),
         ),
     }
 }
@@ -326,31 +322,24 @@ fn partner_troubleshooting(proposal: &Proposal, now: DateTime<Utc>) -> Check {
     let criterion = Criterion::PartnerTroubleshooting;
     let mut missing = Vec::new();
     if !proposal.admin_center_attempted {
-        missing.push("try the admin center first".to_owned());
+        missing.push(Text::new("criterion-try-admin-center"));
     }
     if proposal.troubleshooting_steps == 0 {
-        missing.push("list at least one troubleshooting step".to_owned());
+        missing.push(Text::new("criterion-list-a-step"));
     }
     match proposal.service_health_checked_at {
-        None => missing.push("check service health first".to_owned()),
+        None => missing.push(Text::new("criterion-check-health")),
         Some(checked) if checked > now + CLOCK_SKEW => {
-            missing.push("the service health check time lies in the future".to_owned());
+            missing.push(Text::new("criterion-health-check-in-future"));
         }
         Some(checked) if now - checked > HEALTH_CHECK_WINDOW => {
-            missing.push(
-                "check service health again: the last check is more than 24 hours old".to_owned(),
-            );
+            missing.push(Text::new("criterion-health-check-stale"));
         }
         Some(_) => {}
     }
-    if missing.is_empty() {
-        check(
-            criterion,
-            true,
-            "admin center tried, steps listed, service health checked within 24 hours",
-        )
-    } else {
-        check(criterion, false, missing.join("; "))
+    match failing(missing) {
+        None => check(criterion, true, Text::new("criterion-troubleshooting-done")),
+        Some(reasons) => check(criterion, false, reasons),
     }
 }
 
@@ -363,20 +352,14 @@ fn no_active_incident(proposal: &Proposal, facts: &Facts) -> Check {
         .map(Uuid::to_string)
         .collect();
     match (facts.active_incidents.is_empty(), unexplained.is_empty()) {
-        (true, _) => check(criterion, true, "no incident is open on the service"),
-        (false, true) => check(
-            criterion,
-            true,
-            "every open incident on the service is named as unrelated",
-        ),
+        (true, _) => check(criterion, true, Text::new("criterion-no-incident")),
+        (false, true) => check(criterion, true, Text::new("criterion-incidents-unrelated")),
         (false, false) => check(
             criterion,
             false,
-            format!(
-                "incidents are open on the service: escalate after they end, or name them in \
-                 unrelated_incident_ids if the problem is unrelated: {}",
-                unexplained.join(", ")
-            ),
+            Text::new("criterion-incidents-open")
+                .with("count", unexplained.len())
+                .with("incidents", list(unexplained)),
         ),
     }
 }
@@ -387,31 +370,27 @@ fn severity_entitlement(proposal: &Proposal, facts: &Facts) -> Check {
         return check(
             criterion,
             true,
-            format!("`{}` needs no entitlement", proposal.severity),
+            Text::new("criterion-severity-no-entitlement")
+                .with("severity", proposal.severity.as_str()),
         );
     }
     let mut missing = Vec::new();
     match &facts.customer {
-        None => missing.push(NEEDS_CUSTOMER.to_owned()),
+        None => missing.push(needs_customer()),
         Some(customer) if customer.support_plan != SupportPlan::Premium => {
-            missing.push("critical is for customers with the premium agreement".to_owned());
+            missing.push(Text::new("criterion-critical-needs-premium"));
         }
         Some(_) => {}
     }
     if !proposal.contact.available_24x7 {
-        missing.push("the contact must be available 24x7".to_owned());
+        missing.push(Text::new("criterion-critical-needs-24x7"));
     }
     if !proposal.contact.phone {
-        missing.push("the contact must be reachable by phone".to_owned());
+        missing.push(Text::new("criterion-critical-needs-phone"));
     }
-    if missing.is_empty() {
-        check(
-            criterion,
-            true,
-            "premium customer, contact reachable by phone 24x7",
-        )
-    } else {
-        check(criterion, false, missing.join("; "))
+    match failing(missing) {
+        None => check(criterion, true, Text::new("criterion-critical-entitled")),
+        Some(reasons) => check(criterion, false, reasons),
     }
 }
 
@@ -428,15 +407,15 @@ fn contact_complete(proposal: &Proposal) -> Check {
     .filter_map(|(given, field)| (!given).then_some(field))
     .collect();
     if contact.method == Some(ContactMethod::Phone) && !contact.phone {
-        missing.push("phone (the preferred method is phone)");
+        missing.push("phone");
     }
     if missing.is_empty() {
-        check(criterion, true, "the partner contact is complete")
+        check(criterion, true, Text::new("criterion-contact-complete"))
     } else {
         check(
             criterion,
             false,
-            format!("the partner contact lacks {}", missing.join(", ")),
+            Text::new("criterion-contact-lacks").with("fields", list(missing)),
         )
     }
 }
@@ -444,17 +423,13 @@ fn contact_complete(proposal: &Proposal) -> Check {
 fn no_duplicate(facts: &Facts) -> Check {
     let criterion = Criterion::NoDuplicate;
     match (&facts.customer, &facts.open_duplicate) {
-        (None, _) => check(criterion, false, NEEDS_CUSTOMER),
+        (None, _) => check(criterion, false, needs_customer()),
         (Some(_), Some(number)) => check(
             criterion,
             false,
-            format!("{number} is already open for this customer, service and category"),
+            Text::new("criterion-duplicate-open").with("number", number.as_str()),
         ),
-        (Some(_), None) => check(
-            criterion,
-            true,
-            "no open escalation for this customer, service and category",
-        ),
+        (Some(_), None) => check(criterion, true, Text::new("criterion-no-duplicate")),
     }
 }
 
@@ -462,16 +437,18 @@ fn partner_in_good_standing(facts: &Facts) -> Check {
     let criterion = Criterion::PartnerInGoodStanding;
     let partner = &facts.partner;
     if partner.status != PartnerStatus::Active {
-        return check(criterion, false, "the partner is suspended");
+        return check(criterion, false, Text::new("criterion-partner-suspended"));
     }
     match partner.overdue_remediation_plans {
-        0 => check(criterion, true, "the partner is in good standing"),
+        0 => check(
+            criterion,
+            true,
+            Text::new("criterion-partner-in-good-standing"),
+        ),
         n => check(
             criterion,
             false,
-            format!(
-                "{n} remediation plan(s) requested by 21Vianet are unanswered past their deadline"
-            ),
+            Text::new("criterion-remediation-overdue").with("count", n),
         ),
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Status;
 use crate::domain::Role;
+use crate::i18n::Text;
 
 /// Who moves an escalation: 21Vianet's side (operators, and admins acting as one) or the
 /// partner that raised it.
@@ -32,10 +33,19 @@ impl Side {
             Side::Partner => "partner",
         }
     }
+
+    /// Who that is, in words.
+    pub fn label(self) -> Text {
+        match self {
+            Side::Operator => Text::new("side-operator"),
+            Side::Partner => Text::new("side-partner"),
+        }
+    }
 }
 
-/// How long after resolution a partner may reopen.
-pub const REOPEN_WINDOW: Duration = Duration::days(14);
+/// How long after resolution a partner may reopen, in days.
+pub const REOPEN_WINDOW_DAYS: i64 = 14;
+pub const REOPEN_WINDOW: Duration = Duration::days(REOPEN_WINDOW_DAYS);
 
 use Side::{Operator, Partner};
 use Status::*;
@@ -74,20 +84,6 @@ pub fn moves_from(from: Status) -> Vec<(Status, Side)> {
         .filter(|(f, _, _)| *f == from)
         .map(|(_, to, side)| (*to, *side))
         .collect()
-}
-
-/// Describes the moves possible from `from` for a refusal: "in_progress (operator),
-/// withdrawn (partner)" or "none: the escalation is closed".
-pub fn describe_moves_from(from: Status) -> String {
-    let moves = moves_from(from);
-    if moves.is_empty() {
-        return format!("none: a {from} escalation is final");
-    }
-    moves
-        .iter()
-        .map(|(to, side)| format!("{to} ({})", side.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Whether `side` may move an escalation from `from` to `to` now.
@@ -162,7 +158,6 @@ mod tests {
     fn final_statuses_go_nowhere() {
         for status in [Closed, Rejected, Withdrawn] {
             assert!(moves_from(status).is_empty(), "{status}");
-            assert!(describe_moves_from(status).starts_with("none"));
         }
     }
 
@@ -199,8 +194,12 @@ mod tests {
             })
         );
         assert_eq!(
-            describe_moves_from(Submitted),
-            "in_progress (operator), rejected (operator), withdrawn (partner)"
+            moves_from(Submitted),
+            [
+                (InProgress, Operator),
+                (Rejected, Operator),
+                (Withdrawn, Partner)
+            ]
         );
     }
 

@@ -21,7 +21,7 @@ pub enum Severity {
     Minimal,
 }
 
-vocabulary!(Severity {
+vocabulary!(Severity labelled "severity" {
     Critical => "critical",
     Moderate => "moderate",
     Minimal => "minimal",
@@ -37,7 +37,7 @@ pub enum Reason {
     LacksSupportTools,
 }
 
-vocabulary!(Reason {
+vocabulary!(Reason labelled "reason" {
     LacksTraining => "lacks_training",
     LacksDocumentation => "lacks_documentation",
     LacksSupportTools => "lacks_support_tools",
@@ -51,26 +51,14 @@ pub enum ContactMethod {
     Phone,
 }
 
-vocabulary!(ContactMethod {
+vocabulary!(ContactMethod labelled "contact-method" {
     Email => "email",
     Phone => "phone",
 });
 
-/// The language the partner wants to be helped in: `zh-hans` (Simplified Chinese) or `en-us`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub enum Language {
-    #[serde(rename = "zh-hans")]
-    #[schema(rename = "zh-hans")]
-    SimplifiedChinese,
-    #[serde(rename = "en-us")]
-    #[schema(rename = "en-us")]
-    English,
-}
-
-vocabulary!(Language {
-    SimplifiedChinese => "zh-hans",
-    English => "en-us",
-});
+/// The language the partner wants to be helped in (the technician's, when contacting the
+/// partner): one of escalade's own languages.
+pub use crate::i18n::Language;
 
 /// Where an escalation stands.
 ///
@@ -91,7 +79,7 @@ pub enum Status {
     Withdrawn,
 }
 
-vocabulary!(Status {
+vocabulary!(Status labelled "escalation-status" {
     Submitted => "submitted",
     InProgress => "in_progress",
     AwaitingPartner => "awaiting_partner",

@@ -45,7 +45,7 @@ fn valid_steps(steps: &[String]) -> Result<(), validator::ValidationError> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "first_name": "伟", "last_name": "张", "email": "zhang.wei@cloudbridge.cn", "phone": "+86 10 5555 0199",
-    "preferred_contact_method": "phone", "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai",
+    "preferred_contact_method": "phone", "preferred_language": "zh-Hans", "time_zone": "Asia/Shanghai",
     "available_24x7": true
 }))]
 pub struct PartnerContactInput {
@@ -63,7 +63,7 @@ pub struct PartnerContactInput {
     #[schema(value_type = Option<PhoneNumber>)]
     pub phone: Option<String>,
     pub preferred_contact_method: Option<ContactMethod>,
-    /// Default `zh-hans`.
+    /// Default `zh-Hans`.
     pub preferred_language: Option<Language>,
     /// Default `Asia/Shanghai`.
     #[validate(custom(function = "fields::time_zone"))]
@@ -136,6 +136,32 @@ fn incident_id_set() -> OneOfBuilder {
     )
 }
 
+/// The escalation `input_example` gives, as an English-speaking partner writes it.
+pub(super) fn input_example_in_english() -> serde_json::Value {
+    let mut example = input_example();
+    example["title"] = "Exchange Online cannot deliver mail to external domains".into();
+    example["description"] = "Since 09:10 every user's mail to external domains stays queued; \
+        the non-delivery code is 4.4.7."
+        .into();
+    example["business_impact"] = "300 employees cannot reach customers and suppliers; every \
+        order confirmation is delayed."
+        .into();
+    example["justification"] = "Only 21Vianet's transport logs can show why the service holds \
+        the mail; partners have no access to them."
+        .into();
+    example["troubleshooting"]["steps"] = serde_json::json!([
+        "Ran the mail flow diagnostics in the admin center",
+        "Checked that the MX and SPF records are right",
+        "Reproduced the problem with a test account"
+    ]);
+    example["contact"] = serde_json::json!({
+        "first_name": "Wei", "last_name": "Zhang", "email": "zhang.wei@cloudbridge.cn",
+        "phone": "+86 10 5555 0199", "preferred_contact_method": "email",
+        "preferred_language": "en", "time_zone": "Asia/Shanghai", "available_24x7": false
+    });
+    example
+}
+
 pub(super) fn input_example() -> serde_json::Value {
     serde_json::json!({
         "customer_id": "0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
@@ -157,7 +183,7 @@ pub(super) fn input_example() -> serde_json::Value {
         "contact": {
             "first_name": "伟", "last_name": "张", "email": "zhang.wei@cloudbridge.cn",
             "phone": "+86 10 5555 0199", "preferred_contact_method": "phone",
-            "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai", "available_24x7": true
+            "preferred_language": "zh-Hans", "time_zone": "Asia/Shanghai", "available_24x7": true
         }
     })
 }

@@ -28,7 +28,7 @@ pub struct Troubleshooting {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "first_name": "伟", "last_name": "张", "email": "zhang.wei@cloudbridge.cn", "phone": "+861055550199",
-    "preferred_contact_method": "phone", "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai",
+    "preferred_contact_method": "phone", "preferred_language": "zh-Hans", "time_zone": "Asia/Shanghai",
     "available_24x7": true
 }))]
 pub struct PartnerContact {

@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::TAG;
 use super::output::{Escalation, escalation_example};
-use crate::domain::escalation::{Severity, Status};
+use crate::domain::escalation::{Language, Severity, Status};
 use crate::domain::{Principal, Role, ServiceKey};
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -54,6 +54,8 @@ pub struct EscalationQuery {
     pub breached: Option<bool>,
     /// Only escalations whose first response is due before this time.
     pub due_before: Option<DateTime<Utc>>,
+    /// Only escalations whose partner contact wants to be helped in this language.
+    pub contact_language: Option<Language>,
     /// Default: `newest` for partners, `due` for operators and admins.
     #[param(inline)]
     pub order: Option<ListOrder>,
@@ -141,6 +143,7 @@ pub async fn list_escalations(
         customer_id: query.customer_id,
         breached: query.breached,
         due_before: query.due_before,
+        contact_language: query.contact_language,
     };
     let now = Utc::now();
     let rows = store::list(&state.db, caller.scope(), filter, order, page, now).await?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::TAG;
-use super::input::{EscalationInput, Submission};
+use super::input::{EscalationInput, Submission, input_example, input_example_in_english};
 use super::output::{Escalation, escalation_example};
 use crate::domain::escalation::criteria::{
     Check, Criterion, CustomerFacts, EscalationCriteria, Evaluation, Facts, PartnerFacts,
@@ -16,7 +16,7 @@ use crate::domain::escalation::criteria::{
 use crate::domain::remediation::today_in_beijing;
 use crate::domain::webhook::EventType;
 use crate::domain::{Category, PartnerStatus, Scope, SubscriptionStatus, SupportPlan};
-use crate::error::{ApiError, DuplicateOf, Violation};
+use crate::error::{ApiError, DuplicateOf, FieldError, Violation};
 use crate::http::AppState;
 use crate::http::auth::{Caller, PartnerOnly};
 use crate::http::etag::with_etag;
@@ -24,6 +24,7 @@ use crate::http::extract::ValidJson;
 use crate::http::idempotency::Idempotency;
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
+use crate::i18n::{Language, Text};
 use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
 use crate::store::{customers, incidents, partners, remediation, services, subscriptions};
 
@@ -146,7 +147,10 @@ fn refusal(evaluation: &Evaluation) -> Option<ApiError> {
 #[utoipa::path(
     operation_id = "createEscalation",
     tag = TAG,
-    request_body = EscalationInput,
+    request_body(content = EscalationInput, examples(
+        ("zh-Hans" = (summary = "In Chinese, to be contacted in Chinese by phone", value = json!(input_example()))),
+        ("en" = (summary = "In English, to be contacted in English by email", value = json!(input_example_in_english()))),
+    )),
     responses(
         (status = 201, description = "Submitted; the SLA clock runs.", body = Escalation,
             headers(("Location" = String, description = "URL of the new escalation."),
@@ -165,17 +169,19 @@ fn refusal(evaluation: &Evaluation) -> Option<ApiError> {
             })),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
-        (status = 422, description = "Invalid fields (`errors`), or escalation criteria not met (`violations`, every failed one).",
+        (status = 422, description = "Invalid fields (`errors`), or escalation criteria not met (`violations`, every failed one). \
+The codes are the same in every language; `title`, `detail` and each `message` come in the answer's language.",
             body = crate::error::Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "urn:escalade:problem:criteria_not_met", "title": "Unprocessable Entity", "status": 422,
-                "detail": "the escalation does not meet 21Vianet's escalation criteria",
-                "instance": "/v1/escalations", "code": "criteria_not_met",
-                "violations": [
-                    {"criterion": "escalatable_category", "message": "`how_to` is the partner's own work and is not escalated to 21Vianet"},
-                    {"criterion": "partner_troubleshooting", "message": "check service health again: the last check is more than 24 hours old"}
-                ]
-            })),
+            examples(
+                ("criteria_not_met (en)" = (summary = "Criteria not met, in English",
+                    value = json!(refusal_examples(Language::English)[1]))),
+                ("criteria_not_met (zh-Hans)" = (summary = "Criteria not met, in Chinese",
+                    value = json!(refusal_examples(Language::SimplifiedChinese)[1]))),
+                ("validation_failed (en)" = (summary = "Invalid fields, in English",
+                    value = json!(refusal_examples(Language::English)[0]))),
+                ("validation_failed (zh-Hans)" = (summary = "Invalid fields, in Chinese",
+                    value = json!(refusal_examples(Language::SimplifiedChinese)[0]))),
+            )),
     ),
 )]
 #[post("/escalations")]
@@ -227,6 +233,29 @@ pub async fn create_escalation(
     Ok(response.json(escalation))
 }
 
+/// The two kinds of 422 a submission can get, in `language`, as the catalogue words them.
+fn refusal_examples(language: Language) -> [serde_json::Value; 2] {
+    let invalid_fields = ApiError::invalid_fields(vec![
+        FieldError::new("title", "required", Text::new("field-required")),
+        FieldError::new("contact.email", "invalid_email", Text::new("invalid-email")),
+    ]);
+    let criteria_not_met = ApiError::CriteriaNotMet(vec![
+        Violation {
+            criterion: Criterion::EscalatableCategory,
+            message: Text::new("criterion-category-partner-work")
+                .with("category", Category::HowTo.as_str()),
+        },
+        Violation {
+            criterion: Criterion::PartnerTroubleshooting,
+            message: Text::new("criterion-health-check-stale"),
+        },
+    ]);
+    [invalid_fields, criteria_not_met].map(|refusal| {
+        serde_json::to_value(refusal.problem(language, Some("/v1/escalations".to_owned())))
+            .unwrap_or_default()
+    })
+}
+
 fn escalation_submitted_example() -> serde_json::Value {
     let mut example = escalation_example();
     example["status"] = "submitted".into();
@@ -255,6 +284,10 @@ fn new_escalation(
         justification: submission.justification,
         troubleshooting: to_json(serde_json::to_value(&submission.troubleshooting))?,
         unrelated_incident_ids: to_json(serde_json::to_value(&submission.unrelated_incident_ids))?,
+        contact_language: submission
+            .contact
+            .preferred_language
+            .unwrap_or(Language::SimplifiedChinese),
         contact: to_json(serde_json::to_value(&submission.contact))?,
     })
 }
@@ -277,6 +310,7 @@ fn new_escalation(
 #[tracing::instrument(skip_all)]
 pub async fn validate_escalation(
     caller: Caller<PartnerOnly>,
+    language: Language,
     state: web::Data<AppState>,
     idempotency: Idempotency,
     body: ValidJson<EscalationInput>,
@@ -300,7 +334,7 @@ pub async fn validate_escalation(
                 } else {
                     Outcome::Failed
                 },
-                message: check.message,
+                message: check.message.render(language),
             })
             .collect(),
     }))

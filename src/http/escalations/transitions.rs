@@ -17,7 +17,9 @@ use super::output::Escalation;
 use super::read::visible;
 use crate::domain::Paragraph;
 use crate::domain::escalation::Status;
-use crate::domain::escalation::lifecycle::{Refusal, Side, check_move, describe_moves_from};
+use crate::domain::escalation::lifecycle::{
+    REOPEN_WINDOW_DAYS, Refusal, Side, check_move, moves_from,
+};
 use crate::domain::webhook::EventType;
 use crate::error::{ApiError, DuplicateOf, FieldError};
 use crate::http::AppState;
@@ -28,6 +30,7 @@ use crate::http::fields;
 use crate::http::idempotency::Idempotency;
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
+use crate::i18n::Text;
 use crate::openapi::union::TaggedUnion;
 use crate::store::escalations::{
     self as store, Actor, EscalationColumn as Column, EventRecord, TransitionError,
@@ -65,27 +68,27 @@ impl TransitionBody {
             errors.push(FieldError::new(
                 "reason",
                 "required",
-                format!("is required to move to {to}"),
+                Text::new("field-reason-required").with("to", to.as_str()),
             ));
         }
         match (to, self.misescalation) {
             (Status::Rejected, None) => errors.push(FieldError::new(
                 "misescalation",
                 "required",
-                "say whether it was incorrectly escalated",
+                Text::new("field-misescalation-required"),
             )),
             (Status::Rejected, Some(_)) | (_, None) => {}
             (_, Some(_)) => errors.push(FieldError::new(
                 "misescalation",
                 "not_allowed",
-                "is given only when rejecting",
+                Text::new("field-misescalation-not-allowed"),
             )),
         }
         if to != Status::InProgress && self.engineer.is_some() {
             errors.push(FieldError::new(
                 "engineer",
                 "not_allowed",
-                "is assigned only when work starts (to: in_progress)",
+                Text::new("field-engineer-only-when-starting"),
             ));
         }
         if errors.is_empty() {
@@ -171,24 +174,27 @@ impl ToSchema for TransitionRequest {
     }
 }
 
-fn missing(field: &'static str, message: &str) -> ApiError {
+fn missing(field: &'static str, message: Text) -> ApiError {
     ApiError::invalid_fields(vec![FieldError::new(field, "required", message)])
 }
 
 fn refused(refusal: Refusal, role: crate::domain::Role) -> ApiError {
     match refusal {
-        Refusal::NotAllowed { from, to } => ApiError::Conflict {
-            code: "invalid_transition",
-            detail: format!(
-                "a {from} escalation cannot become {to}; possible moves: {}",
-                describe_moves_from(from)
-            ),
-            errors: vec![FieldError::new(
-                "to",
-                "invalid_transition",
-                format!("allowed from {from}: {}", describe_moves_from(from)),
-            )],
-        },
+        Refusal::NotAllowed { from, to } => ApiError::invalid_transition(
+            "to",
+            Text::new("thing-escalation"),
+            from.as_str(),
+            to.as_str(),
+            moves_from(from)
+                .into_iter()
+                .map(|(to, side)| {
+                    Text::new("move-by-side")
+                        .with("to", to.as_str())
+                        .with("side", side.label())
+                        .into()
+                })
+                .collect(),
+        ),
         Refusal::WrongSide { .. } => ApiError::Forbidden {
             role,
             allowed: match role {
@@ -200,9 +206,9 @@ fn refused(refusal: Refusal, role: crate::domain::Role) -> ApiError {
         },
         Refusal::ReopenWindowClosed { resolved_at } => ApiError::Conflict {
             code: "reopen_window_closed",
-            detail: format!(
-                "the escalation was resolved at {resolved_at}; it can be reopened for 14 days only"
-            ),
+            detail: Text::new("problem-reopen-window-closed")
+                .with("resolved_at", resolved_at.to_rfc3339())
+                .with("days", REOPEN_WINDOW_DAYS),
             errors: Vec::new(),
         },
     }
@@ -261,12 +267,17 @@ pub async fn transition_escalation(
     let mut changes: Vec<(Column, SimpleExpr)> = vec![(Column::Status, Expr::value(to.as_str()))];
     let starting_work = (from, to, side) == (Status::Submitted, Status::InProgress, Side::Operator);
     match (request.engineer.as_ref(), starting_work) {
-        (None, true) => return Err(missing("engineer", "is required when work starts")),
+        (None, true) => {
+            return Err(missing(
+                "engineer",
+                Text::new("field-engineer-required-to-start"),
+            ));
+        }
         (Some(_), false) if side != Side::Operator => {
             return Err(ApiError::invalid_fields(vec![FieldError::new(
                 "engineer",
                 "not_allowed",
-                "is assigned by 21Vianet's operators only",
+                Text::new("field-engineer-by-operators"),
             )]));
         }
         _ => {}

@@ -1,6 +1,7 @@
 //! Each criterion on both sides of its boundary, starting from a proposal that passes all.
 
 use super::*;
+use crate::i18n::Language;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00")
@@ -296,7 +297,12 @@ fn open_incidents_must_each_be_named_unrelated() {
         ..proposal()
     };
     let check = EscalationCriteria::evaluate(&one_named, &facts, now());
-    let message = &check.failed().next().unwrap().message;
+    let message = &check
+        .failed()
+        .next()
+        .unwrap()
+        .message
+        .render(Language::English);
     assert!(
         message.contains(&b.to_string()) && !message.contains(&a.to_string()),
         "names the unexplained one"
@@ -422,7 +428,9 @@ fn an_open_duplicate_is_named() {
     let failed: Vec<&Check> = evaluation.failed().collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].criterion, Criterion::NoDuplicate);
-    assert!(failed[0].message.contains("ESC-000042"));
+    for language in Language::ALL {
+        assert!(failed[0].message.render(language).contains("ESC-000042"));
+    }
 }
 
 #[test]
