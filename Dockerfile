@@ -4,13 +4,15 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so they stay cached while only the code changes.
 # Every workspace member's manifest is needed to read the workspace; only the service is built
-# (the generated client in clients/rust is for integrators).
+# (the generated client in clients/rust is for integrators, bench/ for measuring).
 COPY Cargo.toml Cargo.lock ./
 COPY migration/Cargo.toml migration/Cargo.toml
 COPY clients/rust/Cargo.toml clients/rust/Cargo.toml
-RUN mkdir -p src migration/src clients/rust/src \
+COPY bench/Cargo.toml bench/Cargo.toml
+RUN mkdir -p src migration/src clients/rust/src bench/src/bin \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs migration/src/lib.rs clients/rust/src/lib.rs \
+    && for bin in baseline seed scale; do echo 'fn main() {}' > bench/src/bin/$bin.rs; done \
     && cargo build --release --locked --package escalade \
     && rm -rf src migration/src
 COPY src src

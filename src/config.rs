@@ -153,6 +153,28 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub db_timeout_secs: u64,
+
+    /// Statements slower than this many milliseconds are logged as warnings (lock waits
+    /// included).
+    #[arg(
+        long,
+        env = "ESCALADE_SLOW_STATEMENT_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub slow_statement_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    /// The command line's defaults.
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            db_max_connections: 10,
+            db_timeout_secs: 5,
+            slow_statement_ms: 1000,
+        }
+    }
 }
 
 impl DatabaseSettings {
@@ -171,6 +193,10 @@ impl DatabaseSettings {
 
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.db_timeout_secs)
+    }
+
+    pub fn slow_statement(&self) -> Duration {
+        Duration::from_millis(self.slow_statement_ms)
     }
 }
 

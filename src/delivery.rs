@@ -23,8 +23,8 @@ use crate::config::WebhookSettings;
 use crate::domain::sealing::KeyRing;
 use crate::domain::webhook::{Host, WebhookUrl, is_public, signature_header};
 use crate::http::metrics::Metrics;
-use crate::store::idempotency;
 use crate::store::webhooks::{self, AttemptOutcome, Due, Next};
+use crate::store::{WriteGate, idempotency};
 
 /// Deliveries claimed per round.
 const BATCH: u64 = 32;
@@ -110,6 +110,8 @@ fn client(settings: &WebhookSettings) -> reqwest::Client {
 /// The background worker of one instance.
 pub struct Worker {
     db: DatabaseConnection,
+    /// Write transactions in turn (on SQLite), shared with the HTTP side.
+    writes: Arc<WriteGate>,
     /// Opens the endpoints' sealed signing secrets.
     keys: KeyRing,
     settings: WebhookSettings,
@@ -123,6 +125,7 @@ pub struct Worker {
 impl Worker {
     pub fn new(
         db: DatabaseConnection,
+        writes: Arc<WriteGate>,
         keys: KeyRing,
         settings: WebhookSettings,
         housekeeping_interval: Duration,
@@ -131,6 +134,7 @@ impl Worker {
         Self {
             client: client(&settings),
             db,
+            writes,
             keys,
             settings,
             housekeeping_interval,
@@ -249,7 +253,7 @@ impl Worker {
                 );
             }
         }
-        match webhooks::record(&self.db, self.id, &due.delivery, &outcome).await {
+        match webhooks::record(&self.db, &self.writes, self.id, &due.delivery, &outcome).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!("the delivery's lease ran out before its attempt was recorded")

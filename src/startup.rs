@@ -2,6 +2,7 @@
 //! Swagger UI. Binding port 0 lets tests run many servers side by side.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -25,9 +26,11 @@ use crate::http::metrics::{self, Metrics};
 use crate::http::rate_limit;
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
+use crate::http::verified_keys::VerifiedKeys;
 use crate::http::webhooks::EndpointPolicy;
 use crate::http::{self, AppState, auth, conditional, cors, head, idempotency, ops, problem};
 use crate::openapi::{ApiDoc, v30};
+use crate::store::WriteGate;
 
 /// Registers every documented operation on `app` and returns the OpenAPI document they make.
 fn register<T, B>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -74,11 +77,13 @@ async fn serve_openapi_30(document: web::Data<OpenApi30>) -> actix_web::HttpResp
     actix_web::HttpResponse::Ok().json(&document.0)
 }
 
-/// A bound, not yet running server and its background worker.
+/// A bound, not yet running server and its background tasks.
 pub struct Application {
     port: u16,
     server: Server,
     worker: Worker,
+    verified_keys: Arc<VerifiedKeys>,
+    db: DatabaseConnection,
 }
 
 impl Application {
@@ -92,8 +97,10 @@ impl Application {
         let api = openapi();
         let table = web::Data::new(RouteTable::from_openapi(&api));
         let metrics = Metrics::new();
+        let writes = Arc::new(WriteGate::for_database(&db));
         let worker = Worker::new(
             db.clone(),
+            Arc::clone(&writes),
             keys.clone(),
             settings.webhooks.clone(),
             Duration::from_secs(settings.housekeeping_interval_secs),
@@ -110,10 +117,13 @@ impl Application {
             allow_private_networks: settings.webhooks.allow_private_networks,
             secret_grace: settings.webhooks.secret_grace(),
         });
+        let verified_keys = Arc::new(VerifiedKeys::default());
         let state = web::Data::new(AppState {
-            db,
+            db: db.clone(),
             policy: settings.remediation_policy(),
             keys,
+            verified_keys: Arc::clone(&verified_keys),
+            writes: Arc::clone(&writes),
         });
         let body_limit = settings.body_limit;
         let body_timeout = Duration::from_secs(settings.body_timeout_secs);
@@ -173,6 +183,8 @@ impl Application {
             port,
             server,
             worker,
+            verified_keys,
+            db,
         })
     }
 
@@ -189,11 +201,21 @@ impl Application {
     /// and the worker complete the attempts it has started before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let verified_keys = self.verified_keys;
+        let revalidation = tokio::spawn({
+            let stopped = stopped.clone();
+            async move { verified_keys.maintain(self.db, stopped).await }
+        });
         let worker = tokio::spawn(self.worker.run(stopped));
         let served = self.server.await;
         stop.send_replace(true);
-        if let Err(err) = worker.await {
-            tracing::error!(error = %err, "the background worker failed");
+        for (task, result) in [
+            ("worker", worker.await),
+            ("key revalidation", revalidation.await),
+        ] {
+            if let Err(err) = result {
+                tracing::error!(error = %err, task, "a background task failed");
+            }
         }
         tracing::info!("escalade stopped");
         served

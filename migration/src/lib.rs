@@ -17,6 +17,8 @@ mod m20261129_000011_customer_tenants_per_partner;
 mod m20261129_000012_secrets_at_rest;
 mod m20261129_000013_contact_language;
 mod m20261129_000014_catalogue_in_chinese;
+mod m20261129_000015_escalation_numbers;
+mod m20261129_000016_customer_search_order;
 
 pub struct Migrator;
 
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_secrets_at_rest::Migration),
             Box::new(m20261129_000013_contact_language::Migration),
             Box::new(m20261129_000014_catalogue_in_chinese::Migration),
+            Box::new(m20261129_000015_escalation_numbers::Migration),
+            Box::new(m20261129_000016_customer_search_order::Migration),
         ]
     }
 }

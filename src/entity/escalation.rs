@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub number: String,
+    /// The number as an integer, drawn when the row is inserted.
+    pub seq: i64,
     pub partner_id: Uuid,
     pub customer_id: Uuid,
     pub service_key: String,

@@ -51,7 +51,7 @@ pub struct ApiKey {
     pub partner_id: Option<Uuid>,
     /// The first characters of the secret, to recognise the key by.
     pub prefix: String,
-    /// Last successful use, to the minute.
+    /// Last successful use, to the minute; recorded within seconds of it.
     pub last_used_at: Option<DateTime<Utc>>,
     /// When the key was revoked; a revoked key authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
@@ -445,7 +445,8 @@ pub async fn update_api_key(
 
 /// Revoke an API key
 ///
-/// The key stops authenticating at once. Revoking a revoked key changes nothing.
+/// The key stops authenticating at once on the instance that revokes it, and within two seconds on
+/// every other instance of the deployment. Revoking a revoked key changes nothing.
 #[utoipa::path(
     operation_id = "revokeApiKey",
     tag = TAG,
@@ -473,6 +474,7 @@ pub async fn revoke_api_key(
         return Err(ApiError::PreconditionFailed);
     }
     store::revoke(&state.db, key.id).await?;
+    state.verified_keys.forget(key.id);
     tracing::info!(key_id = %key.id, "API key revoked");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -251,7 +251,9 @@ impl UpdateCustomer {
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
     /// Case-insensitive prefix of the company name or the domain, as in Partner Center's
-    /// customer search.
+    /// customer search. Matches are listed by the text that matched (the company name when both
+    /// do), in Unicode code point order, then by id; without `q`, customers are listed oldest
+    /// first.
     #[validate(length(max = 200))]
     #[param(max_length = 200, example = "上海")]
     pub q: Option<String>,

@@ -282,7 +282,10 @@ pub async fn create_incident(
             serde_json::json!({ "incident": incident }),
         ))
     };
-    let incident = ServiceIncident::read(store::create(&state.db, new, announce).await?, language)?;
+    let incident = ServiceIncident::read(
+        store::create(&state.db, &state.writes, new, announce).await?,
+        language,
+    )?;
     let mut response = with_etag(HttpResponse::Created(), incident.version);
     response.insert_header((LOCATION, format!("/v1/service-incidents/{}", incident.id)));
     Ok(response.json(incident))
@@ -419,6 +422,7 @@ pub async fn update_incident(
     };
     let updated = store::update(
         &state.db,
+        &state.writes,
         current.row.id,
         &expected,
         changes,
@@ -466,7 +470,7 @@ pub async fn publish_update(
         .await?
         .ok_or(ApiError::not_found("service incident"))?;
     idempotency.claim(&state.db).await?;
-    let published = store::publish_update(&state.db, *id, text)
+    let published = store::publish_update(&state.db, &state.writes, *id, text)
         .await?
         .ok_or(ApiError::not_found("service incident"))?;
     let incident = ServiceIncident::read(published, language)?;

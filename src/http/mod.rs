@@ -30,13 +30,18 @@ pub mod routes;
 pub mod self_help;
 pub mod services;
 pub mod subscriptions;
+pub mod verified_keys;
 pub mod vocabulary;
 pub mod webhooks;
+
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use crate::domain::remediation::RemediationPolicy;
 use crate::domain::sealing::KeyRing;
+use crate::store::WriteGate;
+use verified_keys::VerifiedKeys;
 
 /// What every handler shares; cheap to clone (the pool is reference-counted).
 #[derive(Debug, Clone)]
@@ -45,6 +50,10 @@ pub struct AppState {
     pub policy: RemediationPolicy,
     /// The deployment's secret keys, which seal the secrets kept in the database.
     pub keys: KeyRing,
+    /// The API keys this instance has verified.
+    pub verified_keys: Arc<VerifiedKeys>,
+    /// Write transactions in turn (on SQLite).
+    pub writes: Arc<WriteGate>,
 }
 
 /// Every `/v1` operation.

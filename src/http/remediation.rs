@@ -262,9 +262,16 @@ pub async fn request_plan(
             serde_json::json!({ "remediation_plan": plan }),
         ))
     };
-    let plan: RemediationPlan = store::create(&state.db, partner_id, reason, respond_by, announce)
-        .await?
-        .try_into()?;
+    let plan: RemediationPlan = store::create(
+        &state.db,
+        &state.writes,
+        partner_id,
+        reason,
+        respond_by,
+        announce,
+    )
+    .await?
+    .try_into()?;
     tracing::info!(plan_id = %plan.id, partner_id = %partner_id, "remediation plan requested");
     let mut response = with_etag(HttpResponse::Created(), plan.version);
     response.insert_header((

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, Set,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::domain::secret::NewSecret;
 use crate::domain::{DisplayName, Role, Scope};
 use crate::entity::api_key::{ActiveModel, Column, Entity, Model};
 
-/// `last_used_at` is refreshed at most this often, so reads do not turn into a write each.
+/// `last_used_at` is refreshed at most this often (see `http::verified_keys`).
 pub const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone)]
@@ -64,17 +64,27 @@ pub async fn active_by_prefix(db: &DatabaseConnection, prefix: &str) -> Result<V
         .await
 }
 
-/// Records that a key was just used, unless that was already noted recently.
-pub async fn touch(db: &DatabaseConnection, key: &Model, now: DateTime<Utc>) -> Result<(), DbErr> {
-    if key
-        .last_used_at
-        .is_some_and(|last| now - last < LAST_USED_RESOLUTION)
-    {
-        return Ok(());
-    }
+/// Of these keys, the ones not revoked.
+pub async fn still_active(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Records that these keys were used at `now`.
+pub async fn mark_used(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::LastUsedAt, Expr::value(now))
-        .filter(Column::Id.eq(key.id))
+        .filter(Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
     Ok(())

@@ -1,15 +1,15 @@
 //! Customers: each partner's end customers, the ones escalations are raised for.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, Query, SimpleExpr, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    FromQueryResult, IdenStatic, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
 use uuid::Uuid;
 
 use super::{
-    Page, PageRequest, VersionCheck, Versioned, fetch_page, starts_with, update_versioned,
+    Page, PageRequest, VersionCheck, Versioned, bytewise, fetch_page, starts_with, update_versioned,
 };
 use crate::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Scope,
@@ -115,14 +115,6 @@ pub async fn list(
     {
         select = select.filter(Column::PartnerId.eq(partner_id));
     }
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let key = q.to_lowercase();
-        select = select.filter(
-            Condition::any()
-                .add(Column::CompanyNameKey.like(starts_with(&key)))
-                .add(Column::Domain.like(starts_with(&key))),
-        );
-    }
     if let Some(country) = filter.country {
         select = select.filter(Column::Country.eq(country.as_str()));
     }
@@ -132,7 +124,80 @@ pub async fn list(
     if let Some(tenant_id) = filter.tenant_id {
         select = select.filter(Column::TenantId.eq(tenant_id));
     }
-    fetch_page(db, select, Column::Id, |row| row.id, page).await
+    match filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => search(db, select, &q.to_lowercase(), page).await,
+        None => fetch_page(db, select, Column::Id, |row| row.id, page).await,
+    }
+}
+
+/// The customers of `select` whose company name or domain starts with `prefix`, ordered by the
+/// text that matched (the name when both do), byte by byte, then by id. Each of the two is read
+/// from its index in that order from the cursor on, one page at most, and the two pages merged:
+/// a search reads about two pages of rows however deep its page and however many customers
+/// match, under any query plan.
+async fn search(
+    db: &DatabaseConnection,
+    select: Select<Entity>,
+    prefix: &str,
+    page: PageRequest,
+) -> Result<Page<Model>, DbErr> {
+    const SORT_KEY: &str = "sort_key";
+    let backend = db.get_database_backend();
+    let key = |column: Column| bytewise(backend, column);
+    let name_matches = starts_with(key(Column::CompanyNameKey), prefix);
+    // Where the cursor's customer stands: the sort key it was listed under, and its id.
+    let cursor = page.after.map(|after| {
+        let sort_key = Query::select()
+            .expr(
+                Expr::case(name_matches.clone(), key(Column::CompanyNameKey))
+                    .finally(key(Column::Domain)),
+            )
+            .from(Entity)
+            .and_where(Expr::col(Column::Id).eq(after))
+            .take();
+        (SimpleExpr::from(sort_key), after)
+    });
+    let branch = |column: Column, exclude: Option<Condition>| {
+        let mut branch = select
+            .clone()
+            .filter(starts_with(key(column), prefix))
+            .expr_as(key(column), SORT_KEY);
+        if let Some(exclude) = exclude {
+            branch = branch.filter(exclude.not());
+        }
+        if let Some((sort_key, after)) = &cursor {
+            branch = branch.filter(key(column).gte(sort_key.clone())).filter(
+                Condition::any()
+                    .add(key(column).gt(sort_key.clone()))
+                    .add(Column::Id.gt(*after)),
+            );
+        }
+        let branch = branch
+            .order_by(key(column), sea_orm::Order::Asc)
+            .order_by_asc(Column::Id)
+            .limit(page.limit + 1)
+            .into_query();
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(branch, Alias::new(column.as_str()))
+            .take()
+    };
+    let mut names = branch(Column::CompanyNameKey, None);
+    let domains = branch(Column::Domain, Some(name_matches));
+    let merged = Query::select()
+        .column(Asterisk)
+        .from_subquery(
+            names.union(UnionType::All, domains).take(),
+            Alias::new("matches"),
+        )
+        .order_by(Alias::new(SORT_KEY), sea_orm::Order::Asc)
+        .order_by(Column::Id, sea_orm::Order::Asc)
+        .limit(page.limit + 1)
+        .take();
+    let rows = Model::find_by_statement(backend.build(&merged))
+        .all(db)
+        .await?;
+    Ok(Page::of(rows, page.limit, |row| row.id))
 }
 
 /// Applies `changes` if the customer is at an admitted version; `None` when it is not.

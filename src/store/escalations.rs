@@ -2,19 +2,19 @@
 //! transaction, so the audit trail never misses or invents a change.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, InsertStatement, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    DbErr, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
-use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
+use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
 use crate::domain::escalation::{Language, Severity, Status, sla};
 use crate::domain::{Category, Role, Scope};
-use crate::entity::escalation::{ActiveModel, Column, Entity, Model};
+use crate::entity::escalation::{Column, Entity, Model};
 use crate::entity::{escalation_event as event, escalation_note as note};
 
 pub use crate::entity::escalation::{Column as EscalationColumn, Model as EscalationRow};
@@ -72,19 +72,43 @@ fn is_open_violation(err: &DbErr) -> bool {
         if detail.contains(OPEN_INDEX.0) || detail.contains(OPEN_INDEX.1))
 }
 
-/// The next human number, `ESC-000042`, from the counter row updated in `txn`.
-async fn next_number(txn: &impl ConnectionTrait) -> Result<String, DbErr> {
-    let backend = txn.get_database_backend();
-    let statement = Statement::from_string(
-        backend,
-        "UPDATE counters SET value = value + 1 WHERE name = 'escalation' RETURNING value",
-    );
-    let row = txn
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the escalation counter".to_owned()))?;
-    let value: i64 = row.try_get("", "value")?;
-    Ok(format!("ESC-{value:06}"))
+/// The insert of a new escalation with its number drawn in the same statement: the next value
+/// of a sequence on PostgreSQL; on SQLite, whose writers take turns, one more than the highest
+/// so far. The number is `ESC-` and at least six digits.
+fn numbered_insert(backend: DbBackend, values: Vec<(Column, Expr)>) -> InsertStatement {
+    let (next, number) = match backend {
+        DbBackend::Postgres => (
+            Query::select()
+                .expr_as(Expr::cust("nextval('escalation_numbers')"), "n")
+                .take(),
+            "'ESC-' || lpad(n::text, greatest(6, length(n::text)), '0')",
+        ),
+        _ => (
+            Query::select()
+                .expr_as(Expr::cust("COALESCE(MAX(seq), 0) + 1"), "n")
+                .from(Entity)
+                .take(),
+            "printf('ESC-%06d', n)",
+        ),
+    };
+    let mut columns = vec![Column::Seq, Column::Number];
+    let mut exprs = vec![Expr::col("n"), Expr::cust(number)];
+    for (column, value) in values {
+        columns.push(column);
+        exprs.push(value);
+    }
+    Query::insert()
+        .into_table(Entity)
+        .columns(columns)
+        .select_from(
+            Query::select()
+                .exprs(exprs)
+                .from_subquery(next, "next")
+                .take(),
+        )
+        .expect("as many values as columns")
+        .returning_all()
+        .take()
 }
 
 async fn record(
@@ -110,51 +134,66 @@ async fn record(
     Ok(())
 }
 
-/// Numbers and stores a new escalation with its `created` event.
+/// Numbers and stores a new escalation with its `created` event and, when `announce` is given
+/// (the partner has an enabled webhook endpoint), the notice it makes, in the outbox for the
+/// endpoints subscribed to it. An endpoint enabled while this runs may or may not hear of it.
 #[tracing::instrument(skip_all, fields(customer_id = %new.customer_id))]
 pub async fn create(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     new: NewEscalation,
     actor: Actor,
     snapshot: impl FnOnce(&Model) -> serde_json::Value,
-    announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
+    announce: Option<impl FnOnce(&Model) -> Result<Notice, DbErr>>,
 ) -> Result<Created, DbErr> {
     let now = Utc::now();
-    let txn = db.begin().await?;
-    let number = next_number(&txn).await?;
-    let inserted = ActiveModel {
-        id: Set(Uuid::now_v7()),
-        number: Set(number),
-        partner_id: Set(new.partner_id),
-        customer_id: Set(new.customer_id),
-        service_key: Set(new.service_key.clone()),
-        category: Set(new.category.as_str().to_owned()),
-        severity: Set(new.severity.as_str().to_owned()),
-        title: Set(new.title),
-        description: Set(new.description),
-        business_impact: Set(new.business_impact),
-        problem_started_at: Set(new.problem_started_at),
-        reasons: Set(new.reasons),
-        justification: Set(new.justification),
-        troubleshooting: Set(new.troubleshooting),
-        unrelated_incident_ids: Set(new.unrelated_incident_ids),
-        contact: Set(new.contact),
-        contact_language: Set(new.contact_language.tag().to_owned()),
-        status: Set(Status::Submitted.as_str().to_owned()),
-        engineer: Set(None),
+    let values = vec![
+        (Column::Id, Expr::val(Uuid::now_v7())),
+        (Column::PartnerId, Expr::val(new.partner_id)),
+        (Column::CustomerId, Expr::val(new.customer_id)),
+        (Column::ServiceKey, Expr::val(new.service_key.clone())),
+        (Column::Category, Expr::val(new.category.as_str())),
+        (Column::Severity, Expr::val(new.severity.as_str())),
+        (Column::Title, Expr::val(new.title)),
+        (Column::Description, Expr::val(new.description)),
+        (Column::BusinessImpact, Expr::val(new.business_impact)),
+        (Column::ProblemStartedAt, Expr::val(new.problem_started_at)),
+        (Column::Reasons, Expr::val(new.reasons)),
+        (Column::Justification, Expr::val(new.justification)),
+        (Column::Troubleshooting, Expr::val(new.troubleshooting)),
+        (
+            Column::UnrelatedIncidentIds,
+            Expr::val(new.unrelated_incident_ids),
+        ),
+        (Column::Contact, Expr::val(new.contact)),
+        (
+            Column::ContactLanguage,
+            Expr::val(new.contact_language.tag()),
+        ),
+        (Column::Status, Expr::val(Status::Submitted.as_str())),
+        (Column::Engineer, Expr::val(None::<serde_json::Value>)),
         // The clock starts at the very instant stored as `created_at`.
-        response_due_at: Set(sla::response_due_at(new.severity, now)),
-        first_response_at: Set(None),
-        resolution: Set(None),
-        resolved_at: Set(None),
-        misescalation: Set(false),
-        rejection_reason: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await;
+        (
+            Column::ResponseDueAt,
+            Expr::val(sla::response_due_at(new.severity, now)),
+        ),
+        (Column::FirstResponseAt, Expr::val(None::<DateTime<Utc>>)),
+        (Column::Resolution, Expr::val(None::<String>)),
+        (Column::ResolvedAt, Expr::val(None::<DateTime<Utc>>)),
+        (Column::Misescalation, Expr::val(false)),
+        (Column::RejectionReason, Expr::val(None::<String>)),
+        (Column::Version, Expr::val(1)),
+        (Column::CreatedAt, Expr::val(now)),
+        (Column::UpdatedAt, Expr::val(now)),
+    ];
+    let txn = gate.begin(db).await?;
+    let insert = txn
+        .get_database_backend()
+        .build(&numbered_insert(txn.get_database_backend(), values));
+    let inserted = Model::find_by_statement(insert)
+        .one(&*txn)
+        .await
+        .and_then(|row| row.ok_or_else(|| DbErr::RecordNotInserted));
     let row = match inserted {
         Ok(row) => row,
         Err(err) if is_open_violation(&err) => {
@@ -171,8 +210,10 @@ pub async fn create(
         before: None,
         after: Some(snapshot(&row)),
     };
-    record(&txn, &row, actor, event, now).await?;
-    webhooks::enqueue(&txn, announce(&row)?).await?;
+    record(&*txn, &row, actor, event, now).await?;
+    if let Some(announce) = announce {
+        webhooks::enqueue(&*txn, announce(&row)?).await?;
+    }
     txn.commit().await?;
     Ok(Created::New(row))
 }
@@ -286,60 +327,43 @@ pub async fn list(
     }
     match order {
         Order::Due => {
-            // Keyset on (response_due_at, id): the cursor's row gives the position.
+            // Keyset on (response_due_at, id), compared as one row value so the index on
+            // those columns bounds the scan; the cursor's row gives the position.
             if let Some(after) = page.after {
-                match Entity::find_by_id(after).one(db).await? {
-                    Some(last) => {
-                        select = select.filter(
-                            Condition::any()
-                                .add(Column::ResponseDueAt.gt(last.response_due_at))
-                                .add(
-                                    Condition::all()
-                                        .add(Column::ResponseDueAt.eq(last.response_due_at))
-                                        .add(Column::Id.gt(last.id)),
-                                ),
-                        );
-                    }
-                    None => {
-                        return Ok(Page {
-                            items: Vec::new(),
-                            next_after: None,
-                        });
-                    }
-                }
+                let of_cursor = |column: Column| {
+                    Expr::from(
+                        Query::select()
+                            .column(column)
+                            .from(Entity)
+                            .and_where(Expr::col(Column::Id).eq(after))
+                            .take(),
+                    )
+                };
+                select = select.filter(
+                    Expr::tuple([Expr::col(Column::ResponseDueAt), Expr::col(Column::Id)]).gt(
+                        Expr::tuple([of_cursor(Column::ResponseDueAt), of_cursor(Column::Id)]),
+                    ),
+                );
             }
-            let mut items = select
+            let rows = select
                 .order_by_asc(Column::ResponseDueAt)
                 .order_by_asc(Column::Id)
                 .limit(page.limit + 1)
                 .all(db)
                 .await?;
-            Ok(truncate(&mut items, page.limit))
+            Ok(Page::of(rows, page.limit, |row| row.id))
         }
         Order::Newest => {
             if let Some(after) = page.after {
                 select = select.filter(Column::Id.lt(after));
             }
-            let mut items = select
+            let rows = select
                 .order_by_desc(Column::Id)
                 .limit(page.limit + 1)
                 .all(db)
                 .await?;
-            Ok(truncate(&mut items, page.limit))
+            Ok(Page::of(rows, page.limit, |row| row.id))
         }
-    }
-}
-
-fn truncate(items: &mut Vec<Model>, limit: u64) -> Page<Model> {
-    let next_after = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|row| row.id)
-    } else {
-        None
-    };
-    Page {
-        items: std::mem::take(items),
-        next_after,
     }
 }
 
@@ -360,26 +384,37 @@ impl From<DbErr> for TransitionError {
     }
 }
 
-/// Applies `changes` if the escalation is at an admitted version, with its event, in one
+/// A move of an escalation: its column changes, the version they apply to, and its event.
+pub struct StatusChange<'a> {
+    pub expected: &'a VersionCheck,
+    pub changes: Vec<(Column, SimpleExpr)>,
+    pub event: EventRecord,
+}
+
+/// Applies the change if the escalation is at an admitted version, with its event, in one
 /// transaction.
 #[tracing::instrument(skip_all, fields(id = %current.id))]
 pub async fn transition(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     current: &Model,
-    expected: &VersionCheck,
-    changes: Vec<(Column, SimpleExpr)>,
+    change: StatusChange<'_>,
     actor: Actor,
-    event: EventRecord,
     announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Model, TransitionError> {
-    let txn = db.begin().await?;
+    let StatusChange {
+        expected,
+        changes,
+        event,
+    } = change;
+    let txn = gate.begin(db).await?;
     let versioned = Versioned {
         id: Column::Id,
         version: Column::Version,
         updated_at: Column::UpdatedAt,
     };
     let updated =
-        match update_versioned::<Entity>(&txn, versioned, current.id, expected, changes).await {
+        match update_versioned::<Entity>(&*txn, versioned, current.id, expected, changes).await {
             Ok(Some(row)) => row,
             Ok(None) => return Err(TransitionError::Stale),
             Err(err) if is_open_violation(&err) => {
@@ -395,8 +430,8 @@ pub async fn transition(
             }
             Err(err) => return Err(err.into()),
         };
-    record(&txn, &updated, actor, event, updated.updated_at).await?;
-    webhooks::enqueue(&txn, announce(&updated)?).await?;
+    record(&*txn, &updated, actor, event, updated.updated_at).await?;
+    webhooks::enqueue(&*txn, announce(&updated)?).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -405,13 +440,14 @@ pub async fn transition(
 #[tracing::instrument(skip_all, fields(id = %escalation.id))]
 pub async fn add_note(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     escalation: &Model,
     actor: Actor,
     text: String,
     announce: impl FnOnce(&note::Model) -> Result<Notice, DbErr>,
 ) -> Result<note::Model, DbErr> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = gate.begin(db).await?;
     let row = note::ActiveModel {
         id: Set(Uuid::now_v7()),
         escalation_id: Set(escalation.id),
@@ -421,15 +457,15 @@ pub async fn add_note(
         text: Set(text),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     let event = EventRecord {
         kind: "note_added",
         before: None,
         after: Some(serde_json::json!({"note_id": row.id, "text": row.text})),
     };
-    record(&txn, escalation, actor, event, now).await?;
-    webhooks::enqueue(&txn, announce(&row)?).await?;
+    record(&*txn, escalation, actor, event, now).await?;
+    webhooks::enqueue(&*txn, announce(&row)?).await?;
     txn.commit().await?;
     Ok(row)
 }

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
-use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
+use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
 use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
 use crate::entity::service_incident::{ActiveModel, Column, Entity, Model};
 use crate::entity::service_incident_update as update_entity;
@@ -69,11 +69,12 @@ const VERSIONED: Versioned<Column> = Versioned {
 #[tracing::instrument(skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     new: NewIncident,
     announce: impl FnOnce(&Incident) -> Result<Notice, DbErr>,
 ) -> Result<Incident, DbErr> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = gate.begin(db).await?;
     let row = ActiveModel {
         id: Set(Uuid::now_v7()),
         service_key: Set(new.service_key.into_inner()),
@@ -87,13 +88,13 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     let incident = Incident {
         row,
         updates: Vec::new(),
     };
-    webhooks::enqueue(&txn, announce(&incident)?).await?;
+    webhooks::enqueue(&*txn, announce(&incident)?).await?;
     txn.commit().await?;
     Ok(incident)
 }
@@ -204,12 +205,13 @@ pub async fn active_ids_on(db: &DatabaseConnection, service_key: &str) -> Result
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     id: Uuid,
     expected: &VersionCheck,
     changes: IncidentChanges,
     announce_resolution: impl FnOnce(&Incident) -> Result<Notice, DbErr>,
 ) -> Result<Option<Incident>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = gate.begin(db).await?;
     // Whether this update is the one that resolves the incident: the status is set first, only
     // where it is not yet `resolved`, so that of concurrent resolutions exactly one is told.
     let resolves = match changes.status {
@@ -222,7 +224,7 @@ pub async fn update(
                 .filter(Column::Id.eq(id))
                 .filter(Column::Status.ne(IncidentStatus::Resolved.as_str()));
             let resolving = expected.filter::<Entity, _>(resolving, Column::Version);
-            resolving.exec(&txn).await?.rows_affected == 1
+            resolving.exec(&*txn).await?.rows_affected == 1
         }
         _ => false,
     };
@@ -245,17 +247,17 @@ pub async fn update(
             assignments.push((Column::ResolvedAt, resolved_at));
         }
     }
-    let Some(row) = update_versioned::<Entity>(&txn, VERSIONED, id, expected, assignments).await?
+    let Some(row) = update_versioned::<Entity>(&*txn, VERSIONED, id, expected, assignments).await?
     else {
         return Ok(None);
     };
-    let mut updates = updates_of(&txn, &[row.id]).await?;
+    let mut updates = updates_of(&*txn, &[row.id]).await?;
     let incident = Incident {
         updates: updates.remove(&row.id).unwrap_or_default(),
         row,
     };
     if resolves {
-        webhooks::enqueue(&txn, announce_resolution(&incident)?).await?;
+        webhooks::enqueue(&*txn, announce_resolution(&incident)?).await?;
     }
     txn.commit().await?;
     Ok(Some(incident))
@@ -266,16 +268,17 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn publish_update(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     id: Uuid,
     text: IncidentText,
 ) -> Result<Option<Incident>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = gate.begin(db).await?;
     let now = Utc::now();
     let bumped = Entity::update_many()
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     if bumped.rows_affected == 0 {
         return Ok(None);
@@ -287,7 +290,7 @@ pub async fn publish_update(
         text: Set(text.text.into_inner()),
         text_zh: Set(text.text_zh.map(Paragraph::into_inner)),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     txn.commit().await?;
     get(db, id).await

@@ -4,12 +4,12 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
-use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
+use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
 use crate::domain::Paragraph;
 use crate::domain::remediation::PlanStatus;
 use crate::entity::remediation_plan::{ActiveModel, Column, Entity, Model};
@@ -17,13 +17,14 @@ use crate::entity::remediation_plan::{ActiveModel, Column, Entity, Model};
 #[tracing::instrument(skip_all, fields(partner_id = %partner_id))]
 pub async fn create(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     partner_id: Uuid,
     reason: Paragraph,
     respond_by: NaiveDate,
     announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Model, DbErr> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = gate.begin(db).await?;
     let plan = ActiveModel {
         id: Set(Uuid::now_v7()),
         partner_id: Set(partner_id),
@@ -36,9 +37,9 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
-    webhooks::enqueue(&txn, announce(&plan)?).await?;
+    webhooks::enqueue(&*txn, announce(&plan)?).await?;
     txn.commit().await?;
     Ok(plan)
 }

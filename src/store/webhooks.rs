@@ -12,12 +12,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
+use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
 use crate::domain::Title;
 use crate::domain::sealing::{KeyRing, Unsealable, is_sealed};
 use crate::domain::webhook::{DeliveryStatus, EventType, SigningSecret, WebhookUrl};
@@ -440,6 +440,7 @@ pub enum Next {
 #[tracing::instrument(skip_all, fields(delivery_id = %due.id))]
 pub async fn record(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     worker: Uuid,
     due: &DeliveryRow,
     outcome: &AttemptOutcome,
@@ -447,7 +448,7 @@ pub async fn record(
     let now = Utc::now();
     // Write first: on SQLite a transaction that reads before it writes cannot take the write
     // lock once another connection has written meanwhile.
-    let txn = db.begin().await?;
+    let txn = gate.begin(db).await?;
     let (status, next_attempt_at, delivered_at) = match outcome.next {
         Next::Delivered => (DeliveryStatus::Delivered, now, Some(now)),
         Next::RetryAt(at) => (DeliveryStatus::Pending, at, None),
@@ -476,7 +477,7 @@ pub async fn record(
         .filter(delivery::Column::Id.eq(due.id))
         .filter(delivery::Column::LeasedBy.eq(worker))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-        .exec_with_returning(&txn)
+        .exec_with_returning(&*txn)
         .await?;
     let held = moved.len() == 1;
     let number = moved
@@ -495,7 +496,7 @@ pub async fn record(
         response_status: Set(outcome.response_status.map(i32::from)),
         error: Set(error),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     txn.commit().await?;
     Ok(held)

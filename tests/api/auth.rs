@@ -3,6 +3,7 @@
 //! Every failure is the same 401 `unauthorized` with `WWW-Authenticate: Bearer`, whatever was
 //! wrong with the key, so a caller learns nothing about which keys exist.
 
+use escalade::http::verified_keys::REVALIDATION_INTERVAL;
 use reqwest::Method;
 use serde_json::json;
 
@@ -321,7 +322,7 @@ async fn me_describes_the_key_that_made_the_request() {
 }
 
 #[tokio::test]
-async fn last_used_at_is_set_once_a_key_is_used() {
+async fn last_used_at_is_recorded_within_seconds_of_a_use() {
     // Arrange
     let app = spawn_app().await;
     let created = create_key(&app, "operator", None).await;
@@ -341,17 +342,21 @@ async fn last_used_at_is_set_once_a_key_is_used() {
 
     // Assert
     assert_eq!(me.status, 200, "{}", me.body);
-    assert!(
-        me.body["api_key"]["last_used_at"].is_string(),
-        "the current call counts: {}",
-        me.body
-    );
-    let after = app.get(&path, &app.admin_key).await;
-    let last_used: chrono::DateTime<chrono::Utc> = after.body["last_used_at"]
-        .as_str()
-        .expect("last_used_at is set")
-        .parse()
-        .expect("last_used_at is RFC 3339");
+    let recorded = std::time::Instant::now();
+    let last_used = loop {
+        let after = app.get(&path, &app.admin_key).await;
+        if let Some(at) = after.body["last_used_at"].as_str() {
+            break at
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .expect("RFC 3339");
+        }
+        assert!(
+            recorded.elapsed() < 3 * REVALIDATION_INTERVAL,
+            "last_used_at is still unset: {}",
+            after.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let slack = chrono::Duration::seconds(5);
     assert!(
         last_used >= started - slack && last_used <= chrono::Utc::now() + slack,
@@ -370,4 +375,77 @@ async fn every_role_may_ask_who_it_is_but_not_with_another_method() {
     // Assert
     answer.problem(405, "method_not_allowed");
     assert_eq!(answer.header("allow"), Some("GET, HEAD"));
+}
+
+#[tokio::test]
+async fn a_revoked_key_fails_at_once_where_revoked_and_within_two_seconds_everywhere_else() {
+    // Arrange: two instances of one deployment, each having verified the key.
+    let here = spawn_app().await;
+    let elsewhere = here.spawn_sibling();
+    let created = create_key(&here, "operator", None).await;
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    for app in [&here, &elsewhere] {
+        let me = app.send(app.request(Method::GET, "/v1/me", &key)).await;
+        assert_eq!(me.status, 200, "{}", me.body);
+    }
+
+    // Act
+    let revoked = here
+        .delete(&format!("/v1/api-keys/{}", created.id()), &here.admin_key)
+        .await;
+    let revoked_at = std::time::Instant::now();
+
+    // Assert
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+    let at_once = here.send(here.request(Method::GET, "/v1/me", &key)).await;
+    at_once.problem(401, "unauthorized");
+    loop {
+        let answer = elsewhere
+            .send(elsewhere.request(Method::GET, "/v1/me", &key))
+            .await;
+        if answer.status == 401 {
+            break;
+        }
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert!(
+            revoked_at.elapsed() <= 2 * REVALIDATION_INTERVAL,
+            "the other instance still admits the key after {:?}",
+            revoked_at.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_key_revoked_in_the_database_by_another_tool_stops_working_within_two_seconds() {
+    // Arrange
+    let app = spawn_app().await;
+    let created = create_key(&app, "operator", None).await;
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    let me = app.send(app.request(Method::GET, "/v1/me", &key)).await;
+    assert_eq!(me.status, 200);
+
+    // Act: revoked behind the service's back, as another deployment's tool would.
+    app.execute_sql(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2",
+        vec![chrono::Utc::now().into(), created.id().into()],
+    )
+    .await;
+
+    // Assert
+    let started = std::time::Instant::now();
+    loop {
+        let answer = app
+            .send(app.request(Method::GET, "/v1/vocabulary", &key))
+            .await;
+        if answer.status == 401 {
+            break;
+        }
+        assert!(
+            started.elapsed() <= 2 * REVALIDATION_INTERVAL,
+            "the key still works after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -1268,6 +1268,58 @@ async fn q_also_matches_a_prefix_of_the_domain() {
 }
 
 #[tokio::test]
+async fn a_search_lists_by_the_text_that_matched_and_pages_through_every_match_once() {
+    // Arrange: names and domains starting with "co" interleave, one customer matches by both,
+    // two share a name, and others match nothing.
+    let app = spawn_app().await;
+    let partner = app.create_partner("Search order").await;
+    for (name, domain) in [
+        ("Coho Winery", "cohowinery.partner.onmschina.cn"),
+        ("北京数据有限公司", "contoso-bj.partner.onmschina.cn"),
+        ("Contoso", "zz.partner.onmschina.cn"),
+        ("Cobalt", "aa.partner.onmschina.cn"),
+        ("Fabrikam", "fabrikam.partner.onmschina.cn"),
+        ("上海电子", "coastal.partner.onmschina.cn"),
+        ("Contoso", "contoso-sh.partner.onmschina.cn"),
+        ("Litware", "litware.partner.onmschina.cn"),
+    ] {
+        create(&app, &partner, &body_named(name, domain)).await;
+    }
+    let key = &partner.key;
+
+    // Act: every page of one customer, following the cursors.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut params = vec![("q", "CO"), ("limit", "1")];
+        if let Some(cursor) = cursor.as_deref() {
+            params.push(("cursor", cursor));
+        }
+        let page = list(&app, key, &params).await;
+        seen.extend(names(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+
+    // Assert: by the matched text, byte by byte ("coastal…", "cobalt", "coho winery",
+    // "contoso" twice, then "contoso-bj…"), each once.
+    assert_eq!(
+        seen,
+        [
+            "上海电子",
+            "Cobalt",
+            "Coho Winery",
+            "Contoso",
+            "Contoso",
+            "北京数据有限公司"
+        ]
+    );
+    assert_eq!(search(&app, key, &[("q", "co")]).await, seen);
+}
+
+#[tokio::test]
 async fn percent_and_underscore_in_q_are_taken_literally() {
     // Arrange
     let app = spawn_app().await;
@@ -1668,7 +1720,7 @@ async fn the_link_header_keeps_the_other_parameters_and_can_be_followed() {
     let second = app.get(&link, &partner.key).await;
 
     // Assert
-    assert_eq!(names(&first), ["上海一号有限公司", "上海二号有限公司"]);
+    assert_eq!(names(&first), ["上海一号有限公司", "上海三号有限公司"]);
     assert!(link.starts_with("/v1/customers?"), "{link}");
     let params: Vec<(String, String)> = url_params(&link);
     assert!(
@@ -1683,7 +1735,7 @@ async fn the_link_header_keeps_the_other_parameters_and_can_be_followed() {
     assert!(params.contains(&("cursor".to_owned(), cursor)), "{link}");
     assert_eq!(
         names(&second),
-        ["上海三号有限公司"],
+        ["上海二号有限公司"],
         "the link keeps the search"
     );
     assert_eq!(second.header("link"), None);

@@ -816,6 +816,7 @@ fn database_settings(url: &str, timeout_secs: u64) -> DatabaseSettings {
         database_url: Some(url.to_owned()),
         db_max_connections: 5,
         db_timeout_secs: timeout_secs,
+        ..DatabaseSettings::default()
     }
 }
 
@@ -1024,6 +1025,18 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     let create_took = started.elapsed();
     let ready_down = api.ops("/readyz").await;
     let health_down = api.ops("/healthz").await;
+    // A key verified before is trusted only while the database can confirm it: once the check
+    // fails it is forgotten, and even an answer that reads nothing else is 503.
+    eventually_within(
+        Duration::from_secs(10),
+        "the keys in memory to be forgotten",
+        async || {
+            let answer = api.get("/v1/vocabulary", &admin_key).await;
+            (answer.status == 503).then_some(answer)
+        },
+    )
+    .await
+    .problem(503, "database_unavailable");
 
     // Assert
     me_down.problem(503, "database_unavailable");

@@ -21,16 +21,10 @@ pub const TEST_DATABASE_ENV: &str = "ESCALADE_TEST_DATABASE_URL";
 
 static LOGS: Once = Once::new();
 
-/// Logs only when `TEST_LOG` is set, so test output stays readable.
+/// Records every SQL statement by request (see `sql_log`); logs only when `TEST_LOG` is set (to
+/// a filter such as `info`), so test output stays readable.
 fn init_logs() {
-    LOGS.call_once(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            escalade::telemetry::init(&escalade::config::LogSettings {
-                log_format: escalade::config::LogFormat::Pretty,
-                log: "info,sqlx=warn".to_owned(),
-            });
-        }
-    });
+    LOGS.call_once(crate::sql_log::install);
 }
 
 /// A fresh, migrated database that disappears with this value.
@@ -52,7 +46,7 @@ fn settings_for(url: String) -> DatabaseSettings {
     DatabaseSettings {
         database_url: Some(url),
         db_max_connections: 5,
-        db_timeout_secs: 5,
+        ..DatabaseSettings::default()
     }
 }
 

@@ -32,6 +32,8 @@ mod remediation;
 mod secrets;
 mod self_help;
 mod services;
+mod sql_log;
+mod statements;
 mod subscriptions;
 mod tenancy;
 mod webhooks;

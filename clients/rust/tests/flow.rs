@@ -31,7 +31,7 @@ async fn start_demo() -> Demo {
             dir.path().join("escalade.db").display()
         )),
         db_max_connections: 5,
-        db_timeout_secs: 5,
+        ..DatabaseSettings::default()
     };
     let db = escalade::store::connect(&database).await.unwrap();
     escalade::store::migrate(&db).await.unwrap();

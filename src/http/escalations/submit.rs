@@ -15,7 +15,7 @@ use crate::domain::escalation::criteria::{
 };
 use crate::domain::remediation::today_in_beijing;
 use crate::domain::webhook::EventType;
-use crate::domain::{Category, PartnerStatus, Scope, SubscriptionStatus, SupportPlan};
+use crate::domain::{Category, PartnerStatus, SubscriptionStatus, SupportPlan};
 use crate::error::{ApiError, DuplicateOf, FieldError, Violation};
 use crate::http::AppState;
 use crate::http::auth::{Caller, PartnerOnly};
@@ -25,8 +25,8 @@ use crate::http::idempotency::Idempotency;
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
 use crate::i18n::{Language, Text};
+use crate::store::criteria;
 use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
-use crate::store::{customers, incidents, partners, remediation, services, subscriptions};
 
 /// Whether a criterion is met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -59,49 +59,59 @@ pub struct ValidationReport {
     pub checks: Vec<CriterionCheck>,
 }
 
-/// Everything the criteria need to know, read from the database.
+/// Everything the criteria need to know, read from the database (see `store::criteria`), and
+/// whether the partner has an enabled webhook endpoint that may want to hear of the escalation.
 async fn gather_facts(
     state: &AppState,
     partner_id: uuid::Uuid,
     submission: &Submission,
-) -> Result<Facts, ApiError> {
-    let db = &state.db;
-    let partner = partners::get(db, partner_id)
+) -> Result<(Facts, bool), ApiError> {
+    let about = criteria::About {
+        partner_id,
+        customer_id: submission.customer_id,
+        service_key: submission.service_key.as_str(),
+        category: submission.category,
+        today: today_in_beijing(Utc::now()),
+    };
+    let (row, active_incidents) = criteria::facts(&state.db, about)
         .await?
         .ok_or_else(|| ApiError::internal("partner key for a missing partner"))?;
-    let customer = customers::get(db, Scope::Partner(partner_id), submission.customer_id).await?;
-    let service_key = submission.service_key.as_str();
-    let service = services::get(db, service_key).await?;
-    let (subscription, open_duplicate) = match &customer {
-        Some(customer) => (
-            subscriptions::live(db, customer.id, service_key).await?,
-            store::open_duplicate(db, customer.id, service_key, submission.category).await?,
-        ),
-        None => (None, None),
-    };
-    let active_incidents = incidents::active_ids_on(db, service_key).await?;
-    let overdue = remediation::overdue_count(db, partner_id, today_in_beijing(Utc::now())).await?;
-    Ok(Facts {
-        customer: customer.map(|customer| CustomerFacts {
-            tenant_id: customer.tenant_id,
-            support_plan: SupportPlan::parse(&customer.support_plan)
-                .unwrap_or(SupportPlan::Standard),
-        }),
-        partner: PartnerFacts {
-            tenant_id: partner.tenant_id,
-            status: PartnerStatus::parse(&partner.status).unwrap_or(PartnerStatus::Suspended),
-            overdue_remediation_plans: overdue as usize,
-        },
-        service: service.map(|service| ServiceFacts {
-            categories: serde_json::from_value::<Vec<Category>>(service.categories)
+    let customer = row.customer_tenant_id.map(|tenant_id| CustomerFacts {
+        tenant_id,
+        support_plan: row
+            .customer_support_plan
+            .as_deref()
+            .and_then(SupportPlan::parse)
+            .unwrap_or(SupportPlan::Standard),
+    });
+    let service = match (row.service_operated_by, row.service_first_party) {
+        (Some(operated_by), Some(first_party)) => Some(ServiceFacts {
+            categories: row
+                .service_categories
+                .and_then(|categories| serde_json::from_value::<Vec<Category>>(categories).ok())
                 .unwrap_or_default(),
-            operated_by: service.operated_by,
-            first_party: service.first_party,
+            operated_by,
+            first_party,
         }),
-        subscription: subscription.and_then(|s| SubscriptionStatus::parse(&s.status)),
+        _ => None,
+    };
+    let listened = row.enabled_endpoints > 0;
+    let facts = Facts {
+        customer,
+        partner: PartnerFacts {
+            tenant_id: row.partner_tenant_id,
+            status: PartnerStatus::parse(&row.partner_status).unwrap_or(PartnerStatus::Suspended),
+            overdue_remediation_plans: usize::try_from(row.overdue_plans).unwrap_or(usize::MAX),
+        },
+        service,
+        subscription: row
+            .subscription_status
+            .as_deref()
+            .and_then(SubscriptionStatus::parse),
         active_incidents,
-        open_duplicate: open_duplicate.map(|row| row.number),
-    })
+        open_duplicate: row.duplicate_number,
+    };
+    Ok((facts, listened))
 }
 
 fn duplicate_of(row: &store::EscalationRow) -> DuplicateOf {
@@ -197,7 +207,7 @@ pub async fn create_escalation(
         .ok_or_else(|| ApiError::internal("partner key without partner"))?;
     let submission = body.0.into_submission()?;
     let now = Utc::now();
-    let facts = gather_facts(&state, partner_id, &submission).await?;
+    let (facts, listened) = gather_facts(&state, partner_id, &submission).await?;
     let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, now);
     if let Some(refused) = refusal(&evaluation) {
         return Err(refused);
@@ -214,15 +224,15 @@ pub async fn create_escalation(
             "service_key": row.service_key, "customer_id": row.customer_id, "response_due_at": row.response_due_at
         })
     };
-    let announce = |row: &store::EscalationRow| {
+    let announce = listened.then_some(|row: &store::EscalationRow| {
         let escalation = describe(Escalation::from_row(row.clone(), now))?;
         Ok(notice(
             EventType::EscalationCreated,
             Some(row.partner_id),
             serde_json::json!({ "escalation": escalation }),
         ))
-    };
-    let row = match store::create(&state.db, new, actor, snapshot, announce).await? {
+    });
+    let row = match store::create(&state.db, &state.writes, new, actor, snapshot, announce).await? {
         Created::New(row) => row,
         Created::Duplicate(open) => return Err(ApiError::DuplicateEscalation(duplicate_of(&open))),
     };
@@ -319,7 +329,7 @@ pub async fn validate_escalation(
         .partner_id
         .ok_or_else(|| ApiError::internal("partner key without partner"))?;
     let submission = body.0.into_submission()?;
-    let facts = gather_facts(&state, partner_id, &submission).await?;
+    let (facts, _) = gather_facts(&state, partner_id, &submission).await?;
     let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, Utc::now());
     idempotency.claim(&state.db).await?;
     Ok(HttpResponse::Ok().json(ValidationReport {

@@ -187,9 +187,16 @@ pub async fn add_note(
             }),
         ))
     };
-    let note: Note = store::add_note(&state.db, &escalation, actor, text.into_inner(), announce)
-        .await?
-        .try_into()?;
+    let note: Note = store::add_note(
+        &state.db,
+        &state.writes,
+        &escalation,
+        actor,
+        text.into_inner(),
+        announce,
+    )
+    .await?
+    .try_into()?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/v1/escalations/{}/notes", escalation.id)))
         .json(note))

@@ -33,7 +33,7 @@ use crate::http::webhooks::{describe, notice};
 use crate::i18n::Text;
 use crate::openapi::union::TaggedUnion;
 use crate::store::escalations::{
-    self as store, Actor, EscalationColumn as Column, EventRecord, TransitionError,
+    self as store, Actor, EscalationColumn as Column, EventRecord, StatusChange, TransitionError,
 };
 
 /// A move to another status, named by `to`: `in_progress` (an operator starting work, with
@@ -342,19 +342,22 @@ pub async fn transition_escalation(
             json!({ "escalation": escalation, "previous_status": from }),
         ))
     };
-    let updated = store::transition(
-        &state.db, &current, &expected, changes, actor, event, announce,
-    )
-    .await
-    .map_err(|err| match err {
-        TransitionError::Stale => ApiError::PreconditionFailed,
-        TransitionError::Duplicate(open) => ApiError::DuplicateEscalation(DuplicateOf {
-            id: open.id,
-            href: format!("/v1/escalations/{}", open.id),
-            number: open.number,
-        }),
-        TransitionError::Db(err) => err.into(),
-    })?;
+    let change = StatusChange {
+        expected: &expected,
+        changes,
+        event,
+    };
+    let updated = store::transition(&state.db, &state.writes, &current, change, actor, announce)
+        .await
+        .map_err(|err| match err {
+            TransitionError::Stale => ApiError::PreconditionFailed,
+            TransitionError::Duplicate(open) => ApiError::DuplicateEscalation(DuplicateOf {
+                id: open.id,
+                href: format!("/v1/escalations/{}", open.id),
+                number: open.number,
+            }),
+            TransitionError::Db(err) => err.into(),
+        })?;
     tracing::info!(escalation_id = %updated.id, from = %from, to = %to, "escalation moved");
     let escalation = Escalation::from_row(updated, now)?;
     Ok(with_etag(HttpResponse::Ok(), escalation.version).json(escalation))

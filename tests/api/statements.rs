@@ -1,0 +1,157 @@
+//! Statements per request: each endpoint runs at most its budget of SQL statements (`BEGIN` and
+//! `COMMIT` count), with the caller's key already verified, so a query added by accident fails
+//! here without any timing.
+//!
+//! The budgets:
+//! * reading one resource or one page: 1 statement (a service incident and its updates: 2);
+//! * checking an escalation (`validate`): 1, the facts the criteria need (2 with incidents open
+//!   on the service: their ids);
+//! * submitting one: 5 — the facts (the partner's webhook endpoints among them); `BEGIN`; the
+//!   escalation, numbered in its insert; its `created` event; `COMMIT` — and 3 more when the
+//!   partner has an endpoint: its endpoints, the event and its deliveries in the outbox;
+//! * a key not yet verified by this instance: 1 more, to look it up.
+
+use reqwest::{Method, RequestBuilder};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{
+    Answer, ESCALATIONS, TestApp, escalation_path, incident_body, incident_path, spawn_app,
+};
+use crate::sql_log::statements_of;
+use crate::webhooks::{create_endpoint, spawn_webhook_app};
+
+impl TestApp {
+    /// Sends `request` under a fresh `X-Request-Id`; the answer and the statements it ran.
+    async fn counted(&self, request: RequestBuilder) -> (Answer, Vec<String>) {
+        let request_id = Uuid::new_v4().to_string();
+        let answer = self.send(request.header("X-Request-Id", &request_id)).await;
+        (answer, statements_of(&request_id))
+    }
+
+    /// Asserts `request` succeeds within `budget` statements.
+    async fn within_budget(&self, what: &str, request: RequestBuilder, budget: usize) -> Answer {
+        let (answer, statements) = self.counted(request).await;
+        assert!(
+            answer.status < 300,
+            "{what}: {} {}",
+            answer.status,
+            answer.body
+        );
+        assert!(
+            statements.len() <= budget,
+            "{what} ran {} statements, over its budget of {budget}: {statements:#?}",
+            statements.len()
+        );
+        answer
+    }
+}
+
+#[actix_web::test]
+async fn every_read_is_one_statement() {
+    // Arrange
+    let app = spawn_app().await;
+    let fixture = app.escalation_fixture("standard").await;
+    let key = fixture.partner.key.clone();
+    let operator = app.operator_key().await;
+    let escalation = app.submit_escalation(&key, &fixture.body).await;
+    let mut second = fixture.body.clone();
+    second["category"] = json!("product_bug");
+    app.submit_escalation(&key, &second).await;
+    let incident = app
+        .create_incident(&operator, &incident_body("azure"))
+        .await;
+    let first_page = app
+        .get(&format!("{ESCALATIONS}?order=due&limit=1"), &operator)
+        .await;
+    let cursor = first_page.body["next_cursor"].as_str().unwrap().to_owned();
+    let customer = format!("/v1/customers/{}", fixture.customer_id);
+    let get = |path: &str, key: &str| app.request(Method::GET, path, key);
+
+    // Act and assert
+    for (what, request, budget) in [
+        (
+            "an escalation",
+            get(&escalation_path(escalation.id()), &key),
+            1,
+        ),
+        ("a partner's escalations", get(ESCALATIONS, &key), 1),
+        (
+            "a later page of the triage queue",
+            get(
+                &format!("{ESCALATIONS}?order=due&limit=1&cursor={cursor}"),
+                &operator,
+            ),
+            1,
+        ),
+        ("a customer", get(&customer, &key), 1),
+        ("a customer search", get("/v1/customers?q=上海", &key), 1),
+        ("the services", get("/v1/services", &key), 1),
+        ("a service", get("/v1/services/azure", &key), 1),
+        (
+            "an incident with its updates",
+            get(&incident_path(incident.id()), &key),
+            2,
+        ),
+        (
+            "the incidents with their updates",
+            get("/v1/service-incidents", &key),
+            2,
+        ),
+        ("the vocabulary", get("/v1/vocabulary", &key), 0),
+    ] {
+        app.within_budget(what, request, budget).await;
+    }
+}
+
+#[actix_web::test]
+async fn submitting_an_escalation_stays_within_its_budget() {
+    // Arrange
+    let app = spawn_webhook_app().await;
+    let fixture = app.escalation_fixture("standard").await;
+    let key = fixture.partner.key.clone();
+    let submit = |body: &serde_json::Value| app.request(Method::POST, ESCALATIONS, &key).json(body);
+    app.get("/v1/me", &key).await;
+
+    // Act and assert
+    app.within_budget(
+        "checking an escalation",
+        app.request(Method::POST, "/v1/escalations/validate", &key)
+            .json(&fixture.body),
+        1,
+    )
+    .await;
+    app.within_budget("submitting an escalation", submit(&fixture.body), 5)
+        .await;
+    create_endpoint(
+        &app,
+        &key,
+        "http://127.0.0.1:9/escalade",
+        &["escalation.created"],
+    )
+    .await;
+    let mut heard = fixture.body.clone();
+    heard["category"] = json!("product_bug");
+    app.within_budget(
+        "submitting one a webhook endpoint hears of",
+        submit(&heard),
+        8,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_key_is_looked_up_once_then_known() {
+    // Arrange
+    let app = spawn_app().await;
+    let operator = app.operator_key().await;
+    let request = || app.request(Method::GET, "/v1/services/azure", &operator);
+
+    // Act
+    let (_, first) = app.counted(request()).await;
+    let (_, second) = app.counted(request()).await;
+
+    // Assert
+    assert_eq!(first.len(), 2, "{first:#?}");
+    assert_eq!(second.len(), 1, "{second:#?}");
+}
