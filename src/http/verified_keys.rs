@@ -121,17 +121,16 @@ impl VerifiedKeys {
                 let id = key.principal.key_id;
                 !checked.contains(&id) || active.contains(&id)
             });
+            // A key has one secret, so one entry: each id comes once.
             let resolution = LAST_USED_RESOLUTION.num_seconds();
-            let due: HashSet<Uuid> = keys
-                .by_digest
+            keys.by_digest
                 .values()
                 .filter(|key| {
                     let used = key.used_at.load(Ordering::Relaxed);
                     used - key.recorded_at.load(Ordering::Relaxed) >= resolution
                 })
                 .map(|key| key.principal.key_id)
-                .collect();
-            due.into_iter().collect::<Vec<_>>()
+                .collect::<Vec<Uuid>>()
         };
         for chunk in due.chunks(CHUNK) {
             api_keys::mark_used(db, chunk, now).await?;

@@ -49,6 +49,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Covers the connection's own setup; `tune_sqlite` then puts a finer handler in place.
             .busy_timeout(settings.timeout())
             .log_slow_statements(LevelFilter::Warn, settings.slow_statement());
         let pool = SqlitePoolOptions::new()
