@@ -17,6 +17,8 @@ RUN mkdir -p src migration/src clients/rust/src bench/src/bin \
     && rm -rf src migration/src
 COPY src src
 COPY migration/src migration/src
+# The business calendar's shipped years are embedded in the binary.
+COPY calendar calendar
 # Make cargo see the real sources as newer than the placeholder build.
 RUN touch src/main.rs src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --package escalade --bin escalade

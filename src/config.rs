@@ -300,6 +300,50 @@ pub struct ServeSettings {
 
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+
+    #[command(flatten)]
+    pub sla: SlaSettings,
+}
+
+/// The SLA clock, its alerts, and the event feed.
+#[derive(Debug, Clone, Args)]
+pub struct SlaSettings {
+    /// A directory of business calendar files (`<year>.json`, the State Council's notice of that
+    /// year's holidays and make-up working days) that add years to the shipped ones or replace
+    /// them.
+    #[arg(long, env = "ESCALADE_CALENDAR_DIR")]
+    pub calendar_dir: Option<PathBuf>,
+
+    /// Share of the response time that, once elapsed without a first response, puts an
+    /// escalation at risk and announces `escalation.sla_warning` (strictly between 0 and 1).
+    #[arg(long, env = "ESCALADE_SLA_WARNING_SHARE", default_value_t = 0.8, value_parser = parse_open_share)]
+    pub sla_warning_share: f64,
+
+    /// Seconds between two looks for SLA warnings and breaches to announce.
+    #[arg(long, env = "ESCALADE_SLA_CHECK_INTERVAL_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sla_check_interval_secs: u64,
+
+    /// Days the event feed (`/v1/events`) keeps events; older ones are deleted by housekeeping,
+    /// and a cursor older than this gets 410.
+    #[arg(long, env = "ESCALADE_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub event_retention_days: u32,
+}
+
+impl SlaSettings {
+    pub fn event_retention(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.event_retention_days))
+    }
+}
+
+impl Default for SlaSettings {
+    fn default() -> Self {
+        Self {
+            calendar_dir: None,
+            sla_warning_share: 0.8,
+            sla_check_interval_secs: 15,
+            event_retention_days: 30,
+        }
+    }
 }
 
 /// The origins allowed to call the API from a browser.
@@ -430,6 +474,13 @@ fn parse_proxy(value: &str) -> Result<String, String> {
     }
 }
 
+fn parse_open_share(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(share) if share > 0.0 && share < 1.0 => Ok(share),
+        _ => Err(format!("`{value}` is not a share strictly between 0 and 1")),
+    }
+}
+
 fn parse_share(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
         Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
@@ -466,6 +517,7 @@ impl Default for ServeSettings {
             cors_allowed_origins: CorsOrigins::default(),
             secret_keys: SecretKeySettings::default(),
             webhooks: WebhookSettings::default(),
+            sla: SlaSettings::default(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The background worker: delivers webhooks from the outbox and sweeps expired idempotency
-//! records.
+//! records and events past the feed's retention.
 //!
 //! Every instance may run it. Deliveries are claimed under a lease, so instances share the
 //! outbox without sending a delivery twice; a crashed instance's leases run out and its claims
@@ -107,6 +107,14 @@ fn client(settings: &WebhookSettings) -> reqwest::Client {
         .expect("the webhook client's settings are valid")
 }
 
+/// What housekeeping sweeps, and how often.
+#[derive(Debug, Clone, Copy)]
+pub struct Housekeeping {
+    pub interval: Duration,
+    /// How long events stay in the outbox for the feed.
+    pub event_retention: chrono::Duration,
+}
+
 /// The background worker of one instance.
 pub struct Worker {
     db: DatabaseConnection,
@@ -115,7 +123,7 @@ pub struct Worker {
     /// Opens the endpoints' sealed signing secrets.
     keys: KeyRing,
     settings: WebhookSettings,
-    housekeeping_interval: Duration,
+    housekeeping: Housekeeping,
     metrics: Metrics,
     client: reqwest::Client,
     /// This instance, as the holder of its leases.
@@ -128,7 +136,7 @@ impl Worker {
         writes: Arc<WriteGate>,
         keys: KeyRing,
         settings: WebhookSettings,
-        housekeeping_interval: Duration,
+        housekeeping: Housekeeping,
         metrics: Metrics,
     ) -> Self {
         Self {
@@ -137,7 +145,7 @@ impl Worker {
             writes,
             keys,
             settings,
-            housekeeping_interval,
+            housekeeping,
             metrics,
             id: Uuid::now_v7(),
         }
@@ -156,7 +164,7 @@ impl Worker {
             }
             if Instant::now() >= next_sweep {
                 worker.sweep().await;
-                next_sweep = Instant::now() + worker.housekeeping_interval;
+                next_sweep = Instant::now() + worker.housekeeping.interval;
             }
             let mut busy = false;
             if delivering {
@@ -181,6 +189,12 @@ impl Worker {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired idempotency records deleted"),
             Err(err) => tracing::warn!(error = %err, "cannot delete expired idempotency records"),
+        }
+        let before = Utc::now() - self.housekeeping.event_retention;
+        match webhooks::purge_events(&self.db, before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "events past the feed's retention deleted"),
+            Err(err) => tracing::warn!(error = %err, "cannot delete events past retention"),
         }
     }
 

@@ -151,6 +151,9 @@ pub enum ApiError {
     /// 422: the escalation does not meet 21Vianet's criteria; every failed one is listed.
     #[error("the escalation does not meet 21Vianet's escalation criteria")]
     CriteriaNotMet(Vec<Violation>),
+    /// 410: what the request refers to existed but is no longer kept.
+    #[error("{}", .detail.render(Language::English))]
+    Gone { code: &'static str, detail: Text },
     /// 412: `If-Match` names a version that is no longer current.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,
@@ -252,6 +255,7 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Gone { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
@@ -277,6 +281,7 @@ impl ApiError {
         match self {
             Self::BadRequest { detail, .. }
             | Self::Conflict { detail, .. }
+            | Self::Gone { detail, .. }
             | Self::Unprocessable { detail, .. } => detail.clone(),
             Self::Unauthorized => Text::new("problem-unauthorized"),
             Self::Forbidden { role, allowed } => Text::new("problem-forbidden")
@@ -397,6 +402,7 @@ fn status_title(status: StatusCode) -> Text {
         405 => Text::new("status-405"),
         408 => Text::new("status-408"),
         409 => Text::new("status-409"),
+        410 => Text::new("status-410"),
         412 => Text::new("status-412"),
         413 => Text::new("status-413"),
         415 => Text::new("status-415"),
@@ -421,6 +427,7 @@ fn resource_name(resource: &str) -> Text {
         "service" => Text::new("resource-service"),
         "subscription" => Text::new("resource-subscription"),
         "webhook endpoint" => Text::new("resource-webhook-endpoint"),
+        "business calendar" => Text::new("resource-business-calendar"),
         "api key" | "API key" => Text::new("resource-api-key"),
         _ => Text::new("resource-other"),
     }
@@ -441,6 +448,7 @@ impl ResponseError for ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::CriteriaNotMet(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -25,6 +25,8 @@ pub mod openapi;
 pub mod run;
 /// Where the deployment's secret keys come from.
 pub mod secret_keys;
+/// Announces SLA warnings and breaches.
+pub mod sla_watch;
 /// Builds and binds the HTTP server.
 pub mod startup;
 /// Persistence: every database query.

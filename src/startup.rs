@@ -9,6 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, HttpServer, web};
+use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
@@ -16,7 +17,9 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::ServeSettings;
-use crate::delivery::Worker;
+use crate::delivery::{Housekeeping, Worker};
+use crate::domain::calendar::BusinessCalendar;
+use crate::domain::escalation::sla::SlaClock;
 use crate::domain::sealing::KeyRing;
 use crate::http::auth::FailedAuthentications;
 use crate::http::body::{self, BodyTimeout};
@@ -30,6 +33,7 @@ use crate::http::verified_keys::VerifiedKeys;
 use crate::http::webhooks::EndpointPolicy;
 use crate::http::{self, AppState, auth, conditional, cors, head, idempotency, ops, problem};
 use crate::openapi::{ApiDoc, v30};
+use crate::sla_watch::SlaWatch;
 use crate::store::WriteGate;
 
 /// Registers every documented operation on `app` and returns the OpenAPI document they make.
@@ -82,6 +86,7 @@ pub struct Application {
     port: u16,
     server: Server,
     worker: Worker,
+    sla_watch: SlaWatch,
     verified_keys: Arc<VerifiedKeys>,
     db: DatabaseConnection,
 }
@@ -92,6 +97,12 @@ impl Application {
         db: DatabaseConnection,
         keys: KeyRing,
     ) -> std::io::Result<Self> {
+        let calendar = BusinessCalendar::load(settings.sla.calendar_dir.as_deref())
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
+        let sla = SlaClock::new(Arc::new(calendar), settings.sla.sla_warning_share);
+        for warning in ops::calendar_warnings(sla.calendar(), Utc::now()) {
+            tracing::warn!("{warning}");
+        }
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let api = openapi();
@@ -103,9 +114,19 @@ impl Application {
             Arc::clone(&writes),
             keys.clone(),
             settings.webhooks.clone(),
-            Duration::from_secs(settings.housekeeping_interval_secs),
+            Housekeeping {
+                interval: Duration::from_secs(settings.housekeeping_interval_secs),
+                event_retention: settings.sla.event_retention(),
+            },
             metrics.clone(),
         );
+        let sla_watch = SlaWatch {
+            db: db.clone(),
+            writes: Arc::clone(&writes),
+            clock: sla.clone(),
+            metrics: metrics.clone(),
+            interval: Duration::from_secs(settings.sla.sla_check_interval_secs),
+        };
         let metrics = web::Data::new(metrics);
         let limiter = rate_limit::per_key(settings.rate_limit_per_minute).map(web::Data::new);
         let failures = FailedAuthentications::new(
@@ -124,6 +145,8 @@ impl Application {
             keys,
             verified_keys: Arc::clone(&verified_keys),
             writes: Arc::clone(&writes),
+            sla,
+            event_retention: settings.sla.event_retention(),
         });
         let body_limit = settings.body_limit;
         let body_timeout = Duration::from_secs(settings.body_timeout_secs);
@@ -183,6 +206,7 @@ impl Application {
             port,
             server,
             worker,
+            sla_watch,
             verified_keys,
             db,
         })
@@ -206,11 +230,13 @@ impl Application {
             let stopped = stopped.clone();
             async move { verified_keys.maintain(self.db, stopped).await }
         });
-        let worker = tokio::spawn(self.worker.run(stopped));
+        let worker = tokio::spawn(self.worker.run(stopped.clone()));
+        let sla_watch = tokio::spawn(self.sla_watch.run(stopped));
         let served = self.server.await;
         stop.send_replace(true);
         for (task, result) in [
             ("worker", worker.await),
+            ("SLA watch", sla_watch.await),
             ("key revalidation", revalidation.await),
         ] {
             if let Err(err) = result {

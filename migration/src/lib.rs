@@ -19,6 +19,7 @@ mod m20261129_000013_contact_language;
 mod m20261129_000014_catalogue_in_chinese;
 mod m20261129_000015_escalation_numbers;
 mod m20261129_000016_customer_search_order;
+mod m20261129_000017_sla_alerts_and_event_feed;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_catalogue_in_chinese::Migration),
             Box::new(m20261129_000015_escalation_numbers::Migration),
             Box::new(m20261129_000016_customer_search_order::Migration),
+            Box::new(m20261129_000017_sla_alerts_and_event_feed::Migration),
         ]
     }
 }

@@ -30,6 +30,13 @@ pub enum EventType {
     /// A note was added to an escalation, by you or by 21Vianet.
     #[serde(rename = "escalation.note_added")]
     EscalationNoteAdded,
+    /// An escalation still waits for 21Vianet's first response with most of its response time
+    /// gone (80 % by default).
+    #[serde(rename = "escalation.sla_warning")]
+    EscalationSlaWarning,
+    /// An escalation's first response is overdue.
+    #[serde(rename = "escalation.sla_breached")]
+    EscalationSlaBreached,
     /// 21Vianet opened an incident on a service (every partner may subscribe).
     #[serde(rename = "service_incident.created")]
     ServiceIncidentCreated,
@@ -45,6 +52,8 @@ vocabulary!(EventType {
     EscalationCreated => "escalation.created",
     EscalationStatusChanged => "escalation.status_changed",
     EscalationNoteAdded => "escalation.note_added",
+    EscalationSlaWarning => "escalation.sla_warning",
+    EscalationSlaBreached => "escalation.sla_breached",
     ServiceIncidentCreated => "service_incident.created",
     ServiceIncidentResolved => "service_incident.resolved",
     RemediationPlanRequested => "remediation_plan.requested",

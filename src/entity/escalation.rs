@@ -39,6 +39,10 @@ pub struct Model {
     pub rejection_reason: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
+    /// When the next SLA alert (the warning, then the breach) is due; `None` once none remains.
+    pub sla_alert_at: Option<DateTimeUtc>,
+    pub sla_warning_announced_at: Option<DateTimeUtc>,
+    pub sla_breach_announced_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }
 

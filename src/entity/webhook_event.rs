@@ -9,6 +9,8 @@ pub struct Model {
     pub partner_id: Option<Uuid>,
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// The order of the event feed (see `store::events`).
+    pub position: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

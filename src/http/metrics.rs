@@ -1,5 +1,5 @@
 //! `/metrics` in Prometheus's text format: requests by route and status, their latency, the
-//! database pool, the webhook outbox and delivery outcomes. Routes are the templates
+//! database pool, the webhook outbox and delivery outcomes, SLA breaches and escalations at risk. Routes are the templates
 //! (`/v1/customers/{id}`), never raw paths, and methods a fixed few, so the number of series
 //! stays bounded whatever clients send.
 
@@ -8,14 +8,14 @@ use std::time::Duration;
 use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::store::webhooks;
+use crate::store::{escalations, webhooks};
 
 /// The label for requests that matched no route.
 const UNMATCHED: &str = "unmatched";
@@ -40,6 +40,8 @@ pub struct Metrics {
     outbox_pending: IntGauge,
     outbox_oldest: Gauge,
     webhook_attempts: IntCounterVec,
+    breached: IntCounter,
+    at_risk: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -97,6 +99,16 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid attempt counter");
+        let breached = IntCounter::new(
+            "escalations_breached_total",
+            "SLA breaches announced by this instance (escalation.sla_breached).",
+        )
+        .expect("valid breach counter");
+        let at_risk = IntGauge::new(
+            "escalations_at_risk",
+            "Open escalations past their SLA warning time, unanswered and not yet overdue.",
+        )
+        .expect("valid at-risk gauge");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -104,6 +116,8 @@ impl Metrics {
             Box::new(outbox_pending.clone()),
             Box::new(outbox_oldest.clone()),
             Box::new(webhook_attempts.clone()),
+            Box::new(breached.clone()),
+            Box::new(at_risk.clone()),
         ] {
             registry
                 .register(collector)
@@ -120,6 +134,22 @@ impl Metrics {
             outbox_pending,
             outbox_oldest,
             webhook_attempts,
+            breached,
+            at_risk,
+        }
+    }
+
+    /// Counts one SLA breach announced.
+    pub fn count_breach(&self) {
+        self.breached.inc();
+    }
+
+    /// Reads the escalations at risk at scrape time; like the outbox, kept when the database is
+    /// down.
+    async fn sample_at_risk(&self, db: &DatabaseConnection) {
+        match escalations::count_at_risk(db, Utc::now()).await {
+            Ok(count) => self.at_risk.set(i64::try_from(count).unwrap_or(i64::MAX)),
+            Err(err) => tracing::warn!(error = %err, "cannot count escalations at risk"),
         }
     }
 
@@ -193,8 +223,9 @@ impl Default for Metrics {
 ///
 /// Prometheus text format: `escalade_http_requests_total`,
 /// `escalade_http_request_duration_seconds`, `escalade_db_pool_connections`,
-/// `escalade_outbox_pending_deliveries`, `escalade_outbox_oldest_pending_seconds` and
-/// `escalade_webhook_attempts_total`. No key needed; expose it to your monitoring network only.
+/// `escalade_outbox_pending_deliveries`, `escalade_outbox_oldest_pending_seconds`,
+/// `escalade_webhook_attempts_total`, `escalade_escalations_breached_total` and
+/// `escalade_escalations_at_risk`. No key needed; expose it to your monitoring network only.
 #[utoipa::path(
     operation_id = "metrics",
     tag = "operations",
@@ -210,6 +241,7 @@ pub async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     metrics.sample_pool(&state.db);
     metrics.sample_outbox(&state.db).await;
+    metrics.sample_at_risk(&state.db).await;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render()?))

@@ -4,12 +4,14 @@
 pub mod api_keys;
 pub mod auth;
 pub mod body;
+pub mod business_calendar;
 pub mod client_address;
 pub mod conditional;
 pub mod cors;
 pub mod customers;
 pub mod escalations;
 pub mod etag;
+pub mod events;
 pub mod extract;
 pub mod fields;
 pub mod head;
@@ -38,6 +40,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::domain::escalation::sla::SlaClock;
 use crate::domain::remediation::RemediationPolicy;
 use crate::domain::sealing::KeyRing;
 use crate::store::WriteGate;
@@ -54,11 +57,17 @@ pub struct AppState {
     pub verified_keys: Arc<VerifiedKeys>,
     /// Write transactions in turn (on SQLite).
     pub writes: Arc<WriteGate>,
+    /// The SLA clock, on the business calendar.
+    pub sla: SlaClock,
+    /// How long the event feed keeps events.
+    pub event_retention: chrono::Duration,
 }
 
 /// Every `/v1` operation.
 pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     me::configure(cfg);
+    business_calendar::configure(cfg);
+    events::configure(cfg);
     partners::configure(cfg);
     api_keys::configure(cfg);
     customers::configure(cfg);

@@ -1,11 +1,14 @@
 //! Operational endpoints outside `/v1`, without authentication: liveness and readiness.
 
 use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::responses::ServiceUnavailable;
+use crate::domain::calendar::BusinessCalendar;
+use crate::domain::clock::today_in_beijing;
 use crate::error::ApiError;
 
 const TAG: &str = "operations";
@@ -32,20 +35,66 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`: the database answers.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    pub details: ReadinessDetails,
+}
+
+/// What an operator should know while the service serves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessDetails {
+    /// The years the business calendar has a notice for.
+    pub calendar_years: Vec<i32>,
+    /// Things that work, but not as well as they should: a business calendar missing for this
+    /// year or the next, say.
+    pub warnings: Vec<String>,
+}
+
+/// What the business calendar lacks at `now`: this year's or next year's notice (in Beijing).
+pub fn calendar_warnings(calendar: &BusinessCalendar, now: DateTime<Utc>) -> Vec<String> {
+    let this_year = today_in_beijing(now).year();
+    (this_year..=this_year + 1)
+        .filter(|year| calendar.year(*year).is_none())
+        .map(|year| {
+            format!(
+                "no business calendar for {year}: the SLA clock counts every weekday of {year} \
+                 as a business day until {year}.json is added to --calendar-dir"
+            )
+        })
+        .collect()
+}
+
 /// Readiness
 ///
-/// 200 when the database answers, 503 when it does not; load balancers route on this.
+/// 200 when the database answers, 503 when it does not; load balancers route on this. The
+/// details tell what works but should be seen to, such as a year missing from the business
+/// calendar.
 #[utoipa::path(
     operation_id = "readyz",
     tag = TAG,
     security(),
     responses(
-        (status = 200, description = "Ready to serve.", body = Health, example = json!({"status": "ready"})),
+        (status = 200, description = "Ready to serve.", body = Readiness, example = json!({
+            "status": "ready",
+            "details": {"calendar_years": [2024, 2025, 2026], "warnings": [
+                "no business calendar for 2027: the SLA clock counts every weekday of 2027 as a business day until 2027.json is added to --calendar-dir"
+            ]}
+        })),
         (status = 503, response = ServiceUnavailable),
     ),
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await.map_err(ApiError::Unavailable)?;
-    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+    let calendar = state.sla.calendar();
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        details: ReadinessDetails {
+            calendar_years: calendar.years().collect(),
+            warnings: calendar_warnings(calendar, Utc::now()),
+        },
+    }))
 }

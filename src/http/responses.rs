@@ -58,6 +58,18 @@ pub struct NotFound(Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "What the request refers to existed but is no longer kept.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:events_expired", "title": "Gone", "status": 410,
+        "detail": "the events after 0192f0c1-0000-7000-8000-000000000000 are no longer kept (the feed keeps 30 days); sync again from the start, without `after`",
+        "instance": "/v1/events", "code": "events_expired"
+    })
+)]
+pub struct Gone(Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "The request conflicts with the current state, such as a value that must be unique.",
     content_type = "application/problem+json",
     example = json!({

@@ -39,6 +39,7 @@ pub fn notice(event_type: EventType, partner_id: Option<Uuid>, data: serde_json:
         event_type,
         partner_id,
         data,
+        may_be_heard: true,
     }
 }
 

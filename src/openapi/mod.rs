@@ -60,13 +60,15 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
         (name = "escalations", description = "Escalations to 21Vianet: the criteria, the lifecycle, notes and the audit trail."),
         (name = "remediation", description = "Escalation quality and the remediation plans 21Vianet requests."),
         (name = "webhooks", description = "Webhook endpoints, signed per Standard Webhooks, and every delivery attempt."),
+        (name = "events", description = "The event feed: every event a caller may see, oldest first, to sync from when webhooks were missed."),
+        (name = "calendar", description = "China's business calendar (holidays and make-up working days) and the SLA due times it gives."),
         (name = "vocabulary", description = "Every closed set of values, each with its name for people in the caller's language."),
         (name = "operations", description = "Liveness and readiness, without authentication."),
     ),
     components(
         schemas(Problem, FieldErrorBody, ViolationBody, DuplicateOf, CountryCode),
         responses(
-            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, RequestTimeout, PayloadTooLarge,
+            BadRequest, Unauthorized, Forbidden, NotFound, Gone, Conflict, PreconditionFailed, RequestTimeout, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable,
             TooManyRequests, IdempotencyConflict
         )

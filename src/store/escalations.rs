@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
 use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
-use crate::domain::escalation::{Language, Severity, Status, sla};
+use crate::domain::escalation::lifecycle::Side;
+use crate::domain::escalation::sla::{SlaAlert, SlaClock};
+use crate::domain::escalation::{Language, Severity, Status};
 use crate::domain::{Category, Role, Scope};
 use crate::entity::escalation::{Column, Entity, Model};
 use crate::entity::{escalation_event as event, escalation_note as note};
@@ -134,17 +136,17 @@ async fn record(
     Ok(())
 }
 
-/// Numbers and stores a new escalation with its `created` event and, when `announce` is given
-/// (the partner has an enabled webhook endpoint), the notice it makes, in the outbox for the
-/// endpoints subscribed to it. An endpoint enabled while this runs may or may not hear of it.
+/// Numbers and stores a new escalation, its SLA times on `clock`, its `created` event and the
+/// notice it makes, in the outbox. An endpoint enabled while this runs may or may not hear of it.
 #[tracing::instrument(skip_all, fields(customer_id = %new.customer_id))]
 pub async fn create(
     db: &DatabaseConnection,
     gate: &WriteGate,
+    clock: &SlaClock,
     new: NewEscalation,
     actor: Actor,
     snapshot: impl FnOnce(&Model) -> serde_json::Value,
-    announce: Option<impl FnOnce(&Model) -> Result<Notice, DbErr>>,
+    announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Created, DbErr> {
     let now = Utc::now();
     let values = vec![
@@ -175,9 +177,21 @@ pub async fn create(
         // The clock starts at the very instant stored as `created_at`.
         (
             Column::ResponseDueAt,
-            Expr::val(sla::response_due_at(new.severity, now)),
+            Expr::val(clock.response_due_at(new.severity, now)),
         ),
         (Column::FirstResponseAt, Expr::val(None::<DateTime<Utc>>)),
+        (
+            Column::SlaAlertAt,
+            Expr::val(clock.warning_at(new.severity, now)),
+        ),
+        (
+            Column::SlaWarningAnnouncedAt,
+            Expr::val(None::<DateTime<Utc>>),
+        ),
+        (
+            Column::SlaBreachAnnouncedAt,
+            Expr::val(None::<DateTime<Utc>>),
+        ),
         (Column::Resolution, Expr::val(None::<String>)),
         (Column::ResolvedAt, Expr::val(None::<DateTime<Utc>>)),
         (Column::Misescalation, Expr::val(false)),
@@ -211,9 +225,7 @@ pub async fn create(
         after: Some(snapshot(&row)),
     };
     record(&*txn, &row, actor, event, now).await?;
-    if let Some(announce) = announce {
-        webhooks::enqueue(&*txn, announce(&row)?).await?;
-    }
+    webhooks::enqueue(&*txn, announce(&row)?).await?;
     txn.commit().await?;
     Ok(Created::New(row))
 }
@@ -267,6 +279,7 @@ pub struct EscalationFilter {
     pub partner_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub breached: Option<bool>,
+    pub at_risk: Option<bool>,
     pub due_before: Option<DateTime<Utc>>,
     pub contact_language: Option<Language>,
 }
@@ -283,6 +296,20 @@ fn breached_at(now: DateTime<Utc>) -> Condition {
             Condition::all()
                 .add(Column::FirstResponseAt.is_null())
                 .add(Column::ResponseDueAt.lt(now)),
+        )
+}
+
+/// At risk as SQL: open, unanswered and not yet due, with its warning time come (announced, or
+/// the next alert, which is the warning until it is announced, due).
+fn at_risk_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(Column::Status.is_in(Status::OPEN.map(Status::as_str)))
+        .add(Column::FirstResponseAt.is_null())
+        .add(Column::ResponseDueAt.gte(now))
+        .add(
+            Condition::any()
+                .add(Column::SlaWarningAnnouncedAt.is_not_null())
+                .add(Column::SlaAlertAt.lte(now)),
         )
 }
 
@@ -317,6 +344,11 @@ pub async fn list(
     match filter.breached {
         Some(true) => select = select.filter(breached_at(now)),
         Some(false) => select = select.filter(breached_at(now).not()),
+        None => {}
+    }
+    match filter.at_risk {
+        Some(true) => select = select.filter(at_risk_at(now)),
+        Some(false) => select = select.filter(at_risk_at(now).not()),
         None => {}
     }
     if let Some(due_before) = filter.due_before {
@@ -365,6 +397,76 @@ pub async fn list(
             Ok(Page::of(rows, page.limit, |row| row.id))
         }
     }
+}
+
+/// Escalations whose next SLA alert is due at `now`, earliest first.
+pub async fn sla_alerts_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::SlaAlertAt.lte(now))
+        .order_by_asc(Column::SlaAlertAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Moves the escalation's next SLA alert to `next` (`None`: none remains).
+pub async fn reschedule_sla_alert(
+    db: &DatabaseConnection,
+    id: Uuid,
+    next: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::SlaAlertAt, Expr::val(next))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Announces `alert` for the escalation unless it was announced already (by this instance or
+/// another) or the escalation was answered or closed since `row` was read: marks it, schedules
+/// the next alert at `next`, and writes the notice, in one transaction. Whether this call
+/// announced it.
+#[tracing::instrument(skip_all, fields(id = %row.id, alert = ?alert))]
+pub async fn announce_sla_alert(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    row: &Model,
+    alert: SlaAlert,
+    next: Option<DateTime<Utc>>,
+    notice: Notice,
+) -> Result<bool, DbErr> {
+    let announced = match alert {
+        SlaAlert::Warning => Column::SlaWarningAnnouncedAt,
+        SlaAlert::Breach => Column::SlaBreachAnnouncedAt,
+    };
+    let txn = gate.begin(db).await?;
+    let claimed = Entity::update_many()
+        .col_expr(announced, Expr::val(Utc::now()))
+        .col_expr(Column::SlaAlertAt, Expr::val(next))
+        .filter(Column::Id.eq(row.id))
+        .filter(announced.is_null())
+        // Answered or closed since it was read: nothing to announce.
+        .filter(Column::FirstResponseAt.is_null())
+        .filter(Column::Status.is_in(Status::OPEN.map(Status::as_str)))
+        .exec(&*txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(false);
+    }
+    webhooks::enqueue(&*txn, notice).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Open escalations at risk at `now`: unanswered, warned, not yet due.
+pub async fn count_at_risk(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    Entity::find().filter(at_risk_at(now)).count(db).await
 }
 
 /// What a transition failed on.
@@ -465,6 +567,18 @@ pub async fn add_note(
         after: Some(serde_json::json!({"note_id": row.id, "text": row.text})),
     };
     record(&*txn, escalation, actor, event, now).await?;
+    if Side::of(actor.role) == Side::Operator && escalation.first_response_at.is_none() {
+        // An operator's first note is 21Vianet's first response.
+        Entity::update_many()
+            .col_expr(Column::FirstResponseAt, Expr::val(now))
+            .col_expr(Column::SlaAlertAt, Expr::val(None::<DateTime<Utc>>))
+            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+            .col_expr(Column::UpdatedAt, Expr::val(now))
+            .filter(Column::Id.eq(escalation.id))
+            .filter(Column::FirstResponseAt.is_null())
+            .exec(&*txn)
+            .await?;
+    }
     webhooks::enqueue(&*txn, announce(&row)?).await?;
     txn.commit().await?;
     Ok(row)

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod criteria;
 pub mod customers;
 pub mod escalations;
+pub mod events;
 pub mod idempotency;
 pub mod incidents;
 pub mod partners;

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -203,10 +203,23 @@ pub struct Notice {
     /// The partner whose endpoints hear of it; `None` for every partner's (service health).
     pub partner_id: Option<Uuid>,
     pub data: serde_json::Value,
+    /// Whether an endpoint may listen; `false` when the caller has just counted none enabled,
+    /// which spares reading the endpoints again.
+    pub may_be_heard: bool,
 }
 
-/// Writes `notice` to the outbox with a pending delivery for each enabled endpoint subscribed
-/// to it. Call it with the transaction that makes the change.
+/// The feed position of an event written now: the writing transaction's id on PostgreSQL (the
+/// feed serves a position only once every transaction below it has ended); on SQLite, whose
+/// writers take turns, one more than the highest.
+fn next_position(backend: DbBackend) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust("pg_current_xact_id()::text::bigint"),
+        _ => Expr::cust("(SELECT COALESCE(MAX(position), 0) + 1 FROM webhook_events)"),
+    }
+}
+
+/// Writes `notice` to the outbox, where the event feed serves it, with a pending delivery for
+/// each enabled endpoint subscribed to it. Call it with the transaction that makes the change.
 #[tracing::instrument(skip_all, fields(event_type = %notice.event_type))]
 pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), DbErr> {
     let now = Utc::now();
@@ -217,6 +230,29 @@ pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), D
     })
     .to_string();
     let event_id = Uuid::now_v7();
+    let insert = Query::insert()
+        .into_table(event::Entity)
+        .columns([
+            event::Column::Id,
+            event::Column::EventType,
+            event::Column::PartnerId,
+            event::Column::Body,
+            event::Column::CreatedAt,
+            event::Column::Position,
+        ])
+        .values_panic([
+            event_id.into(),
+            notice.event_type.as_str().into(),
+            notice.partner_id.into(),
+            body.into(),
+            now.into(),
+            next_position(txn.get_database_backend()),
+        ])
+        .take();
+    txn.execute(&insert).await?;
+    if !notice.may_be_heard {
+        return Ok(());
+    }
     let mut endpoints = Entity::find().filter(Column::Enabled.eq(true));
     if let Some(partner_id) = notice.partner_id {
         endpoints = endpoints.filter(Column::PartnerId.eq(partner_id));
@@ -228,18 +264,8 @@ pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), D
         .filter(|endpoint| subscribed(endpoint).contains(&notice.event_type))
         .collect();
     if subscribers.is_empty() {
-        // Nobody listens: nothing to keep.
         return Ok(());
     }
-    event::ActiveModel {
-        id: Set(event_id),
-        event_type: Set(notice.event_type.as_str().to_owned()),
-        partner_id: Set(notice.partner_id),
-        body: Set(body),
-        created_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
     let deliveries = subscribers.iter().map(|endpoint| delivery::ActiveModel {
         id: Set(Uuid::now_v7()),
         event_id: Set(event_id),
@@ -257,6 +283,15 @@ pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), D
     });
     delivery::Entity::insert_many(deliveries).exec(txn).await?;
     Ok(())
+}
+
+/// Deletes the events written before `before`, with their deliveries; how many went.
+pub async fn purge_events(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let deleted = event::Entity::delete_many()
+        .filter(event::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 /// A delivery with its event and the attempts made so far, oldest first.

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{
-    Answer, EscalationFixture, TestApp, escalation_body, escalation_path, spawn_app, timestamp,
+    Answer, EscalationFixture, TestApp, engineer, escalation_body, escalation_path, spawn_app,
+    timestamp,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -101,10 +102,6 @@ impl Desk {
             Role::Admin => &self.admin,
         }
     }
-}
-
-fn engineer() -> Value {
-    json!({"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"})
 }
 
 /// The body of a move from `from` to `to`, with what that move needs.

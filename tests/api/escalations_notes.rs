@@ -79,8 +79,12 @@ async fn the_partner_and_operators_add_notes_listed_oldest_first() {
     let after = app.get(&escalation_path(id), &fixture.partner.key).await;
     assert_eq!(
         after.etag(),
-        "\"1\"",
-        "a note is not a change of the escalation"
+        "\"2\"",
+        "only the operator's first note changes the escalation: it is the first response"
+    );
+    assert_eq!(
+        after.body["sla"]["first_response_at"],
+        asked.body["created_at"]
     );
 }
 

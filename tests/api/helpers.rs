@@ -757,6 +757,23 @@ impl TestApp {
         answer
     }
 
+    /// Takes the escalation up as `operator` (from `submitted`, at version `etag`) with an
+    /// engineer; asserts 200 and returns the answer.
+    pub async fn start_work(&self, operator: &str, id: Uuid, etag: &str) -> Answer {
+        let body = json!({"to": "in_progress", "engineer": engineer()});
+        let started = self.transition(operator, id, etag, &body).await;
+        assert_eq!(started.status, 200, "{}", started.body);
+        started
+    }
+
+    /// Adds a note to the escalation as `key`; asserts 201 and returns the answer.
+    pub async fn add_note(&self, key: &str, id: Uuid, text: &str) -> Answer {
+        let path = format!("{}/notes", escalation_path(id));
+        let note = self.post(&path, key, &json!({ "text": text })).await;
+        assert_eq!(note.status, 201, "{}", note.body);
+        note
+    }
+
     /// `POST /v1/escalations/{id}/transitions` with `If-Match: etag`, as `key`.
     pub async fn transition(&self, key: &str, id: Uuid, etag: &str, body: &Value) -> Answer {
         self.send(
@@ -785,6 +802,11 @@ impl Answer {
             })
             .unwrap_or_default()
     }
+}
+
+/// The 21Vianet engineer operators assign when they take an escalation up.
+pub fn engineer() -> Value {
+    json!({"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"})
 }
 
 /// An RFC 3339 timestamp of a JSON answer, as UTC.

@@ -1,11 +1,15 @@
-//! The SLA clock: when 21Vianet's first response is due, and whether it came late.
+//! The SLA clock: when 21Vianet's first response is due, when an unanswered escalation is at
+//! risk, and whether the response came late.
 //!
 //! Critical escalations run around the clock (2 hours). Moderate (4 hours) and minimal (8 hours)
-//! run on business hours: 09:00–18:00 Beijing time, Monday to Friday. Public holidays are not
-//! modelled: the clock runs on every weekday.
+//! run on business hours: 09:00–18:00 Beijing time on the business days of China's calendar
+//! (weekdays, less public holidays, plus the weekend days worked in exchange).
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc, Weekday};
+use std::sync::Arc;
 
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+
+use crate::domain::calendar::BusinessCalendar;
 use crate::domain::clock::beijing;
 
 use super::Severity;
@@ -13,7 +17,7 @@ use super::Severity;
 const OPENS: u32 = 9;
 const CLOSES: u32 = 18;
 
-/// How long 21Vianet has to respond, and on which clock.
+/// How long 21Vianet has to respond, and whether the clock runs on business hours only.
 pub fn response_target(severity: Severity) -> (Duration, bool) {
     match severity {
         Severity::Critical => (Duration::hours(2), false),
@@ -22,19 +26,94 @@ pub fn response_target(severity: Severity) -> (Duration, bool) {
     }
 }
 
-/// When the first response is due for an escalation submitted at `submitted_at`.
-pub fn response_due_at(severity: Severity, submitted_at: DateTime<Utc>) -> DateTime<Utc> {
-    match response_target(severity) {
-        (target, false) => submitted_at + target,
-        (target, true) => add_business_time(submitted_at, target),
+/// The SLA clock of a deployment: its business calendar and the share of the response time
+/// after which an unanswered escalation is at risk.
+#[derive(Debug, Clone)]
+pub struct SlaClock {
+    calendar: Arc<BusinessCalendar>,
+    warning_share: f64,
+}
+
+impl SlaClock {
+    /// `warning_share` is the elapsed share of the response time that puts an escalation at
+    /// risk, strictly between 0 and 1.
+    pub fn new(calendar: Arc<BusinessCalendar>, warning_share: f64) -> Self {
+        assert!(
+            warning_share > 0.0 && warning_share < 1.0,
+            "the warning share is checked at start"
+        );
+        Self {
+            calendar,
+            warning_share,
+        }
+    }
+
+    pub fn calendar(&self) -> &BusinessCalendar {
+        &self.calendar
+    }
+
+    /// When the first response is due for an escalation submitted at `submitted_at`.
+    pub fn response_due_at(
+        &self,
+        severity: Severity,
+        submitted_at: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let (target, _) = response_target(severity);
+        self.after(severity, submitted_at, target)
+    }
+
+    /// When an escalation submitted at `submitted_at` and still unanswered becomes at risk: the
+    /// warning share of its response time has run, on the same clock.
+    pub fn warning_at(&self, severity: Severity, submitted_at: DateTime<Utc>) -> DateTime<Utc> {
+        let (target, _) = response_target(severity);
+        let share = (target.num_milliseconds() as f64 * self.warning_share).round() as i64;
+        self.after(severity, submitted_at, Duration::milliseconds(share))
+    }
+
+    fn after(&self, severity: Severity, start: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
+        match response_target(severity) {
+            (_, false) => start + span,
+            (_, true) => self.add_business_time(start, span),
+        }
+    }
+
+    /// The first business moment at or after `t`: `t` itself during business hours, otherwise
+    /// the next opening.
+    fn next_business_moment(&self, t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+        let mut date = t.date_naive();
+        if self.calendar.is_business_day(date) {
+            if t < at(date, OPENS) {
+                return at(date, OPENS);
+            }
+            if t < at(date, CLOSES) {
+                return t;
+            }
+        }
+        loop {
+            date = date.succ_opt().expect("a date before the end of time");
+            if self.calendar.is_business_day(date) {
+                return at(date, OPENS);
+            }
+        }
+    }
+
+    /// `start` plus `duration` counted in business hours only.
+    fn add_business_time(&self, start: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
+        let mut t = self.next_business_moment(start.with_timezone(&beijing()));
+        let mut remaining = duration;
+        loop {
+            let closes = at(t.date_naive(), CLOSES);
+            let available = closes - t;
+            if remaining <= available {
+                return (t + remaining).with_timezone(&Utc);
+            }
+            remaining -= available;
+            t = self.next_business_moment(closes);
+        }
     }
 }
 
-fn is_business_day(day: Weekday) -> bool {
-    !matches!(day, Weekday::Sat | Weekday::Sun)
-}
-
-fn at(date: chrono::NaiveDate, hour: u32) -> DateTime<FixedOffset> {
+fn at(date: NaiveDate, hour: u32) -> DateTime<FixedOffset> {
     let time = NaiveTime::from_hms_opt(hour, 0, 0).expect("a valid hour");
     beijing()
         .from_local_datetime(&date.and_time(time))
@@ -42,38 +121,53 @@ fn at(date: chrono::NaiveDate, hour: u32) -> DateTime<FixedOffset> {
         .expect("a fixed offset has no gaps")
 }
 
-/// The first business moment at or after `t`: `t` itself during business hours, otherwise the
-/// next opening.
-fn next_business_moment(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
-    let mut date = t.date_naive();
-    if is_business_day(date.weekday()) {
-        if t < at(date, OPENS) {
-            return at(date, OPENS);
-        }
-        if t < at(date, CLOSES) {
-            return t;
-        }
-    }
-    loop {
-        date = date.succ_opt().expect("a date before the end of time");
-        if is_business_day(date.weekday()) {
-            return at(date, OPENS);
-        }
-    }
+/// An announcement the SLA clock makes about an unanswered escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaAlert {
+    /// Its warning share of the response time has run.
+    Warning,
+    /// Its response is overdue.
+    Breach,
 }
 
-/// `start` plus `duration` counted in business hours only.
-pub fn add_business_time(start: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
-    let mut t = next_business_moment(start.with_timezone(&beijing()));
-    let mut remaining = duration;
-    loop {
-        let closes = at(t.date_naive(), CLOSES);
-        let available = closes - t;
-        if remaining <= available {
-            return (t + remaining).with_timezone(&Utc);
+/// Where an escalation stands with its SLA alerts.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertState {
+    pub warning_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Open and without a first response.
+    pub awaiting_response: bool,
+    pub warning_announced: bool,
+    pub breach_announced: bool,
+}
+
+/// What to do about an escalation's SLA alerts now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertStep {
+    /// Announce this alert; the next one is due then (`None`: none remains).
+    Announce(SlaAlert, Option<DateTime<Utc>>),
+    /// Nothing to announce yet; the next alert is due then (`None`: none remains).
+    Wait(Option<DateTime<Utc>>),
+}
+
+impl AlertState {
+    /// Each alert is announced once, the warning before the breach; an escalation found
+    /// overdue before its warning went out gets the breach alone.
+    pub fn step(&self, now: DateTime<Utc>) -> AlertStep {
+        if !self.awaiting_response || self.breach_announced {
+            return AlertStep::Wait(None);
         }
-        remaining -= available;
-        t = next_business_moment(closes);
+        if breached(self.due_at, None, now) {
+            return AlertStep::Announce(SlaAlert::Breach, None);
+        }
+        if self.warning_announced {
+            return AlertStep::Wait(Some(self.due_at));
+        }
+        if now >= self.warning_at {
+            AlertStep::Announce(SlaAlert::Warning, Some(self.due_at))
+        } else {
+            AlertStep::Wait(Some(self.warning_at))
+        }
     }
 }
 
@@ -93,6 +187,14 @@ pub fn breached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clock() -> SlaClock {
+        SlaClock::new(Arc::new(BusinessCalendar::load(None).unwrap()), 0.8)
+    }
+
+    fn response_due_at(severity: Severity, submitted_at: DateTime<Utc>) -> DateTime<Utc> {
+        clock().response_due_at(severity, submitted_at)
+    }
 
     /// A Beijing wall-clock time as UTC. 2026-11-23 is a Monday.
     fn bj(date: &str, time: &str) -> DateTime<Utc> {
@@ -216,5 +318,181 @@ mod tests {
         assert!(!breached(due, None, before), "not yet due");
         assert!(!breached(due, None, due), "due now, not past");
         assert!(breached(due, None, after), "overdue without a response");
+    }
+
+    #[test]
+    fn holiday_blocks_of_2026_stop_the_clock() {
+        use Severity::{Minimal, Moderate};
+        let cases = [
+            // New Year (Jan 1–3), worked Sunday Jan 4; across the year boundary.
+            (
+                Moderate,
+                ("2025-12-31", "16:00:00"),
+                ("2026-01-04", "11:00:00"),
+            ),
+            // Spring Festival (Feb 15–23), worked Saturdays Feb 14 and 28.
+            (
+                Moderate,
+                ("2026-02-13", "17:00:00"),
+                ("2026-02-14", "12:00:00"),
+            ),
+            (
+                Moderate,
+                ("2026-02-14", "17:00:00"),
+                ("2026-02-24", "12:00:00"),
+            ),
+            (
+                Minimal,
+                ("2026-02-27", "12:00:00"),
+                ("2026-02-28", "11:00:00"),
+            ),
+            // Qingming (Apr 4–6): Monday the 6th is off.
+            (
+                Minimal,
+                ("2026-04-03", "17:00:00"),
+                ("2026-04-07", "16:00:00"),
+            ),
+            // Labour Day (May 1–5), worked Saturday May 9.
+            (
+                Moderate,
+                ("2026-04-30", "15:00:00"),
+                ("2026-05-06", "10:00:00"),
+            ),
+            (
+                Minimal,
+                ("2026-05-08", "17:30:00"),
+                ("2026-05-09", "16:30:00"),
+            ),
+            // Dragon Boat (Jun 19–21): Friday the 19th is off.
+            (
+                Moderate,
+                ("2026-06-18", "17:00:00"),
+                ("2026-06-22", "12:00:00"),
+            ),
+            // Mid-Autumn (Sep 25–27), from closing time.
+            (
+                Moderate,
+                ("2026-09-24", "18:00:00"),
+                ("2026-09-28", "13:00:00"),
+            ),
+            // National Day (Oct 1–7), worked Sunday Sep 20 and Saturday Oct 10.
+            (
+                Moderate,
+                ("2026-09-19", "10:00:00"),
+                ("2026-09-20", "13:00:00"),
+            ),
+            (
+                Moderate,
+                ("2026-09-30", "16:00:00"),
+                ("2026-10-08", "11:00:00"),
+            ),
+            (
+                Moderate,
+                ("2026-09-30", "18:00:00"),
+                ("2026-10-08", "13:00:00"),
+            ),
+            (
+                Moderate,
+                ("2026-10-03", "11:00:00"),
+                ("2026-10-08", "13:00:00"),
+            ),
+            (
+                Moderate,
+                ("2026-10-08", "08:59:00"),
+                ("2026-10-08", "13:00:00"),
+            ),
+            (
+                Minimal,
+                ("2026-10-09", "17:00:00"),
+                ("2026-10-10", "16:00:00"),
+            ),
+            (
+                Minimal,
+                ("2026-10-10", "17:59:00"),
+                ("2026-10-12", "16:59:00"),
+            ),
+        ];
+        for (severity, (date, time), (due_date, due_time)) in cases {
+            assert_eq!(
+                response_due_at(severity, bj(date, time)),
+                bj(due_date, due_time),
+                "{severity:?} submitted {date} {time}"
+            );
+        }
+    }
+
+    #[test]
+    fn critical_runs_through_holidays() {
+        assert_eq!(
+            response_due_at(Severity::Critical, bj("2026-10-01", "10:00:00")),
+            bj("2026-10-01", "12:00:00")
+        );
+    }
+
+    #[test]
+    fn a_year_without_a_notice_runs_on_weekdays() {
+        // 2027-01-01 is a Friday; without 2027's notice it counts as a business day.
+        assert_eq!(
+            response_due_at(Severity::Moderate, bj("2026-12-31", "16:00:00")),
+            bj("2027-01-01", "11:00:00")
+        );
+    }
+
+    #[test]
+    fn the_warning_comes_at_its_share_of_business_time() {
+        let clock = clock();
+        // 80 % of 4 business hours is 3 h 12 min: 2 h on Sep 30, 1 h 12 min after the holiday.
+        assert_eq!(
+            clock.warning_at(Severity::Moderate, bj("2026-09-30", "16:00:00")),
+            bj("2026-10-08", "10:12:00")
+        );
+        assert_eq!(
+            clock.warning_at(Severity::Critical, bj("2026-10-01", "10:00:00")),
+            bj("2026-10-01", "11:36:00")
+        );
+    }
+
+    #[test]
+    fn alerts_come_once_each_in_order() {
+        let warning_at = bj("2026-11-23", "12:12:00");
+        let due_at = bj("2026-11-23", "13:00:00");
+        let state = AlertState {
+            warning_at,
+            due_at,
+            awaiting_response: true,
+            warning_announced: false,
+            breach_announced: false,
+        };
+        let before = warning_at - Duration::seconds(1);
+        let after_due = due_at + Duration::seconds(1);
+        assert_eq!(state.step(before), AlertStep::Wait(Some(warning_at)));
+        assert_eq!(
+            state.step(warning_at),
+            AlertStep::Announce(SlaAlert::Warning, Some(due_at))
+        );
+        let warned = AlertState {
+            warning_announced: true,
+            ..state
+        };
+        assert_eq!(warned.step(due_at), AlertStep::Wait(Some(due_at)));
+        assert_eq!(
+            warned.step(after_due),
+            AlertStep::Announce(SlaAlert::Breach, None)
+        );
+        // Found overdue before the warning went out: the breach alone.
+        assert_eq!(
+            state.step(after_due),
+            AlertStep::Announce(SlaAlert::Breach, None)
+        );
+        let done = AlertState {
+            breach_announced: true,
+            ..warned
+        };
+        assert_eq!(done.step(after_due), AlertStep::Wait(None));
+        let answered = AlertState {
+            awaiting_response: false,
+            ..state
+        };
+        assert_eq!(answered.step(after_due), AlertStep::Wait(None));
     }
 }

@@ -52,6 +52,10 @@ pub struct EscalationQuery {
     /// `true`: only escalations whose first response was late or is overdue; `false`: only
     /// the others.
     pub breached: Option<bool>,
+    /// `true`: only open escalations still waiting for their first response with their SLA
+    /// warning time passed (80 % of the response time, by default) and not yet overdue;
+    /// `false`: only the others.
+    pub at_risk: Option<bool>,
     /// Only escalations whose first response is due before this time.
     pub due_before: Option<DateTime<Utc>>,
     /// Only escalations whose partner contact wants to be helped in this language.
@@ -142,6 +146,7 @@ pub async fn list_escalations(
         partner_id: query.partner_id,
         customer_id: query.customer_id,
         breached: query.breached,
+        at_risk: query.at_risk,
         due_before: query.due_before,
         contact_language: query.contact_language,
     };

@@ -2,7 +2,7 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, post, web};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,6 +27,7 @@ use crate::http::webhooks::{describe, notice};
 use crate::i18n::{Language, Text};
 use crate::store::criteria;
 use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
+use crate::store::webhooks::Notice;
 
 /// Whether a criterion is met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -44,10 +45,12 @@ pub struct CriterionCheck {
     pub message: String,
 }
 
-/// The checklist: whether the escalation would be accepted, and every criterion's outcome.
+/// The checklist: whether the escalation would be accepted, every criterion's outcome, and when
+/// 21Vianet's first response would be due if it were submitted now.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "eligible": false,
+    "response_due_at": "2026-10-08T03:00:00Z",
     "checks": [
         {"criterion": "customer_relationship", "outcome": "passed", "message": "the customer is yours"},
         {"criterion": "partner_troubleshooting", "outcome": "failed",
@@ -56,6 +59,9 @@ pub struct CriterionCheck {
 }))]
 pub struct ValidationReport {
     pub eligible: bool,
+    /// When the first response would be due for a submission now, on the SLA clock of its
+    /// severity (business hours on China's business calendar, or around the clock).
+    pub response_due_at: DateTime<Utc>,
     pub checks: Vec<CriterionCheck>,
 }
 
@@ -224,15 +230,27 @@ pub async fn create_escalation(
             "service_key": row.service_key, "customer_id": row.customer_id, "response_due_at": row.response_due_at
         })
     };
-    let announce = listened.then_some(|row: &store::EscalationRow| {
+    let announce = |row: &store::EscalationRow| {
         let escalation = describe(Escalation::from_row(row.clone(), now))?;
-        Ok(notice(
-            EventType::EscalationCreated,
-            Some(row.partner_id),
-            serde_json::json!({ "escalation": escalation }),
-        ))
-    });
-    let row = match store::create(&state.db, &state.writes, new, actor, snapshot, announce).await? {
+        Ok(Notice {
+            may_be_heard: listened,
+            ..notice(
+                EventType::EscalationCreated,
+                Some(row.partner_id),
+                serde_json::json!({ "escalation": escalation }),
+            )
+        })
+    };
+    let created = store::create(
+        &state.db,
+        &state.writes,
+        &state.sla,
+        new,
+        actor,
+        snapshot,
+        announce,
+    );
+    let row = match created.await? {
         Created::New(row) => row,
         Created::Duplicate(open) => return Err(ApiError::DuplicateEscalation(duplicate_of(&open))),
     };
@@ -330,10 +348,12 @@ pub async fn validate_escalation(
         .ok_or_else(|| ApiError::internal("partner key without partner"))?;
     let submission = body.0.into_submission()?;
     let (facts, _) = gather_facts(&state, partner_id, &submission).await?;
-    let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, Utc::now());
+    let now = Utc::now();
+    let evaluation = EscalationCriteria::evaluate(&submission.proposal(), &facts, now);
     idempotency.claim(&state.db).await?;
     Ok(HttpResponse::Ok().json(ValidationReport {
         eligible: evaluation.eligible(),
+        response_due_at: state.sla.response_due_at(submission.severity, now),
         checks: evaluation
             .checks
             .into_iter()

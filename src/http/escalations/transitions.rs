@@ -298,6 +298,11 @@ pub async fn transition_escalation(
     }
     if to == Status::InProgress && side == Side::Operator && current.first_response_at.is_none() {
         changes.push((Column::FirstResponseAt, Expr::value(now)));
+        // Answered: no SLA alert remains to announce.
+        changes.push((
+            Column::SlaAlertAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        ));
     }
     match to {
         Status::Resolved => {

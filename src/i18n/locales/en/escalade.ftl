@@ -15,6 +15,7 @@ status-404 = Not Found
 status-405 = Method Not Allowed
 status-408 = Request Timeout
 status-409 = Conflict
+status-410 = Gone
 status-412 = Precondition Failed
 status-413 = Payload Too Large
 status-415 = Unsupported Media Type
@@ -60,6 +61,7 @@ problem-too-many-failed-authentications = too many requests without a valid API 
    *[other] { $seconds } seconds
 }
 problem-database-unavailable = the database is unavailable; retry shortly
+problem-events-expired = the events after { $after } are no longer kept (the feed keeps { $days } days); sync again from the start, without `after`
 problem-internal-error = an unexpected error occurred; it has been logged
 problem-cors-origin = this origin may not call the API from a browser
 problem-cors-method = this method may not be used from another origin
@@ -86,6 +88,7 @@ resource-service = service
 resource-service-incident = service incident
 resource-subscription = subscription
 resource-webhook-endpoint = webhook endpoint
+resource-business-calendar = business calendar for that year
 resource-other = resource
 
 ## What moves through a lifecycle.
@@ -142,7 +145,10 @@ field-range-between = must be between { $min } and { $max }
 field-range-at-least = must be at least { $min }
 field-range-at-most = must be at most { $max }
 field-invalid-uuid = must be a UUID
+field-invalid-year = must be a year from 1949 to 9999, such as 2026
 field-invalid-cursor = must be a next_cursor value from a previous page
+field-unknown-event = must be the id of an event this feed has served you
+field-unknown-event-type = names no event type; the types are { $types }
 field-idempotency-key = use 1 to { $max } visible ASCII characters, such as a UUID
 field-idempotency-key-reused = already used for a different request
 field-partner-own-tenant = is the partner's own tenant
