@@ -419,6 +419,7 @@ fn resource_name(resource: &str) -> Text {
     match resource {
         "customer" => Text::new("resource-customer"),
         "delivery" => Text::new("resource-delivery"),
+        "event" => Text::new("resource-event"),
         "escalation" => Text::new("resource-escalation"),
         "partner" => Text::new("resource-partner"),
         "remediation plan" => Text::new("resource-remediation-plan"),

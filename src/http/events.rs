@@ -30,16 +30,39 @@ pub struct FeedQuery {
     pub after: Option<Uuid>,
     /// Only events of these types, comma-separated: `escalation.created,escalation.sla_breached`.
     #[serde(rename = "type")]
-    #[param(
-        rename = "type",
-        example = "escalation.sla_warning,escalation.sla_breached"
-    )]
+    #[param(rename = "type", value_type = Option<EventTypes>, inline)]
     pub types: Option<String>,
     /// Events per page, 1–100 (default 25).
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
+
+/// One or more event types, comma-separated, as the `type` parameter takes them.
+pub struct EventTypes;
+
+impl EventTypes {
+    const ONE: &str = r"(escalation\.(created|status_changed|note_added|sla_warning|sla_breached)|service_incident\.(created|resolved)|remediation_plan\.requested)";
+
+    fn pattern() -> String {
+        format!("^{one}(,{one})*$", one = Self::ONE)
+    }
+}
+
+impl utoipa::PartialSchema for EventTypes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("Event types, comma-separated."))
+            .pattern(Some(Self::pattern()))
+            .examples([serde_json::json!(
+                "escalation.sla_warning,escalation.sla_breached"
+            )])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventTypes {}
 
 /// An event, exactly as its webhook carries it, with the webhook's `webhook-id` as `id`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -124,8 +147,8 @@ fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
         .collect()
 }
 
-/// A cursor that names no event the caller may see: gone if its time is past retention (event
-/// ids are UUIDv7, which carry their time), unknown otherwise.
+/// An `after` that names no event the caller may see: gone if its time is past retention (event
+/// ids are UUIDv7, which carry their time), otherwise not found, as for another partner's.
 fn missing_cursor(after: Uuid, retention: chrono::Duration) -> ApiError {
     let written = after.get_timestamp().and_then(|at| {
         let (secs, nanos) = at.to_unix();
@@ -138,7 +161,7 @@ fn missing_cursor(after: Uuid, retention: chrono::Duration) -> ApiError {
                 .with("after", after.to_string())
                 .with("days", retention.num_days()),
         },
-        _ => invalid_query("after", "unknown_event", Text::new("field-unknown-event")),
+        _ => ApiError::not_found("event"),
     }
 }
 
@@ -147,14 +170,15 @@ fn missing_cursor(after: Uuid, retention: chrono::Duration) -> ApiError {
 /// Everything you may see happen (escalations, notes, SLA warnings and breaches, service
 /// incidents, remediation plans), oldest first, with the payloads and ids the webhooks carry.
 /// Sync by passing each page's `next_after` as `after`; events are kept for the deployment's
-/// retention (30 days by default), and an `after` older than that is 410.
+/// retention (30 days by default), and an `after` older than that is 410; one that names no
+/// event you may see is 404.
 #[utoipa::path(
     operation_id = "listEvents",
     tag = TAG,
     params(FeedQuery),
     responses(
         (status = 200, description = "A page of events, oldest first.", body = EventFeed),
-        RequestFailures,
+        ReadFailures,
         (status = 410, response = Gone),
     ),
 )]
@@ -192,4 +216,30 @@ pub async fn list_events(
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_events);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_published_pattern_of_type_is_the_vocabulary() {
+        let pattern = regex::Regex::new(&EventTypes::pattern()).unwrap();
+        for event_type in EventType::ALL {
+            assert!(pattern.is_match(event_type.as_str()), "{event_type:?}");
+            assert!(event_types(Some(event_type.as_str())).is_ok());
+        }
+        let several = "escalation.created,service_incident.resolved";
+        assert!(pattern.is_match(several));
+        assert!(event_types(Some(several)).is_ok());
+        for bad in [
+            "",
+            "escalation",
+            "escalation.created,",
+            "escalation.exploded",
+        ] {
+            assert!(!pattern.is_match(bad), "{bad}");
+            assert!(event_types(Some(bad)).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,12 +1,16 @@
 //! Escalations, their events and notes. Every change and its event are written in one
 //! transaction, so the audit trail never misses or invents a change.
 
+use chrono::SubsecRound;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, InsertStatement, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    CommonTableExpression, Expr, InsertStatement, PostgresQueryBuilder, Query, SimpleExpr,
+    WithClause,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    DbErr, EntityTrait, ExprTrait, FromQueryResult, IntoActiveModel, Iterable, ModelTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -74,27 +78,28 @@ fn is_open_violation(err: &DbErr) -> bool {
         if detail.contains(OPEN_INDEX.0) || detail.contains(OPEN_INDEX.1))
 }
 
-/// The insert of a new escalation with its number drawn in the same statement: the next value
-/// of a sequence on PostgreSQL; on SQLite, whose writers take turns, one more than the highest
-/// so far. The number is `ESC-` and at least six digits.
-fn numbered_insert(backend: DbBackend, values: Vec<(Column, Expr)>) -> InsertStatement {
-    let (next, number) = match backend {
-        DbBackend::Postgres => (
-            Query::select()
-                .expr_as(Expr::cust("nextval('escalation_numbers')"), "n")
-                .take(),
-            "'ESC-' || lpad(n::text, greatest(6, length(n::text)), '0')",
-        ),
-        _ => (
-            Query::select()
-                .expr_as(Expr::cust("COALESCE(MAX(seq), 0) + 1"), "n")
-                .from(Entity)
-                .take(),
-            "printf('ESC-%06d', n)",
-        ),
-    };
+/// The number shown for the `seq`-th escalation: `ESC-` and at least six digits.
+fn number_of(seq: i64) -> String {
+    format!("ESC-{seq:06}")
+}
+
+/// Every column of `row` but its number, as values to insert.
+fn unnumbered_values(row: &Model) -> Vec<(Column, Expr)> {
+    Column::iter()
+        .filter(|column| !matches!(column, Column::Seq | Column::Number))
+        .map(|column| (column, Expr::val(row.get(column))))
+        .collect()
+}
+
+/// The insert of a new escalation on SQLite, numbered in the statement itself: writers take
+/// turns, so one more than the highest so far is free.
+fn numbered_insert(values: Vec<(Column, Expr)>) -> InsertStatement {
+    let next = Query::select()
+        .expr_as(Expr::cust("COALESCE(MAX(seq), 0) + 1"), "n")
+        .from(Entity)
+        .take();
     let mut columns = vec![Column::Seq, Column::Number];
-    let mut exprs = vec![Expr::col("n"), Expr::cust(number)];
+    let mut exprs = vec![Expr::col("n"), Expr::cust("printf('ESC-%06d', n)")];
     for (column, value) in values {
         columns.push(column);
         exprs.push(value);
@@ -113,14 +118,14 @@ fn numbered_insert(backend: DbBackend, values: Vec<(Column, Expr)>) -> InsertSta
         .take()
 }
 
-async fn record(
-    txn: &impl ConnectionTrait,
+/// The insert of `event` into `escalation`'s audit trail.
+fn audit_insert(
     escalation: &Model,
     actor: Actor,
     event: EventRecord,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    event::ActiveModel {
+) -> InsertStatement {
+    event::Entity::insert(event::ActiveModel {
         id: Set(Uuid::now_v7()),
         escalation_id: Set(escalation.id),
         partner_id: Set(escalation.partner_id),
@@ -130,14 +135,29 @@ async fn record(
         at: Set(at),
         before: Set(event.before),
         after: Set(event.after),
-    }
-    .insert(txn)
-    .await?;
+    })
+    .into_query()
+}
+
+async fn record(
+    txn: &impl ConnectionTrait,
+    escalation: &Model,
+    actor: Actor,
+    event: EventRecord,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    txn.execute(&audit_insert(escalation, actor, event, at))
+        .await?;
     Ok(())
 }
 
 /// Numbers and stores a new escalation, its SLA times on `clock`, its `created` event and the
 /// notice it makes, in the outbox. An endpoint enabled while this runs may or may not hear of it.
+///
+/// On PostgreSQL the number is drawn first, so the row, its event and its notice are known
+/// before anything is written; unless an endpoint may hear of it, all three are then written in
+/// one statement, which is its own transaction. Otherwise, and on SQLite (where the number is
+/// drawn in the insert), they are written in a transaction.
 #[tracing::instrument(skip_all, fields(customer_id = %new.customer_id))]
 pub async fn create(
     db: &DatabaseConnection,
@@ -148,86 +168,151 @@ pub async fn create(
     snapshot: impl FnOnce(&Model) -> serde_json::Value,
     announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Created, DbErr> {
-    let now = Utc::now();
-    let values = vec![
-        (Column::Id, Expr::val(Uuid::now_v7())),
-        (Column::PartnerId, Expr::val(new.partner_id)),
-        (Column::CustomerId, Expr::val(new.customer_id)),
-        (Column::ServiceKey, Expr::val(new.service_key.clone())),
-        (Column::Category, Expr::val(new.category.as_str())),
-        (Column::Severity, Expr::val(new.severity.as_str())),
-        (Column::Title, Expr::val(new.title)),
-        (Column::Description, Expr::val(new.description)),
-        (Column::BusinessImpact, Expr::val(new.business_impact)),
-        (Column::ProblemStartedAt, Expr::val(new.problem_started_at)),
-        (Column::Reasons, Expr::val(new.reasons)),
-        (Column::Justification, Expr::val(new.justification)),
-        (Column::Troubleshooting, Expr::val(new.troubleshooting)),
-        (
-            Column::UnrelatedIncidentIds,
-            Expr::val(new.unrelated_incident_ids),
-        ),
-        (Column::Contact, Expr::val(new.contact)),
-        (
-            Column::ContactLanguage,
-            Expr::val(new.contact_language.tag()),
-        ),
-        (Column::Status, Expr::val(Status::Submitted.as_str())),
-        (Column::Engineer, Expr::val(None::<serde_json::Value>)),
-        // The clock starts at the very instant stored as `created_at`.
-        (
-            Column::ResponseDueAt,
-            Expr::val(clock.response_due_at(new.severity, now)),
-        ),
-        (Column::FirstResponseAt, Expr::val(None::<DateTime<Utc>>)),
-        (
-            Column::SlaAlertAt,
-            Expr::val(clock.warning_at(new.severity, now)),
-        ),
-        (
-            Column::SlaWarningAnnouncedAt,
-            Expr::val(None::<DateTime<Utc>>),
-        ),
-        (
-            Column::SlaBreachAnnouncedAt,
-            Expr::val(None::<DateTime<Utc>>),
-        ),
-        (Column::Resolution, Expr::val(None::<String>)),
-        (Column::ResolvedAt, Expr::val(None::<DateTime<Utc>>)),
-        (Column::Misescalation, Expr::val(false)),
-        (Column::RejectionReason, Expr::val(None::<String>)),
-        (Column::Version, Expr::val(1)),
-        (Column::CreatedAt, Expr::val(now)),
-        (Column::UpdatedAt, Expr::val(now)),
-    ];
-    let txn = gate.begin(db).await?;
-    let insert = txn
-        .get_database_backend()
-        .build(&numbered_insert(txn.get_database_backend(), values));
-    let inserted = Model::find_by_statement(insert)
-        .one(&*txn)
-        .await
-        .and_then(|row| row.ok_or_else(|| DbErr::RecordNotInserted));
-    let row = match inserted {
-        Ok(row) => row,
-        Err(err) if is_open_violation(&err) => {
-            drop(txn);
-            let open = open_duplicate(db, new.customer_id, &new.service_key, new.category).await?;
-            return open.map(Created::Duplicate).ok_or_else(|| {
-                DbErr::RecordNotFound("the open escalation that collided".to_owned())
-            });
-        }
-        Err(err) => return Err(err),
-    };
-    let event = EventRecord {
+    // Microseconds: what both engines keep, so the answer shows what a read will.
+    let now = Utc::now().trunc_subsecs(6);
+    let category = new.category;
+    let row = unnumbered_row(new, clock, now);
+    let (customer_id, service_key) = (row.customer_id, row.service_key.clone());
+    let created = |row: &Model| EventRecord {
         kind: "created",
         before: None,
-        after: Some(snapshot(&row)),
+        after: Some(snapshot(row)),
     };
+    let written = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let draw = Query::select()
+                .expr(Expr::cust("nextval('escalation_numbers')"))
+                .take();
+            let seq: i64 = db
+                .query_one(&draw)
+                .await?
+                .ok_or(DbErr::RecordNotInserted)?
+                .try_get_by_index(0)?;
+            let row = Model {
+                seq,
+                number: number_of(seq),
+                ..row
+            };
+            let event = created(&row);
+            let notice = announce(&row)?;
+            if notice.may_be_heard {
+                let insert = Entity::insert(row.clone().into_active_model())
+                    .into_query()
+                    .returning_all()
+                    .take();
+                write_in_transaction(db, gate, insert, actor, now, |_| Ok((event, notice))).await
+            } else {
+                let audit = audit_insert(&row, actor, event, now);
+                let (_, outbox) = webhooks::outbox_insert(&notice, DbBackend::Postgres);
+                let statement = insert_with_trail(row, audit, outbox);
+                Model::find_by_statement(statement)
+                    .one(db)
+                    .await
+                    .and_then(|row| row.ok_or(DbErr::RecordNotInserted))
+            }
+        }
+        _ => {
+            let insert = numbered_insert(unnumbered_values(&row));
+            write_in_transaction(db, gate, insert, actor, now, |row| {
+                Ok((created(row), announce(row)?))
+            })
+            .await
+        }
+    };
+    match written {
+        Ok(row) => Ok(Created::New(row)),
+        Err(err) if is_open_violation(&err) => {
+            let open = open_duplicate(db, customer_id, &service_key, category).await?;
+            open.map(Created::Duplicate).ok_or_else(|| {
+                DbErr::RecordNotFound("the open escalation that collided".to_owned())
+            })
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// One PostgreSQL statement inserting `row` and returning it, with its audit event and its
+/// outbox event written by data-modifying CTEs.
+fn insert_with_trail(row: Model, audit: InsertStatement, outbox: InsertStatement) -> Statement {
+    let cte = |insert: InsertStatement, name: &'static str| {
+        CommonTableExpression::new()
+            .query(insert)
+            .table_name(name)
+            .to_owned()
+    };
+    let insert = Entity::insert(row.into_active_model())
+        .into_query()
+        .returning_all()
+        .take();
+    let statement = WithClause::new()
+        .cte(cte(audit, "audited"))
+        .cte(cte(outbox, "announced"))
+        .to_owned()
+        .query(insert);
+    let (sql, values) = statement.build(PostgresQueryBuilder);
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// A new escalation's row at `now`, without its number yet.
+fn unnumbered_row(new: NewEscalation, clock: &SlaClock, now: DateTime<Utc>) -> Model {
+    Model {
+        id: Uuid::now_v7(),
+        number: String::new(),
+        seq: 0,
+        partner_id: new.partner_id,
+        customer_id: new.customer_id,
+        service_key: new.service_key,
+        category: new.category.as_str().to_owned(),
+        severity: new.severity.as_str().to_owned(),
+        title: new.title,
+        description: new.description,
+        business_impact: new.business_impact,
+        problem_started_at: new.problem_started_at.trunc_subsecs(6),
+        reasons: new.reasons,
+        justification: new.justification,
+        troubleshooting: new.troubleshooting,
+        unrelated_incident_ids: new.unrelated_incident_ids,
+        contact: new.contact,
+        contact_language: new.contact_language.tag().to_owned(),
+        status: Status::Submitted.as_str().to_owned(),
+        engineer: None,
+        // The clock starts at the very instant stored as `created_at`.
+        response_due_at: clock.response_due_at(new.severity, now),
+        first_response_at: None,
+        resolution: None,
+        resolved_at: None,
+        misescalation: false,
+        rejection_reason: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        sla_alert_at: Some(clock.warning_at(new.severity, now)),
+        sla_warning_announced_at: None,
+        sla_breach_announced_at: None,
+    }
+}
+
+/// Inserts a new escalation (`insert` returns its row), then its event and notice as `trail`
+/// makes them from the row, in one transaction.
+async fn write_in_transaction(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    insert: InsertStatement,
+    actor: Actor,
+    now: DateTime<Utc>,
+    trail: impl FnOnce(&Model) -> Result<(EventRecord, Notice), DbErr>,
+) -> Result<Model, DbErr> {
+    let txn = gate.begin(db).await?;
+    let statement = txn.get_database_backend().build(&insert);
+    let row = Model::find_by_statement(statement)
+        .one(&*txn)
+        .await?
+        .ok_or(DbErr::RecordNotInserted)?;
+    let (event, notice) = trail(&row)?;
     record(&*txn, &row, actor, event, now).await?;
-    webhooks::enqueue(&*txn, announce(&row)?).await?;
+    webhooks::enqueue(&*txn, notice).await?;
     txn.commit().await?;
-    Ok(Created::New(row))
+    Ok(row)
 }
 
 /// The open escalation for this customer, service and category, if any.

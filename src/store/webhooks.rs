@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, InsertStatement, LockBehavior, LockType, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -218,18 +218,16 @@ fn next_position(backend: DbBackend) -> SimpleExpr {
     }
 }
 
-/// Writes `notice` to the outbox, where the event feed serves it, with a pending delivery for
-/// each enabled endpoint subscribed to it. Call it with the transaction that makes the change.
-#[tracing::instrument(skip_all, fields(event_type = %notice.event_type))]
-pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), DbErr> {
+/// The insert of `notice` into the outbox, as an event written now, and the event's id.
+pub fn outbox_insert(notice: &Notice, backend: DbBackend) -> (Uuid, InsertStatement) {
     let now = Utc::now();
+    let event_id = Uuid::now_v7();
     let body = json!({
         "type": notice.event_type,
         "timestamp": now.to_rfc3339_opts(SecondsFormat::Micros, true),
         "data": notice.data,
     })
     .to_string();
-    let event_id = Uuid::now_v7();
     let insert = Query::insert()
         .into_table(event::Entity)
         .columns([
@@ -246,10 +244,19 @@ pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), D
             notice.partner_id.into(),
             body.into(),
             now.into(),
-            next_position(txn.get_database_backend()),
+            next_position(backend),
         ])
         .take();
+    (event_id, insert)
+}
+
+/// Writes `notice` to the outbox, where the event feed serves it, with a pending delivery for
+/// each enabled endpoint subscribed to it. Call it with the transaction that makes the change.
+#[tracing::instrument(skip_all, fields(event_type = %notice.event_type))]
+pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), DbErr> {
+    let (event_id, insert) = outbox_insert(&notice, txn.get_database_backend());
     txn.execute(&insert).await?;
+    let now = Utc::now();
     if !notice.may_be_heard {
         return Ok(());
     }
