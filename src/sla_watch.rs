@@ -62,7 +62,13 @@ impl SlaWatch {
     pub async fn look(&self, now: DateTime<Utc>) -> Result<usize, DbErr> {
         let due = escalations::sla_alerts_due(&self.db, now, BATCH).await?;
         for row in &due {
-            match self.state_of(row).step(now) {
+            let Some(state) = self.state_of(row) else {
+                tracing::error!(escalation_id = %row.id, severity = %row.severity,
+                    "an escalation with an unreadable severity has no SLA clock");
+                escalations::reschedule_sla_alert(&self.db, row.id, None).await?;
+                continue;
+            };
+            match state.step(now) {
                 AlertStep::Wait(next) => {
                     if next != row.sla_alert_at {
                         escalations::reschedule_sla_alert(&self.db, row.id, next).await?;
@@ -74,16 +80,16 @@ impl SlaWatch {
         Ok(due.len())
     }
 
-    fn state_of(&self, row: &EscalationRow) -> AlertState {
-        let severity = Severity::parse(&row.severity).unwrap_or(Severity::Critical);
+    fn state_of(&self, row: &EscalationRow) -> Option<AlertState> {
+        let severity = Severity::parse(&row.severity)?;
         let open = Status::parse(&row.status).is_some_and(Status::is_open);
-        AlertState {
+        Some(AlertState {
             warning_at: self.clock.warning_at(severity, row.created_at),
             due_at: row.response_due_at,
             awaiting_response: open && row.first_response_at.is_none(),
             warning_announced: row.sla_warning_announced_at.is_some(),
             breach_announced: row.sla_breach_announced_at.is_some(),
-        }
+        })
     }
 
     async fn announce(

@@ -187,17 +187,16 @@ impl BusinessCalendar {
 fn parse(file: &str, text: &str) -> Result<YearNotice, CalendarError> {
     let notice: YearNotice =
         serde_json::from_str(text).map_err(|err| CalendarError::new(file, err.to_string()))?;
-    let stem = Path::new(file).file_stem().and_then(|stem| stem.to_str());
-    if let Some(named) = stem.and_then(|stem| stem.parse::<i32>().ok())
-        && named != notice.year
-    {
+    let named = Path::new(file)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .and_then(|stem| stem.parse::<i32>().ok())
+        .ok_or_else(|| CalendarError::new(file, "is not named <year>.json"))?;
+    if named != notice.year {
         return Err(CalendarError::new(
             file,
             format!("holds year {}, not {named}", notice.year),
         ));
-    }
-    if stem.and_then(|stem| stem.parse::<i32>().ok()).is_none() {
-        return Err(CalendarError::new(file, "is not named <year>.json"));
     }
     for holiday in &notice.holidays {
         let name = &holiday.name.en;

@@ -15,7 +15,7 @@ const TAG: &str = "operations";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` (alive) or `ready` (the database answers).
+    /// `ok`: the process is alive.
     #[schema(example = "ok")]
     pub status: &'static str,
 }
