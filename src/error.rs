@@ -203,6 +203,15 @@ impl ApiError {
         }
     }
 
+    /// 400 `invalid_query` listing every invalid query parameter.
+    pub fn invalid_query(errors: Vec<FieldError>) -> Self {
+        Self::BadRequest {
+            code: "invalid_query",
+            detail: Text::new("problem-invalid-query"),
+            errors,
+        }
+    }
+
     /// 422 listing every invalid field.
     pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
         Self::Unprocessable {

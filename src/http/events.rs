@@ -117,14 +117,6 @@ pub struct EventFeed {
     pub has_more: bool,
 }
 
-fn invalid_query(field: &'static str, code: &'static str, message: Text) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_query",
-        detail: Text::new("problem-invalid-query"),
-        errors: vec![FieldError::new(field, code, message)],
-    }
-}
-
 fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
     let Some(types) = types else {
         return Ok(Vec::new());
@@ -137,11 +129,11 @@ fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
                     .iter()
                     .map(|t| Arg::from(t.as_str()))
                     .collect();
-                invalid_query(
+                ApiError::invalid_query(vec![FieldError::new(
                     "type",
                     "unknown_event_type",
                     Text::new("field-unknown-event-type").with("types", Arg::Alternatives(all)),
-                )
+                )])
             })
         })
         .collect()

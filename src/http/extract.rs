@@ -373,11 +373,7 @@ impl<T: DeserializeOwned + Validate> FromRequest for ValidQuery<T> {
 }
 
 fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
-    let invalid = |errors: Vec<FieldError>| ApiError::BadRequest {
-        code: "invalid_query",
-        detail: Text::new("problem-invalid-query"),
-        errors,
-    };
+    let invalid = ApiError::invalid_query;
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(deserializer).map_err(|err| {

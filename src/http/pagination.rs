@@ -88,14 +88,12 @@ fn decode(cursor: &str) -> Option<Uuid> {
 pub fn page_request(limit: Option<u64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
     let after = match cursor {
         None => None,
-        Some(cursor) => Some(decode(cursor).ok_or_else(|| ApiError::BadRequest {
-            code: "invalid_query",
-            detail: Text::new("problem-invalid-query"),
-            errors: vec![FieldError::new(
+        Some(cursor) => Some(decode(cursor).ok_or_else(|| {
+            ApiError::invalid_query(vec![FieldError::new(
                 "cursor",
                 "invalid_cursor",
                 Text::new("field-invalid-cursor"),
-            )],
+            )])
         })?),
     };
     Ok(PageRequest {
