@@ -30,9 +30,10 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home-dir /var/lib/escalade --create-home escalade
 COPY --from=build /src/target/release/escalade /usr/local/bin/escalade
 USER escalade
-# Without a database URL, escalade keeps SQLite (and the secret key beside it) in its working
-# directory: the volume. `-e DATABASE_URL=postgres://…` (or ESCALADE_DATABASE_URL) chooses
-# PostgreSQL; nothing here shadows either.
+# Without a database URL, escalade keeps SQLite (and the secret key and attachments beside it) in
+# its working directory: the volume. `-e DATABASE_URL=postgres://…` (or ESCALADE_DATABASE_URL)
+# chooses PostgreSQL, which also needs ESCALADE_ATTACHMENT_STORE (s3://… for several instances);
+# nothing here shadows any of them.
 WORKDIR /var/lib/escalade
 # In-flight requests get 8 s after SIGTERM, inside `docker stop`'s 10 s before SIGKILL; give
 # `docker run --stop-timeout` more when raising it.

@@ -14,6 +14,8 @@ use crate::domain::remediation::RemediationPolicy;
 use crate::domain::webhook::Backoff;
 use crate::http::client_address::TrustedProxies;
 use crate::i18n::Language;
+use crate::storage::StoreLocation;
+use crate::store::attachments::Quota;
 
 /// Where the embedded default keeps its data: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://escalade.db";
@@ -239,8 +241,8 @@ pub struct ServeSettings {
     #[arg(long, env = "ESCALADE_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
 
-    /// Seconds a request's body may take to arrive; a slower one gets 408 and its connection is
-    /// closed.
+    /// Seconds a request's body may take to arrive, plus one for every 64 KiB received; a slower
+    /// one gets 408 and its connection is closed.
     #[arg(long, env = "ESCALADE_BODY_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout_secs: u64,
 
@@ -303,6 +305,110 @@ pub struct ServeSettings {
 
     #[command(flatten)]
     pub sla: SlaSettings,
+
+    #[command(flatten)]
+    pub attachments: AttachmentSettings,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+#[derive(Debug, Clone, Args)]
+pub struct AttachmentSettings {
+    /// Where attachments' bytes are kept: `file:///var/lib/escalade/attachments`, or
+    /// `s3://bucket/prefix` (credentials, region and endpoint from the usual `AWS_*` variables;
+    /// object_store's S3 settings as query parameters, such as `?endpoint=…&allow_http=true`).
+    /// Default: beside a SQLite database (`escalade.attachments` for `escalade.db`); PostgreSQL
+    /// deployments must give one, and one that every instance shares.
+    #[arg(long, env = "ESCALADE_ATTACHMENT_STORE", hide_env_values = true, value_parser = StoreLocationParser)]
+    pub attachment_store: Option<StoreLocation>,
+
+    /// The largest file accepted, in bytes.
+    #[arg(long, env = "ESCALADE_ATTACHMENT_MAX_BYTES", default_value_t = 25 * MIB, value_parser = clap::value_parser!(u64).range(1..))]
+    pub attachment_max_bytes: u64,
+
+    /// How many files one escalation may hold.
+    #[arg(long, env = "ESCALADE_ATTACHMENT_MAX_FILES", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub attachment_max_files: u32,
+
+    /// How many bytes one escalation's files may add up to.
+    #[arg(long, env = "ESCALADE_ATTACHMENT_MAX_TOTAL_BYTES", default_value_t = 200 * MIB, value_parser = clap::value_parser!(u64).range(1..))]
+    pub attachment_max_total_bytes: u64,
+
+    /// How old a stored object without a row must be before housekeeping deletes it: longer
+    /// than any upload takes.
+    #[arg(
+        long,
+        env = "ESCALADE_ATTACHMENT_ORPHAN_GRACE_SECS",
+        default_value_t = 3_600
+    )]
+    pub attachment_orphan_grace_secs: u64,
+}
+
+/// Parses `--attachment-store` without echoing the value in its error, as clap's own report
+/// would: a store URL may carry an account's settings.
+#[derive(Debug, Clone, Copy)]
+struct StoreLocationParser;
+
+impl clap::builder::TypedValueParser for StoreLocationParser {
+    type Value = StoreLocation;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StoreLocation, clap::Error> {
+        let refuse = |reason: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--attachment-store: {reason}\n"),
+            )
+        };
+        let value = value
+            .to_str()
+            .ok_or_else(|| refuse("not UTF-8".to_owned()))?;
+        StoreLocation::parse(value).map_err(refuse)
+    }
+}
+
+impl AttachmentSettings {
+    pub fn quota(&self) -> Quota {
+        Quota {
+            max_files: self.attachment_max_files,
+            max_total_bytes: self.attachment_max_total_bytes,
+        }
+    }
+
+    pub fn orphan_grace(&self) -> chrono::Duration {
+        i64::try_from(self.attachment_orphan_grace_secs)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// The store given, or the one beside a SQLite database.
+    pub fn store_for(&self, database_url: &str) -> Result<StoreLocation, String> {
+        self.attachment_store
+            .clone()
+            .or_else(|| StoreLocation::beside_sqlite(database_url))
+            .ok_or_else(|| {
+                "give --attachment-store (ESCALADE_ATTACHMENT_STORE): without a SQLite file \
+                 there is no default place for attachments"
+                    .to_owned()
+            })
+    }
+}
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        Self {
+            attachment_store: None,
+            attachment_max_bytes: 25 * MIB,
+            attachment_max_files: 20,
+            attachment_max_total_bytes: 200 * MIB,
+            attachment_orphan_grace_secs: 3_600,
+        }
+    }
 }
 
 /// The SLA clock, its alerts, and the event feed.
@@ -518,6 +624,7 @@ impl Default for ServeSettings {
             secret_keys: SecretKeySettings::default(),
             webhooks: WebhookSettings::default(),
             sla: SlaSettings::default(),
+            attachments: AttachmentSettings::default(),
         }
     }
 }

@@ -23,8 +23,9 @@ use crate::config::WebhookSettings;
 use crate::domain::sealing::KeyRing;
 use crate::domain::webhook::{Host, WebhookUrl, is_public, signature_header};
 use crate::http::metrics::Metrics;
+use crate::storage::AttachmentStore;
 use crate::store::webhooks::{self, AttemptOutcome, Due, Next};
-use crate::store::{WriteGate, idempotency};
+use crate::store::{WriteGate, attachments, idempotency};
 
 /// Deliveries claimed per round.
 const BATCH: u64 = 32;
@@ -108,11 +109,15 @@ fn client(settings: &WebhookSettings) -> reqwest::Client {
 }
 
 /// What housekeeping sweeps, and how often.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Housekeeping {
     pub interval: Duration,
     /// How long events stay in the outbox for the feed.
     pub event_retention: chrono::Duration,
+    /// Where attachments are kept, for objects whose row was never written.
+    pub attachments: AttachmentStore,
+    /// How old such an object must be: older than any upload in progress.
+    pub orphan_grace: chrono::Duration,
 }
 
 /// The background worker of one instance.
@@ -196,6 +201,38 @@ impl Worker {
             Ok(purged) => tracing::info!(purged, "events past the feed's retention deleted"),
             Err(err) => tracing::warn!(error = %err, "cannot delete events past retention"),
         }
+        match self.delete_orphans().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "stored attachments without a row deleted"),
+            Err(err) => tracing::warn!(error = %err, "cannot look for orphaned attachments"),
+        }
+    }
+
+    /// Deletes objects of the attachment store that no row names: written by an upload that
+    /// failed or crashed before its row was committed, or left by a delete whose object removal
+    /// failed. Only objects older than the grace are looked at, so uploads in progress are safe.
+    async fn delete_orphans(&self) -> Result<usize, Box<dyn std::error::Error>> {
+        let store = &self.housekeeping.attachments;
+        let objects = store
+            .written_before(Utc::now() - self.housekeeping.orphan_grace)
+            .await?;
+        let ids: Vec<Uuid> = objects.iter().filter_map(|o| o.attachment_id).collect();
+        let recorded = attachments::existing(&self.db, &ids).await?;
+        let mut deleted = 0;
+        for object in objects {
+            match object.attachment_id {
+                Some(id) if !recorded.contains(&id) => {
+                    store.delete_object(&object).await?;
+                    deleted += 1;
+                }
+                Some(_) => {}
+                None => tracing::warn!(
+                    path = object.path(),
+                    "an object in the attachment store is not named by an attachment id; left alone"
+                ),
+            }
+        }
+        Ok(deleted)
     }
 
     /// Claims due deliveries and attempts them side by side; how many were claimed.

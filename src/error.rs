@@ -132,6 +132,10 @@ pub enum ApiError {
     /// 403: the caller's role may not use this operation.
     #[error("role {role} may not do this")]
     Forbidden { role: Role, allowed: Vec<Role> },
+    /// 403: the caller may use this operation, but not on this resource (another side's
+    /// attachment).
+    #[error("{}", .detail.render(Language::English))]
+    Denied { code: &'static str, detail: Text },
     /// 404: absent, or belonging to another partner; the two are indistinguishable on purpose.
     #[error("{resource} not found")]
     NotFound { resource: &'static str },
@@ -166,6 +170,15 @@ pub enum ApiError {
     /// 415: the body is not declared as JSON.
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
+    /// 413: an upload larger than a limit; `code` says which.
+    #[error("{}", .detail.render(Language::English))]
+    ContentTooLarge { code: &'static str, detail: Text },
+    /// 415: an upload whose content is not of an accepted kind.
+    #[error("{}", .detail.render(Language::English))]
+    UnsupportedContent { code: &'static str, detail: Text },
+    /// 416: a `Range` outside the content; `size` is its length.
+    #[error("the range is outside the content's {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
     /// 422: the body is well-formed JSON but breaks the rules; `errors` lists every bad field.
     #[error("{}", .detail.render(Language::English))]
     Unprocessable {
@@ -189,6 +202,9 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// 503: the attachment store cannot be reached or refused the operation.
+    #[error("the attachment store is unavailable")]
+    StorageUnavailable(#[source] crate::storage::StorageError),
     /// 500: anything unexpected; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -265,7 +281,12 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
             | Self::Gone { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::Denied { code, .. }
+            | Self::ContentTooLarge { code, .. }
+            | Self::UnsupportedContent { code, .. } => code,
+            Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            Self::StorageUnavailable(_) => "storage_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
@@ -291,7 +312,14 @@ impl ApiError {
             Self::BadRequest { detail, .. }
             | Self::Conflict { detail, .. }
             | Self::Gone { detail, .. }
-            | Self::Unprocessable { detail, .. } => detail.clone(),
+            | Self::Unprocessable { detail, .. }
+            | Self::Denied { detail, .. }
+            | Self::ContentTooLarge { detail, .. }
+            | Self::UnsupportedContent { detail, .. } => detail.clone(),
+            Self::RangeNotSatisfiable { size } => {
+                Text::new("problem-range-not-satisfiable").with("size", *size)
+            }
+            Self::StorageUnavailable(_) => Text::new("problem-storage-unavailable"),
             Self::Unauthorized => Text::new("problem-unauthorized"),
             Self::Forbidden { role, allowed } => Text::new("problem-forbidden")
                 .with("role", role.as_str())
@@ -383,8 +411,11 @@ impl ApiError {
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.join(", ")));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::StorageUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::RangeNotSatisfiable { size } => {
+                response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
             }
             Self::IdempotencyKeyInUse => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
@@ -415,6 +446,7 @@ fn status_title(status: StatusCode) -> Text {
         412 => Text::new("status-412"),
         413 => Text::new("status-413"),
         415 => Text::new("status-415"),
+        416 => Text::new("status-416"),
         422 => Text::new("status-422"),
         428 => Text::new("status-428"),
         429 => Text::new("status-429"),
@@ -429,6 +461,7 @@ fn resource_name(resource: &str) -> Text {
         "customer" => Text::new("resource-customer"),
         "delivery" => Text::new("resource-delivery"),
         "event" => Text::new("resource-event"),
+        "attachment" => Text::new("resource-attachment"),
         "escalation" => Text::new("resource-escalation"),
         "partner" => Text::new("resource-partner"),
         "remediation plan" => Text::new("resource-remediation-plan"),
@@ -448,7 +481,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } | Self::Denied { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } | Self::DuplicateEscalation(_) | Self::IdempotencyKeyInUse => {
@@ -462,10 +495,14 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType | Self::UnsupportedContent { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Self::ContentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -483,6 +520,12 @@ impl From<Forbidden> for ApiError {
             role: refused.role,
             allowed: refused.allowed,
         }
+    }
+}
+
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(err: crate::storage::StorageError) -> Self {
+        Self::StorageUnavailable(err)
     }
 }
 

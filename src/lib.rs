@@ -29,6 +29,8 @@ pub mod secret_keys;
 pub mod sla_watch;
 /// Builds and binds the HTTP server.
 pub mod startup;
+/// Where attachments' bytes are kept.
+pub mod storage;
 /// Persistence: every database query.
 pub mod store;
 /// Logging setup.

@@ -138,7 +138,9 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
         println!("escalade: no admin key existed, so one was created. It is shown only now:");
         println!("  admin    {}", issued.secret.secret);
     }
-    let app = Application::build(settings, db, keys)?;
+    let mut settings = settings.clone();
+    settings.attachments.attachment_store = Some(settings.attachments.store_for(&database.url())?);
+    let app = Application::build(&settings, db, keys)?;
     tracing::info!(port = app.port(), bind = %settings.bind, "escalade is listening");
     println!(
         "escalade: listening on http://{}:{} (docs at /docs)",

@@ -6,9 +6,6 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-
-use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 
 use crate::config::DatabaseSettings;
 use crate::domain::sealing::{KeyRing, SecretKey};
@@ -81,12 +78,7 @@ fn create(path: &Path, key: &SecretKey) -> Result<(), String> {
 
 /// `escalade.key` beside `escalade.db`, for a SQLite database kept in a file.
 fn beside_sqlite(url: &str) -> Option<PathBuf> {
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    if !url.starts_with("sqlite:") || in_memory {
-        return None;
-    }
-    let options = SqliteConnectOptions::from_str(url).ok()?;
-    Some(options.get_filename().with_extension("key"))
+    crate::store::sqlite_file(url).map(|file| file.with_extension("key"))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use crate::http::webhooks::EndpointPolicy;
 use crate::http::{self, AppState, auth, conditional, cors, head, idempotency, ops, problem};
 use crate::openapi::{ApiDoc, v30};
 use crate::sla_watch::SlaWatch;
+use crate::storage::AttachmentStore;
 use crate::store::WriteGate;
 
 /// Registers every documented operation on `app` and returns the OpenAPI document they make.
@@ -74,11 +75,25 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     register(App::new()).1
 }
 
-/// The 3.0 rendition of the document, as served at `/openapi-3.0.json`.
-struct OpenApi30(serde_json::Value);
+/// The document as served, serialised once for every worker: `/openapi.json` and its 3.0
+/// rendition at `/openapi-3.0.json`.
+struct Specs {
+    v31: web::Bytes,
+    v30: web::Bytes,
+}
 
-async fn serve_openapi_30(document: web::Data<OpenApi30>) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok().json(&document.0)
+fn spec_response(json: &web::Bytes) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(json.clone())
+}
+
+async fn serve_openapi(specs: web::Data<Specs>) -> actix_web::HttpResponse {
+    spec_response(&specs.v31)
+}
+
+async fn serve_openapi_30(specs: web::Data<Specs>) -> actix_web::HttpResponse {
+    spec_response(&specs.v30)
 }
 
 /// A bound, not yet running server and its background tasks.
@@ -103,6 +118,14 @@ impl Application {
         for warning in ops::calendar_warnings(sla.calendar(), Utc::now()) {
             tracing::warn!("{warning}");
         }
+        let store = settings
+            .attachments
+            .attachment_store
+            .as_ref()
+            .ok_or("no attachment store is configured".to_owned())
+            .and_then(AttachmentStore::open)
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
+        tracing::info!(store = %store.location(), "attachment store opened");
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let api = openapi();
@@ -117,6 +140,8 @@ impl Application {
             Housekeeping {
                 interval: Duration::from_secs(settings.housekeeping_interval_secs),
                 event_retention: settings.sla.event_retention(),
+                attachments: store.clone(),
+                orphan_grace: settings.attachments.orphan_grace(),
             },
             metrics.clone(),
         );
@@ -147,14 +172,23 @@ impl Application {
             writes: Arc::clone(&writes),
             sla,
             event_retention: settings.sla.event_retention(),
+            attachments: store,
+            attachment_max_bytes: settings.attachments.attachment_max_bytes,
+            attachment_quota: settings.attachments.quota(),
         });
         let body_limit = settings.body_limit;
         let body_timeout = Duration::from_secs(settings.body_timeout_secs);
         let default_language = settings.default_language;
         let origins = settings.cors_allowed_origins.0.clone();
-        let openapi_30 = web::Data::new(OpenApi30(v30::render(
-            &serde_json::to_value(&api).expect("the OpenAPI document serialises"),
-        )));
+        let document = serde_json::to_value(&api).expect("the OpenAPI document serialises");
+        let specs = web::Data::new(Specs {
+            v31: serde_json::to_vec(&document)
+                .expect("JSON serialises")
+                .into(),
+            v30: serde_json::to_vec(&v30::render(&document))
+                .expect("JSON serialises")
+                .into(),
+        });
         let mut server = HttpServer::new(move || {
             // The last wrap runs first: the request id, the request's span, the answer's
             // language, problem documents, CORS (preflights before authentication), HEAD served
@@ -186,13 +220,16 @@ impl Application {
             }
             let (app, _) = register(app);
             app.service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .url("/openapi.json", api.clone())
-                    // The default asks validator.swagger.io for a badge with the spec's URL: a
-                    // request outside China from every deployment.
-                    .config(SwaggerConfig::default().validator_url("none")),
+                // The UI reads the document the route below serves, once for all workers.
+                SwaggerUi::new("/docs/{_:.*}").config(
+                    SwaggerConfig::new(["/openapi.json"])
+                        // The default asks validator.swagger.io for a badge with the spec's URL:
+                        // a request outside China from every deployment.
+                        .validator_url("none"),
+                ),
             )
-            .app_data(openapi_30.clone())
+            .app_data(specs.clone())
+            .route("/openapi.json", web::get().to(serve_openapi))
             .route("/openapi-3.0.json", web::get().to(serve_openapi_30))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(routes::fallback))

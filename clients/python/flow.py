@@ -11,6 +11,7 @@ reads the trail. Only generated code talks to the server.
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from typing import TypeVar
 
 from escalade_client import AuthenticatedClient
@@ -18,15 +19,18 @@ from escalade_client.api.customers import list_customers
 from escalade_client.api.escalations import (
     add_escalation_note,
     create_escalation,
+    download_escalation_attachment,
     get_escalation,
     list_escalation_events,
     list_escalations,
     transition_escalation,
+    upload_escalation_attachment,
     validate_escalation,
 )
 from escalade_client.api.self_help import get_self_help
 from escalade_client.api.services import list_services
 from escalade_client.models import (
+    Attachment,
     Category,
     ContactMethod,
     CustomerList,
@@ -54,7 +58,7 @@ from escalade_client.models import (
     TroubleshootingInput,
     ValidationReport,
 )
-from escalade_client.types import Response
+from escalade_client.types import File, Response
 
 T = TypeVar("T")
 
@@ -136,6 +140,18 @@ def main() -> None:
         escalation.id, client=partner, body=NewNote(text="客户可随时配合远程排查。")
     )
     answer(note, Note, 201)
+    # The log the technician will ask for, attached as bytes and read back by range.
+    log = ("2026-11-24 09:10:02 451 4.4.7 邮件在队列中过期\n" * 400).encode()
+    uploaded = upload_escalation_attachment.sync_detailed(
+        escalation.id, client=partner, filename="queue.log", body=File(payload=BytesIO(log))
+    )
+    attached = answer(uploaded, Attachment, 201)
+    assert attached.size_bytes == len(log), attached
+    head = download_escalation_attachment.sync_detailed(
+        escalation.id, attached.id, client=operator, range_="bytes=0-18"
+    )
+    assert head.status_code == 206, head
+    assert head.content == log[:19], head.content
 
     # The operator finds it in the triage queue and works it under If-Match.
     queue = answer(
@@ -178,7 +194,7 @@ def main() -> None:
     # The partner reads every step in the trail.
     events = answer(list_escalation_events.sync_detailed(escalation.id, client=partner), EventList, 200)
     kinds = [event.kind for event in events.items]
-    assert kinds == ["created", "note_added", "status_changed", "status_changed"], kinds
+    assert kinds == ["created", "note_added", "attachment_added", "status_changed", "status_changed"], kinds
 
     # Another partner's view of it, or an unknown one, arrives as a typed problem too.
     unknown = answer(get_escalation.sync_detailed(uuid.uuid4(), client=partner), Problem, 404)

@@ -14,6 +14,7 @@ import { createClient, createConfig } from "./generated/client/index.js";
 import {
   addEscalationNote,
   createEscalation,
+  downloadEscalationAttachment,
   getEscalation,
   getSelfHelp,
   listCustomers,
@@ -21,6 +22,7 @@ import {
   listEscalations,
   listServices,
   transitionEscalation,
+  uploadEscalationAttachment,
   validateEscalation,
 } from "./generated/sdk.gen.js";
 import type { EscalationInput, Problem } from "./generated/types.gen.js";
@@ -116,6 +118,29 @@ async function main(): Promise<void> {
     await addEscalationNote({ client: partner, path: { id: escalation.id }, body: { text: "客户可随时配合远程排查。" } }),
     201,
   );
+  // The log the technician will ask for, attached as bytes and read back by range.
+  const log = "2026-11-24 09:10:02 451 4.4.7 邮件在队列中过期\n".repeat(400);
+  const logBytes = new TextEncoder().encode(log);
+  const attached = ok(
+    await uploadEscalationAttachment({
+      client: partner,
+      path: { id: escalation.id },
+      query: { filename: "queue.log" },
+      body: new Blob([logBytes]),
+    }),
+    201,
+  );
+  assert.equal(attached.size_bytes, logBytes.length);
+  assert.equal(attached.media_type, "text/plain");
+  const head = await downloadEscalationAttachment({
+    client: operator,
+    path: { id: escalation.id, attachment_id: attached.id },
+    headers: { Range: "bytes=0-18" },
+    parseAs: "blob",
+  });
+  assert.equal(head.response.status, 206);
+  assert.ok(head.data);
+  assert.deepEqual(new Uint8Array(await head.data.arrayBuffer()), logBytes.slice(0, 19));
 
   // The operator finds it in the triage queue and works it under If-Match.
   const queue = ok(await listEscalations({ client: operator, query: { order: "due", status: "submitted" } }), 200);
@@ -145,7 +170,7 @@ async function main(): Promise<void> {
   const events = ok(await listEscalationEvents({ client: partner, path: { id: escalation.id } }), 200);
   assert.deepEqual(
     events.items.map((event) => event.kind),
-    ["created", "note_added", "status_changed", "status_changed"],
+    ["created", "note_added", "attachment_added", "status_changed", "status_changed"],
   );
 
   // An unknown escalation (or another partner's) arrives as a typed problem too.

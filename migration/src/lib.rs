@@ -20,6 +20,7 @@ mod m20261129_000014_catalogue_in_chinese;
 mod m20261129_000015_escalation_numbers;
 mod m20261129_000016_customer_search_order;
 mod m20261129_000017_sla_alerts_and_event_feed;
+mod m20261130_000018_create_attachments;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_escalation_numbers::Migration),
             Box::new(m20261129_000016_customer_search_order::Migration),
             Box::new(m20261129_000017_sla_alerts_and_event_feed::Migration),
+            Box::new(m20261130_000018_create_attachments::Migration),
         ]
     }
 }

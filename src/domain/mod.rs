@@ -1,6 +1,7 @@
 //! The product's rules, free of HTTP and database types: what a valid value is, and what each
 //! role may see and do.
 
+pub mod attachment;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;

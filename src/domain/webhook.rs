@@ -30,6 +30,12 @@ pub enum EventType {
     /// A note was added to an escalation, by you or by 21Vianet.
     #[serde(rename = "escalation.note_added")]
     EscalationNoteAdded,
+    /// A file was attached to an escalation, by you or by 21Vianet.
+    #[serde(rename = "escalation.attachment_added")]
+    EscalationAttachmentAdded,
+    /// An attachment was removed from an escalation by whoever uploaded it.
+    #[serde(rename = "escalation.attachment_removed")]
+    EscalationAttachmentRemoved,
     /// An escalation still waits for 21Vianet's first response with most of its response time
     /// gone (80 % by default).
     #[serde(rename = "escalation.sla_warning")]
@@ -52,6 +58,8 @@ vocabulary!(EventType {
     EscalationCreated => "escalation.created",
     EscalationStatusChanged => "escalation.status_changed",
     EscalationNoteAdded => "escalation.note_added",
+    EscalationAttachmentAdded => "escalation.attachment_added",
+    EscalationAttachmentRemoved => "escalation.attachment_removed",
     EscalationSlaWarning => "escalation.sla_warning",
     EscalationSlaBreached => "escalation.sla_breached",
     ServiceIncidentCreated => "service_incident.created",

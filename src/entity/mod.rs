@@ -1,6 +1,7 @@
 //! sea-orm entities: one per table, rows as the database holds them. Only `store` uses them.
 
 pub mod api_key;
+pub mod attachment;
 pub mod customer;
 pub mod escalation;
 pub mod escalation_event;

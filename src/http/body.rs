@@ -1,9 +1,10 @@
 //! Request bodies, whatever their handler does with them.
 //!
-//! A body must arrive within `--body-timeout-secs` of the request: one trickled a byte at a time
-//! would otherwise hold its connection (and a worker's attention) indefinitely. Past the deadline
-//! the request is answered 408 and its connection closed. (Slow headers are actix-http's to time
-//! out.)
+//! A body must arrive within `--body-timeout-secs` of the request, plus a second for every
+//! [`EARNED_PER_SECOND`] bytes received: one trickled a byte at a time would otherwise hold its
+//! connection (and a worker's attention) indefinitely, while a large attachment on a slow link
+//! earns the time it needs by arriving. Past the deadline the request is answered 408 and its
+//! connection closed. (Slow headers are actix-http's to time out.)
 //!
 //! A body its handler did not read, because the request was refused before (403, 415, …), is
 //! read and dropped afterwards, within the body limit, so that the connection stays open for the
@@ -35,11 +36,16 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTimeout(pub Duration);
 
+/// The bytes that buy a body one more second: 64 KiB, a slow mobile uplink.
+pub const EARNED_PER_SECOND: u64 = 64 * 1024;
+
 /// The request's payload as its handler sees it: cut off at the deadline (`expired` says so),
 /// and shared with the middleware, which reads what the handler left.
 struct Deadline {
     payload: Rc<RefCell<Payload>>,
     sleep: Pin<Box<Sleep>>,
+    /// The deadline as the bytes received have pushed it, for the middleware to drain by.
+    deadline: Rc<Cell<Instant>>,
     expired: Rc<Cell<bool>>,
 }
 
@@ -47,7 +53,14 @@ impl Stream for Deadline {
     type Item = Result<Bytes, PayloadError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Poll::Ready(item) = self.payload.borrow_mut().poll_next_unpin(cx) {
+        let polled = self.payload.borrow_mut().poll_next_unpin(cx);
+        if let Poll::Ready(item) = polled {
+            if let Some(Ok(chunk)) = &item {
+                let earned = Duration::from_secs_f64(chunk.len() as f64 / EARNED_PER_SECOND as f64);
+                let deadline = self.sleep.deadline() + earned;
+                self.sleep.as_mut().reset(deadline);
+                self.deadline.set(deadline);
+            }
             return Poll::Ready(item);
         }
         match self.sleep.as_mut().poll(cx) {
@@ -83,12 +96,13 @@ pub async fn middleware(
     let limit = req
         .app_data::<BodyLimit>()
         .map_or(BodyLimit::DEFAULT, |limit| limit.0);
-    let deadline = Instant::now() + timeout;
+    let deadline = Rc::new(Cell::new(Instant::now() + timeout));
     let payload = Rc::new(RefCell::new(req.take_payload()));
     let expired = Rc::new(Cell::new(false));
     let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(Deadline {
         payload: Rc::clone(&payload),
-        sleep: Box::pin(tokio::time::sleep_until(deadline)),
+        sleep: Box::pin(tokio::time::sleep_until(deadline.get())),
+        deadline: Rc::clone(&deadline),
         expired: Rc::clone(&expired),
     });
     req.set_payload(Payload::from(stream));
@@ -97,7 +111,7 @@ pub async fn middleware(
         return Ok(too_slow(res, timeout));
     }
     let unread = std::mem::replace(&mut *payload.borrow_mut(), Payload::None);
-    match drain(unread, limit, deadline).await {
+    match drain(unread, limit, deadline.get()).await {
         Drained::Whole => Ok(res),
         Drained::TooLate => Ok(too_slow(res, timeout)),
         Drained::TooMuch => {

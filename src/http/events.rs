@@ -42,7 +42,7 @@ pub struct FeedQuery {
 pub struct EventTypes;
 
 impl EventTypes {
-    const ONE: &str = r"(escalation\.(created|status_changed|note_added|sla_warning|sla_breached)|service_incident\.(created|resolved)|remediation_plan\.requested)";
+    const ONE: &str = r"(escalation\.(created|status_changed|note_added|attachment_added|attachment_removed|sla_warning|sla_breached)|service_incident\.(created|resolved)|remediation_plan\.requested)";
 
     fn pattern() -> String {
         format!("^{one}(,{one})*$", one = Self::ONE)

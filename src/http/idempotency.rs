@@ -12,6 +12,11 @@
 //! claims the key with [`Idempotency::claim`] once it has checked the caller's role, the
 //! resources the request names and its body: a key reused on another request (422) or still in
 //! use (409) is an answer only a permitted request about existing things can get.
+//!
+//! Uploads are the exception: their bodies are too large to hold, so the middleware lets them
+//! stream to their handler, which stores the file while hashing it and then asks
+//! [`Idempotency::claim_upload`] with the body's digest, which replays or claims as the
+//! middleware would have.
 
 use std::future::{Ready, ready};
 
@@ -53,13 +58,15 @@ fn valid_key(key: &[u8]) -> bool {
     (1..=MAX_KEY_LEN).contains(&key.len()) && key.iter().all(|b| (0x21..=0x7e).contains(b))
 }
 
-/// SHA-256 of the method, the path with its query and the body: what makes two requests "the
-/// same" for a key.
-fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
+/// The route whose bodies stream past the middleware (see [`Idempotency::claim_upload`]).
+pub const STREAMED_ROUTE: &str = "/v1/escalations/{id}/attachments";
+
+/// SHA-256 of the method, the path with its query and the body (for an upload, the body's
+/// SHA-256): what makes two requests "the same" for a key.
+fn fingerprint(method: &Method, uri: &actix_web::http::Uri, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str().as_bytes());
+    hasher.update(method.as_str().as_bytes());
     hasher.update(b" ");
-    let uri = req.uri();
     hasher.update(
         uri.path_and_query()
             .map_or(uri.path(), |pq| pq.as_str())
@@ -109,6 +116,12 @@ struct Pending {
     fingerprint: String,
 }
 
+/// An upload's key: its fingerprint waits for the body's digest.
+#[derive(Debug, Clone)]
+struct Streamed {
+    key: Key,
+}
+
 /// The claim a handler took, for the middleware to complete or release.
 #[derive(Debug, Clone, Copy)]
 struct Claimed(Uuid);
@@ -143,6 +156,33 @@ impl Idempotency {
             Claim::Mismatch => Err(key_reused()),
             // A twin answered since the middleware looked: its retry gets the replay.
             Claim::InFlight | Claim::Replay(_) => Err(ApiError::IdempotencyKeyInUse),
+        }
+    }
+
+    /// For an upload, once its body is stored: `body_sha256` is the body's digest. The first
+    /// answer when the same upload came before with this key (the caller then discards what it
+    /// stored), otherwise the key is claimed as [`Self::claim`] does, with its refusals.
+    pub async fn claim_upload(
+        &self,
+        state: &AppState,
+        body_sha256: &[u8],
+    ) -> Result<Option<HttpResponse>, ApiError> {
+        let Some(Streamed { key }) = self.req.extensions().get::<Streamed>().cloned() else {
+            return Ok(None);
+        };
+        let fingerprint = fingerprint(self.req.method(), self.req.uri(), body_sha256);
+        match store::claim(&state.db, key.owner, &key.digest, &fingerprint).await? {
+            Claim::Acquired(id) => {
+                self.req.extensions_mut().insert(Claimed(id));
+                Ok(None)
+            }
+            Claim::Replay(stored) => {
+                let body = key.open(&state.keys, &stored.sealed_body)?;
+                tracing::info!(status = stored.status, "idempotent replay");
+                Ok(Some(replay(&stored, body)))
+            }
+            Claim::Mismatch => Err(key_reused()),
+            Claim::InFlight => Err(ApiError::IdempotencyKeyInUse),
         }
     }
 }
@@ -181,11 +221,17 @@ pub async fn middleware(
         return Ok(refuse(req, invalid_key()));
     }
     let key = Key::new(owner, raw_key.as_bytes());
+    let streamed = req.match_pattern().as_deref() == Some(STREAMED_ROUTE);
+    if streamed {
+        req.extensions_mut().insert(Streamed { key: key.clone() });
+        let res = next.call(req).await?;
+        return complete(&state, &key, res).await;
+    }
     let body = match read_body(&mut req).await {
         Ok(body) => body,
         Err(err) => return Ok(refuse(req, err)),
     };
-    let fingerprint = fingerprint(&req, &body);
+    let fingerprint = fingerprint(req.method(), req.uri(), &body);
     match store::answered(&state.db, owner, &key.digest, &fingerprint).await {
         Ok(Some(stored)) => {
             let body = match key.open(&state.keys, &stored.sealed_body) {
@@ -205,9 +251,19 @@ pub async fn middleware(
     });
     req.set_payload(Payload::from(body));
     let res = next.call(req).await?;
+    complete(&state, &key, res).await
+}
+
+/// Keeps a claimed request's successful answer for replays, or frees its key after a failure.
+async fn complete(
+    state: &AppState,
+    key: &Key,
+    res: ServiceResponse<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let claimed = res.request().extensions().get::<Claimed>().copied();
     let Some(Claimed(record_id)) = claimed else {
-        if res.status().is_success() {
+        // An upload's replay comes from its handler, which found the key answered.
+        if res.status().is_success() && !res.headers().contains_key(REPLAYED_HEADER) {
             tracing::error!("a POST succeeded without claiming its Idempotency-Key");
         }
         return Ok(res.map_into_boxed_body());

@@ -43,7 +43,9 @@ use sea_orm::DatabaseConnection;
 use crate::domain::escalation::sla::SlaClock;
 use crate::domain::remediation::RemediationPolicy;
 use crate::domain::sealing::KeyRing;
+use crate::storage::AttachmentStore;
 use crate::store::WriteGate;
+use crate::store::attachments::Quota;
 use verified_keys::VerifiedKeys;
 
 /// What every handler shares; cheap to clone (the pool is reference-counted).
@@ -61,6 +63,12 @@ pub struct AppState {
     pub sla: SlaClock,
     /// How long the event feed keeps events.
     pub event_retention: chrono::Duration,
+    /// Where attachments' bytes are kept.
+    pub attachments: AttachmentStore,
+    /// The largest attachment accepted, in bytes.
+    pub attachment_max_bytes: u64,
+    /// How much one escalation's attachments may hold.
+    pub attachment_quota: Quota,
 }
 
 /// Every `/v1` operation.

@@ -85,7 +85,10 @@ fn keep_headers(original: HttpResponse<BoxBody>, mut response: HttpResponse) -> 
 /// chain here and nowhere else.
 fn record(error: &ApiError) {
     Span::current().record("error", error.code());
-    if matches!(error, ApiError::Internal(_) | ApiError::Unavailable(_)) {
+    if matches!(
+        error,
+        ApiError::Internal(_) | ApiError::Unavailable(_) | ApiError::StorageUnavailable(_)
+    ) {
         let mut chain = Vec::new();
         let mut cause = error.source();
         while let Some(err) = cause {

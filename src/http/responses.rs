@@ -95,7 +95,7 @@ pub struct PreconditionFailed(Problem);
 
 #[derive(ToResponse)]
 #[response(
-    description = "The body did not arrive within the configured time (15 seconds by default); the connection is closed.",
+    description = "The body did not arrive within the configured time (15 seconds by default, plus a second for every 64 KiB received); the connection is closed.",
     content_type = "application/problem+json",
     example = json!({
         "type": "urn:escalade:problem:body_timeout", "title": "Request Timeout", "status": 408,
@@ -157,7 +157,7 @@ pub struct PreconditionRequired(Problem);
 
 #[derive(ToResponse)]
 #[response(
-    description = "The database cannot be reached right now; retry after the `Retry-After` seconds.",
+    description = "The database (or, for attachments, the attachment store: `storage_unavailable`) cannot be reached right now; retry after the `Retry-After` seconds.",
     content_type = "application/problem+json",
     headers(("Retry-After" = String, description = "Seconds to wait before retrying.")),
     example = json!({
@@ -167,6 +167,85 @@ pub struct PreconditionRequired(Problem);
     })
 )]
 pub struct ServiceUnavailable(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Uploaded by the other side (`not_the_uploader`): only the partner, or only 21Vianet's staff, may remove what they uploaded.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:not_the_uploader", "title": "Forbidden", "status": 403,
+        "detail": "only the side that uploaded this file may remove it",
+        "instance": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments/0193a1f8-4d5e-7f6a-8b7c-9d0e1f2a3b4c",
+        "code": "not_the_uploader"
+    })
+)]
+pub struct NotTheUploader(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The escalation is closed (`escalation_closed`): files are attached and removed only while it is open. For an upload, also the first request with this `Idempotency-Key` still running (`idempotency_key_in_use`, with `Retry-After`).",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:escalation_closed", "title": "Conflict", "status": 409,
+        "detail": "files can be attached or removed only while the escalation is open; it is resolved",
+        "instance": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments",
+        "code": "escalation_closed"
+    })
+)]
+pub struct EscalationClosed(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Larger than the per-file limit (`attachment_too_large`, 25 MiB by default) or than what is left of the escalation's (`attachments_total_too_large`, 200 MiB by default). A `Content-Length` over the limit is answered before the body is read.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:attachment_too_large", "title": "Payload Too Large", "status": 413,
+        "detail": "the file exceeds 26214400 bytes, the largest accepted; compress it or split it",
+        "instance": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments",
+        "code": "attachment_too_large"
+    })
+)]
+pub struct AttachmentTooLarge(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The content is not of an accepted kind (`unsupported_attachment_type`); the detail names the kind found.",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:unsupported_attachment_type", "title": "Unsupported Media Type", "status": 415,
+        "detail": "files of type application/x-executable are not accepted: attach images, PDF, text or logs, JSON or HAR, or a zip or gzip archive",
+        "instance": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments",
+        "code": "unsupported_attachment_type"
+    })
+)]
+pub struct UnsupportedAttachment(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "An empty file (`empty_attachment`), an escalation holding its most files (`too_many_attachments`, 20 by default), or an `Idempotency-Key` used with other bytes (`idempotency_key_reused`).",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:escalade:problem:too_many_attachments", "title": "Unprocessable Content", "status": 422,
+        "detail": "the escalation already holds 20 files, the most it may hold; remove one first",
+        "instance": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments",
+        "code": "too_many_attachments"
+    })
+)]
+pub struct AttachmentRefused(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The range lies outside the content; `Content-Range: bytes */<size>` gives its size.",
+    content_type = "application/problem+json",
+    headers(("Content-Range" = String, description = "`bytes */<size>`.")),
+    example = json!({
+        "type": "urn:escalade:problem:range_not_satisfiable", "title": "Range Not Satisfiable", "status": 416,
+        "detail": "the range asked for lies outside the file's 18342 bytes",
+        "instance": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments/0193a1f8-4d5e-7f6a-8b7c-9d0e1f2a3b4c/content",
+        "code": "range_not_satisfiable"
+    })
+)]
+pub struct RangeNotSatisfiable(Problem);
 
 /// Declares a named set of failure responses, each a reference to one above, so an operation
 /// lists the sets it shares with others and only its own statuses besides.

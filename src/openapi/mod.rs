@@ -57,7 +57,7 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
         (name = "subscriptions", description = "Which services each customer has, and in what state."),
         (name = "service-incidents", description = "Service health: incidents and their updates."),
         (name = "self-help", description = "What to try before escalating: admin center, self-help, service health."),
-        (name = "escalations", description = "Escalations to 21Vianet: the criteria, the lifecycle, notes and the audit trail."),
+        (name = "escalations", description = "Escalations to 21Vianet: the criteria, the lifecycle, notes, attachments and the audit trail."),
         (name = "remediation", description = "Escalation quality and the remediation plans 21Vianet requests."),
         (name = "webhooks", description = "Webhook endpoints, signed per Standard Webhooks, and every delivery attempt."),
         (name = "events", description = "The event feed: every event a caller may see, oldest first, to sync from when webhooks were missed."),
@@ -70,7 +70,8 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Gone, Conflict, PreconditionFailed, RequestTimeout, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, ServiceUnavailable,
-            TooManyRequests, IdempotencyConflict
+            TooManyRequests, IdempotencyConflict, NotTheUploader, EscalationClosed, AttachmentTooLarge,
+            UnsupportedAttachment, AttachmentRefused, RangeNotSatisfiable
         )
     ),
     modifiers(&BearerScheme),

@@ -139,7 +139,7 @@ fn audit_insert(
     .into_query()
 }
 
-async fn record(
+pub(super) async fn record(
     txn: &impl ConnectionTrait,
     escalation: &Model,
     actor: Actor,

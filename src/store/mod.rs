@@ -2,6 +2,7 @@
 //! return rows; constraint violations surface as `DbErr` for the HTTP layer to name.
 
 pub mod api_keys;
+pub mod attachments;
 pub mod criteria;
 pub mod customers;
 pub mod escalations;
@@ -197,6 +198,16 @@ impl std::ops::Deref for Writing<'_> {
     fn deref(&self) -> &DatabaseTransaction {
         &self.txn
     }
+}
+
+/// The file of a SQLite database kept in one (`None` for PostgreSQL or an in-memory database).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !url.starts_with("sqlite:") || in_memory {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_path_buf())
 }
 
 /// Applies every pending migration.

@@ -16,6 +16,10 @@ pub fn escalade(database: &TestDatabase) -> Command {
         .env_remove("DATABASE_URL")
         .env("ESCALADE_DATABASE_URL", database.url())
         .env("ESCALADE_SECRET_KEY", &database.secret_key)
+        .env(
+            "ESCALADE_ATTACHMENT_STORE",
+            format!("file://{}", database.attachments.path().display()),
+        )
         .env("ESCALADE_LOG_FORMAT", "json")
         .env("ESCALADE_LOG", "info")
         .stdin(Stdio::null());
@@ -542,4 +546,59 @@ async fn a_malformed_request_is_logged_as_the_clients_mistake() {
         assert_eq!(line["level"], "WARN", "{line}");
     }
     assert!(!lines.iter().any(|line| line["level"] == "ERROR"), "{logs}");
+}
+
+#[tokio::test]
+async fn without_an_attachment_store_sqlite_keeps_files_beside_it_and_postgresql_refuses_to_start()
+{
+    let database = TestDatabase::migrated().await;
+    let mut command = escalade(&database);
+    command.env_remove("ESCALADE_ATTACHMENT_STORE");
+
+    match escalade::store::sqlite_file(&database.url()) {
+        Some(file) => {
+            serve_with(command, &[]).stop();
+            assert!(file.with_extension("attachments").is_dir());
+        }
+        None => {
+            let output = command
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .output()
+                .unwrap();
+            assert!(!output.status.success());
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("--attachment-store"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn an_attachment_store_url_with_credentials_or_of_another_kind_stops_the_start() {
+    for (store, reason) in [
+        (
+            "s3://bucket/p?secret_access_key=abc",
+            "AWS_SECRET_ACCESS_KEY",
+        ),
+        ("s3://bucket/p?colour=blue", "`colour` is not an S3 setting"),
+        (
+            "ftp://files.example/attachments",
+            "neither a file:/// nor an s3://bucket URL",
+        ),
+        ("file://relative/path", "absolute file:/// URL"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_escalade"))
+            .env("ESCALADE_ATTACHMENT_STORE", store)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+
+        assert!(!output.status.success(), "{store}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "{store}: {stderr}");
+        assert!(
+            !stderr.contains("abc"),
+            "the secret is not repeated: {stderr}"
+        );
+    }
 }

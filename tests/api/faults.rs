@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use escalade::config::{DatabaseSettings, ServeSettings, WebhookSettings};
+use escalade::config::{AttachmentSettings, DatabaseSettings, ServeSettings, WebhookSettings};
 use escalade::domain::Role;
 use escalade::entity::{customer, webhook_delivery};
 use escalade::startup::Application;
+use escalade::storage::StoreLocation;
 use reqwest::{Method, RequestBuilder};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
@@ -357,15 +358,10 @@ struct Instance {
 
 impl Instance {
     async fn start(database: &TestDatabase, flags: &[&str]) -> Instance {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_escalade"))
-            .env_remove("DATABASE_URL")
-            .env("ESCALADE_DATABASE_URL", database.url())
-            .env("ESCALADE_SECRET_KEY", &database.secret_key)
-            .env("ESCALADE_LOG_FORMAT", "json")
+        let mut child = crate::cli::escalade(database)
             .env("ESCALADE_LOG", "info,sqlx=warn")
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(flags)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -979,6 +975,7 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     let direct = database.connect_directly().await;
     let admin_key = issue_key(&direct, Role::Admin, None).await;
     let proxy = Proxy::start(database.server()).await;
+    let attachments = tempfile::tempdir().expect("a temporary directory");
     let db = escalade::store::connect(&database_settings(&database.through(proxy.port), 1))
         .await
         .expect("connects through the proxy");
@@ -988,6 +985,10 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
         webhooks: WebhookSettings {
             no_webhook_delivery: true,
             ..WebhookSettings::default()
+        },
+        attachments: AttachmentSettings {
+            attachment_store: Some(StoreLocation::Directory(attachments.path().to_owned())),
+            ..AttachmentSettings::default()
         },
         ..ServeSettings::default()
     };

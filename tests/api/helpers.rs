@@ -11,6 +11,7 @@ use escalade::domain::sealing::{KeyRing, SecretKey};
 use escalade::domain::{DisplayName, Role};
 use escalade::http::api_keys::issue;
 use escalade::startup::Application;
+use escalade::storage::StoreLocation;
 use escalade::store::api_keys::NewApiKey;
 use reqwest::{Method, RequestBuilder, Response};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -34,6 +35,8 @@ pub struct TestDatabase {
     /// The secret key of the deployment this database belongs to, as `ESCALADE_SECRET_KEY`
     /// takes it: every instance started over the database shares it.
     pub secret_key: String,
+    /// The deployment's attachment store, a directory every instance shares.
+    pub attachments: tempfile::TempDir,
     cleanup: Cleanup,
 }
 
@@ -73,6 +76,7 @@ impl TestDatabase {
                     settings,
                     db,
                     secret_key: SecretKey::generate().encode(),
+                    attachments: tempfile::tempdir().expect("a temporary directory"),
                     cleanup: Cleanup::Postgres { admin_url, name },
                 }
             }
@@ -90,6 +94,7 @@ impl TestDatabase {
                     settings,
                     db,
                     secret_key: SecretKey::generate().encode(),
+                    attachments: tempfile::tempdir().expect("a temporary directory"),
                     cleanup: Cleanup::Sqlite(dir),
                 }
             }
@@ -208,6 +213,12 @@ fn start(
     keys: KeyRing,
 ) -> TestApp {
     let db = database.db.clone();
+    let mut settings = settings;
+    if settings.attachments.attachment_store.is_none() {
+        settings.attachments.attachment_store = Some(StoreLocation::Directory(
+            database.attachments.path().to_owned(),
+        ));
+    }
     let app = Application::build(&settings, db.clone(), keys.clone()).expect("the server binds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -569,6 +580,15 @@ impl TestApp {
             self.admin_key.clone(),
             keys,
         )
+    }
+
+    /// Where this server keeps attachments.
+    pub fn attachment_store(&self) -> &escalade::storage::StoreLocation {
+        self.settings
+            .attachments
+            .attachment_store
+            .as_ref()
+            .expect("every test server has an attachment store")
     }
 
     /// The database's URL, for the `escalade` binary.

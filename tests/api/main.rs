@@ -2,6 +2,7 @@
 //! `ESCALADE_TEST_DATABASE_URL` names one.
 
 mod api_keys;
+mod attachments;
 mod auth;
 mod browsers;
 mod business_calendar;

@@ -4,9 +4,10 @@
 //! partner reads the trail. Only generated code talks to the server.
 
 use chrono::{Duration, Utc};
-use escalade::config::{DatabaseSettings, ServeSettings};
+use escalade::config::{AttachmentSettings, DatabaseSettings, ServeSettings};
 use escalade::domain::sealing::{KeyRing, SecretKey};
 use escalade::startup::Application;
+use escalade::storage::StoreLocation;
 use escalade_client::types::{
     Category, ContactMethod, Criterion, EngineerInput, EscalationInput, Language,
     ListEscalationsOrder, NewNote, Outcome, PartnerContactInput, Problem, Reason, Severity, Status,
@@ -14,6 +15,7 @@ use escalade_client::types::{
     TransitionToResolvedTo, TroubleshootingInput,
 };
 use escalade_client::{Client, Error, ResponseValue, bearer};
+use futures_util::TryStreamExt;
 
 /// The demo server on a free port, and its partner and operator keys.
 struct Demo {
@@ -39,6 +41,10 @@ async fn start_demo() -> Demo {
     let settings = ServeSettings {
         bind: "127.0.0.1:0".parse().unwrap(),
         workers: Some(2),
+        attachments: AttachmentSettings {
+            attachment_store: Some(StoreLocation::Directory(dir.path().join("attachments"))),
+            ..AttachmentSettings::default()
+        },
         ..ServeSettings::default()
     };
     let secret_keys = KeyRing::new(SecretKey::generate(), Vec::new());
@@ -186,6 +192,35 @@ async fn one_escalation_from_submission_to_resolution_through_the_generated_clie
         .send()
         .await
         .unwrap();
+    // The log the technician will ask for, attached as bytes and read back by range.
+    let log = "2026-11-24 09:10:02 451 4.4.7 邮件在队列中过期\n".repeat(400);
+    let attached = partner
+        .upload_escalation_attachment()
+        .id(id)
+        .filename("queue.log")
+        .idempotency_key("flow-attach-1")
+        .body(log.clone().into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attached.size_bytes, i64::try_from(log.len()).unwrap());
+    let head = operator
+        .download_escalation_attachment()
+        .id(id)
+        .attachment_id(attached.id)
+        .range("bytes=0-18")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 206);
+    let bytes: Vec<u8> = head
+        .into_inner()
+        .into_inner()
+        .map_ok(|chunk| chunk.to_vec())
+        .try_concat()
+        .await
+        .unwrap();
+    assert_eq!(bytes, log.as_bytes()[..19]);
 
     // The operator finds it in the triage queue and works it under If-Match.
     let queue = operator
@@ -253,7 +288,13 @@ async fn one_escalation_from_submission_to_resolution_through_the_generated_clie
     let kinds: Vec<&str> = events.items.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["created", "note_added", "status_changed", "status_changed"]
+        [
+            "created",
+            "note_added",
+            "attachment_added",
+            "status_changed",
+            "status_changed"
+        ]
     );
 
     // Another partner's view of it, or a broken request, arrives as a typed problem too.

@@ -2,6 +2,7 @@
 //! criteria; operators triage them through their lifecycle; both sides add notes; every change is
 //! an event.
 
+mod attachments;
 mod input;
 mod output;
 mod read;
@@ -23,5 +24,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(transitions::transition_escalation)
         .service(trail::add_note)
         .service(trail::list_notes)
-        .service(trail::list_events);
+        .service(trail::list_events)
+        .service(attachments::upload_attachment)
+        .service(attachments::list_attachments)
+        .service(attachments::get_attachment)
+        .service(attachments::download_attachment)
+        .service(attachments::delete_attachment);
 }

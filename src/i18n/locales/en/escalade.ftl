@@ -19,6 +19,7 @@ status-410 = Gone
 status-412 = Precondition Failed
 status-413 = Payload Too Large
 status-415 = Unsupported Media Type
+status-416 = Range Not Satisfiable
 status-422 = Unprocessable Entity
 status-428 = Precondition Required
 status-429 = Too Many Requests
@@ -61,6 +62,16 @@ problem-too-many-failed-authentications = too many requests without a valid API 
    *[other] { $seconds } seconds
 }
 problem-database-unavailable = the database is unavailable; retry shortly
+problem-storage-unavailable = the attachment store is unavailable; nothing was recorded, retry shortly
+problem-escalation-closed = files can be attached or removed only while the escalation is open; it is { $status }
+problem-too-many-attachments = the escalation already holds { $max } files, the most it may hold; remove one first
+problem-attachment-too-large = the file exceeds { $limit } bytes, the largest accepted; compress it or split it
+problem-attachments-total-too-large = the escalation's files may add up to { $total } bytes, and { $left } are left; remove a file or compress this one
+problem-attachment-kind = files of type { $kind } are not accepted: attach images, PDF, text or logs, JSON or HAR, or a zip or gzip archive
+problem-attachment-binary = the file is neither of an accepted binary kind nor UTF-8 text: attach images, PDF, text or logs, JSON or HAR, or a zip or gzip archive
+problem-empty-attachment = the file is empty
+problem-not-the-uploader = only the side that uploaded this file may remove it
+problem-range-not-satisfiable = the range asked for lies outside the file's { $size } bytes
 problem-events-expired = the events after { $after } are no longer kept (the feed keeps { $days } days); sync again from the start, without `after`
 problem-internal-error = an unexpected error occurred; it has been logged
 problem-cors-origin = this origin may not call the API from a browser
@@ -81,6 +92,7 @@ resource-api-key = API key
 resource-customer = customer
 resource-delivery = delivery
 resource-event = event
+resource-attachment = attachment
 resource-escalation = escalation
 resource-partner = partner
 resource-remediation-plan = remediation plan
@@ -117,6 +129,7 @@ fields-invalid = { $count ->
    *[other] { $count } fields are invalid
 }
 field-required = is required
+field-filename = use 1 to { $max } characters, without /, \ or control characters
 field-invalid = is invalid
 field-unknown = is not a field of this request
 field-body-object = must be a JSON object

@@ -1,0 +1,860 @@
+//! Attachments: files on an escalation, streamed to the attachment store, judged by content,
+//! served back whole or by range, within their limits, to those who may see the escalation only.
+//!
+//! These run on the configured database with the filesystem store; the same flows run against a
+//! real S3-compatible server (moto, started by `.ci/run`) in the `s3_` tests, which are ignored
+//! unless asked for, and which fail, rather than skip, without `ESCALADE_TEST_S3_ENDPOINT`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use escalade::config::{AttachmentSettings, ServeSettings};
+use escalade::storage::{AttachmentStore, StoreLocation};
+use futures_util::{StreamExt, stream};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use uuid::Uuid;
+
+use crate::helpers::{
+    Answer, TestApp, escalation_path, send_concurrently, spawn_app, spawn_app_with,
+};
+
+const MIB: usize = 1024 * 1024;
+
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn attachments_path(escalation_id: Uuid) -> String {
+    format!("{}/attachments", escalation_path(escalation_id))
+}
+
+/// The start of a Linux executable: a kind `infer` knows and attachments refuse.
+fn executable() -> Vec<u8> {
+    let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+    elf.resize(4096, 0);
+    elf[16] = 2;
+    elf
+}
+
+/// `count` bytes of log lines, UTF-8 with Chinese text (a character the count would cut is
+/// padded with spaces).
+fn log_bytes(count: usize) -> Vec<u8> {
+    let line = "2026-11-24T09:00:01+08:00 ERROR 邮件投递失败 550 5.7.1 relay denied\n";
+    let mut bytes: Vec<u8> = line.bytes().cycle().take(count).collect();
+    let valid = std::str::from_utf8(&bytes).map_or_else(|err| err.valid_up_to(), str::len);
+    bytes[valid..].fill(b' ');
+    bytes
+}
+
+/// A partner with an escalation in `submitted`; returns (partner key, escalation id, ETag).
+async fn escalation(app: &TestApp) -> (String, Uuid, String) {
+    let fixture = app.escalation_fixture("standard").await;
+    let key = fixture.partner.key.clone();
+    let escalation = app.submit_escalation(&key, &fixture.body).await;
+    (key, escalation.id(), escalation.etag())
+}
+
+impl TestApp {
+    fn upload_request(
+        &self,
+        key: &str,
+        escalation_id: Uuid,
+        filename: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::RequestBuilder {
+        self.request(Method::POST, &attachments_path(escalation_id), key)
+            .query(&[("filename", filename)])
+            .header("Content-Type", "application/octet-stream")
+            .body(body)
+    }
+
+    async fn upload(&self, key: &str, escalation_id: Uuid, filename: &str, bytes: &[u8]) -> Answer {
+        self.send(self.upload_request(key, escalation_id, filename, bytes.to_vec()))
+            .await
+    }
+
+    /// The content's bytes with the answer's headers.
+    async fn download(
+        &self,
+        key: &str,
+        content_url: &str,
+        range: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut request = self.request(Method::GET, content_url, key);
+        if let Some(range) = range {
+            request = request.header("Range", range);
+        }
+        let response = request.send().await.expect("the request is sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+
+    async fn attachment_rows(&self) -> usize {
+        self.texts("SELECT filename FROM attachments").await.len()
+    }
+
+    async fn event_kinds(&self, key: &str, escalation_id: Uuid) -> Vec<String> {
+        let trail = self
+            .get(&format!("{}/events", escalation_path(escalation_id)), key)
+            .await;
+        trail.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| event["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A server whose attachment store is a directory the test can look into.
+async fn spawn_with_dir(
+    attachments: AttachmentSettings,
+    housekeeping_secs: u64,
+) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ServeSettings {
+        housekeeping_interval_secs: housekeeping_secs,
+        attachments: AttachmentSettings {
+            attachment_store: Some(StoreLocation::Directory(dir.path().to_owned())),
+            ..attachments
+        },
+        ..ServeSettings::default()
+    };
+    (spawn_app_with(settings).await, dir)
+}
+
+#[tokio::test]
+async fn a_partner_attaches_a_screenshot_that_both_sides_can_read_and_download() {
+    let app = spawn_app().await;
+    let (key, id, _) = escalation(&app).await;
+
+    let uploaded = app.upload(&key, id, "截图 1.png", PNG).await;
+
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    let attachment = &uploaded.body;
+    assert_eq!(attachment["filename"], "截图 1.png");
+    assert_eq!(attachment["media_type"], "image/png");
+    assert_eq!(attachment["size_bytes"], PNG.len());
+    assert_eq!(attachment["sha256"], sha256(PNG));
+    assert_eq!(attachment["uploader_role"], "partner");
+    assert_eq!(attachment["escalation_id"], id.to_string());
+    let location = uploaded.header("location").unwrap().to_owned();
+    assert_eq!(
+        location,
+        format!("{}/{}", attachments_path(id), uploaded.id())
+    );
+    let operator = app.operator_key().await;
+    for reader in [&key, &operator] {
+        let listed = app.get(&attachments_path(id), reader).await;
+        assert_eq!(listed.body["items"], json!([attachment]));
+        assert_eq!(app.get(&location, reader).await.body, *attachment);
+        let content_url = attachment["content_url"].as_str().unwrap();
+        let (status, headers, bytes) = app.download(reader, content_url, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(bytes, PNG);
+        assert_eq!(headers["content-type"], "image/png");
+        assert_eq!(headers["content-length"], PNG.len().to_string().as_str());
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["accept-ranges"], "bytes");
+        assert_eq!(headers["etag"], format!("\"{}\"", sha256(PNG)).as_str());
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        assert!(disposition.starts_with("attachment; "), "{disposition}");
+        assert!(
+            disposition.contains("filename*=UTF-8''%E6%88%AA%E5%9B%BE%201.png"),
+            "{disposition}"
+        );
+    }
+    assert!(
+        app.event_kinds(&key, id)
+            .await
+            .contains(&"attachment_added".to_owned())
+    );
+    // The feed shows an event once older transactions have ended: wait for it, briefly.
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        let feed = app
+            .get_query(
+                "/v1/events",
+                &key,
+                &[("type", "escalation.attachment_added")],
+            )
+            .await;
+        events = feed.body["items"].as_array().unwrap().clone();
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["data"]["attachment"], *attachment);
+}
+
+#[tokio::test]
+async fn a_20_mib_log_streams_in_and_is_served_whole_or_by_range() {
+    let app = spawn_app().await;
+    let (key, id, _) = escalation(&app).await;
+    let log = log_bytes(20 * MIB);
+    // Sent in 64 KiB chunks without a Content-Length, as a client streaming a file does.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        log.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let body = reqwest::Body::wrap_stream(stream::iter(chunks));
+
+    let uploaded = app
+        .send(app.upload_request(&key, id, "exchange.log", body))
+        .await;
+
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    assert_eq!(uploaded.body["media_type"], "text/plain");
+    assert_eq!(uploaded.body["size_bytes"], 20 * MIB);
+    assert_eq!(uploaded.body["sha256"], sha256(&log));
+    let url = uploaded.body["content_url"].as_str().unwrap().to_owned();
+    let (status, headers, bytes) = app.download(&key, &url, None).await;
+    assert_eq!((status, bytes.len()), (200, log.len()));
+    assert!(bytes == log, "the content comes back as sent");
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+
+    let size = log.len();
+    for (range, expected) in [
+        ("bytes=0-99", 0..100),
+        ("bytes=10485760-", 10 * MIB..size),
+        ("bytes=-512", size - 512..size),
+        ("bytes=20971000-99999999", 20_971_000..size),
+    ] {
+        let (status, headers, bytes) = app.download(&key, &url, Some(range)).await;
+        assert_eq!(status, 206, "{range}");
+        assert_eq!(bytes, log[expected.clone()], "{range}");
+        assert_eq!(
+            headers["content-range"],
+            format!("bytes {}-{}/{size}", expected.start, expected.end - 1).as_str()
+        );
+    }
+    let (status, headers, body) = app.download(&key, &url, Some("bytes=99999999-")).await;
+    assert_eq!(status, 416);
+    assert_eq!(headers["content-range"], format!("bytes */{size}").as_str());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["code"],
+        "range_not_satisfiable"
+    );
+    // If-Range with another version's tag: the whole content, not a range of something else.
+    let response = app
+        .request(Method::GET, &url, &key)
+        .header("Range", "bytes=0-9")
+        .header("If-Range", "\"0000\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let etag = uploaded.body["sha256"].as_str().unwrap();
+    let response = app
+        .request(Method::GET, &url, &key)
+        .header("Range", "bytes=0-9")
+        .header("If-Range", format!("\"{etag}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 206);
+}
+
+#[tokio::test]
+async fn an_upload_that_keeps_arriving_earns_the_time_it_takes() {
+    let app = spawn_app_with(ServeSettings {
+        body_timeout_secs: 1,
+        ..ServeSettings::default()
+    })
+    .await;
+    let (key, id, _) = escalation(&app).await;
+    // 2 MiB over about three seconds: thrice the timeout, at 640 KiB/s.
+    let log = log_bytes(2 * MIB);
+    let chunks: Vec<Vec<u8>> = log.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+    let body = stream::iter(chunks).then(|chunk| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, std::io::Error>(chunk)
+    });
+
+    let uploaded = app
+        .send(app.upload_request(&key, id, "slow.log", reqwest::Body::wrap_stream(body)))
+        .await;
+
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    assert_eq!(uploaded.body["sha256"], sha256(&log));
+}
+
+#[tokio::test]
+async fn files_are_judged_by_their_content_and_refusals_leave_nothing_behind() {
+    let (app, dir) = spawn_with_dir(AttachmentSettings::default(), 600).await;
+    let (key, id, _) = escalation(&app).await;
+    let elf = executable();
+    let mut latin1 = log_bytes(20_000);
+    latin1.extend_from_slice(b"caf\xe9");
+
+    for (name, bytes, status, code) in [
+        (
+            "notes.txt",
+            elf.as_slice(),
+            415,
+            "unsupported_attachment_type",
+        ),
+        (
+            "app.log",
+            latin1.as_slice(),
+            415,
+            "unsupported_attachment_type",
+        ),
+        ("empty.log", b"".as_slice(), 422, "empty_attachment"),
+    ] {
+        let refused = app.upload(&key, id, name, bytes).await;
+        refused.problem(status, code);
+    }
+    let refused = app.upload(&key, id, "notes.txt", &elf).await;
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("application/x-executable"),
+        "{}",
+        refused.body
+    );
+    for (name, status) in [("", 400), ("../etc/passwd", 400), ("a\u{7}b.txt", 400)] {
+        let refused = app.upload(&key, id, name, PNG).await;
+        refused.problem(status, "invalid_query");
+        assert_eq!(refused.error_fields(), ["filename"]);
+    }
+    let nameless = app
+        .send(
+            app.request(Method::POST, &attachments_path(id), &key)
+                .body(PNG.to_vec()),
+        )
+        .await;
+    nameless.problem(400, "invalid_query");
+    assert_eq!(app.attachment_rows().await, 0);
+    assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+
+    let html = app
+        .upload(
+            &key,
+            id,
+            "page.html",
+            b"<html><script>alert(1)</script></html>",
+        )
+        .await;
+    assert_eq!(
+        html.body["media_type"], "text/plain",
+        "markup is served as text"
+    );
+    let har = app
+        .upload(
+            &key,
+            id,
+            "capture.har",
+            br#"{"log": {"version": "1.2", "entries": []}}"#,
+        )
+        .await;
+    assert_eq!(har.body["media_type"], "application/json");
+    let (_, headers, _) = app
+        .download(&key, html.body["content_url"].as_str().unwrap(), None)
+        .await;
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+}
+
+/// Sends the request head and `prefix` of a body declared as `declared` (a `Content-Length`, or
+/// chunked when `None`), then keeps sending up to `total` bytes until the server answers; returns
+/// the answer's status and how many body bytes went out before it came.
+async fn raw_upload(
+    app: &TestApp,
+    key: &str,
+    id: Uuid,
+    declared: Option<u64>,
+    total: usize,
+) -> (u16, usize) {
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let stream = TcpStream::connect(&address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let framing = match declared {
+        Some(length) => format!("Content-Length: {length}"),
+        None => "Transfer-Encoding: chunked".to_owned(),
+    };
+    let head = format!(
+        "POST {}?filename=big.log HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/octet-stream\r\n{framing}\r\n\r\n",
+        attachments_path(id)
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sent);
+    let sender = tokio::spawn(async move {
+        let chunk = log_bytes(64 * 1024);
+        while counter.load(Ordering::Relaxed) < total {
+            let written = if declared.is_some() {
+                writer.write_all(&chunk).await
+            } else {
+                let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                framed.extend_from_slice(&chunk);
+                framed.extend_from_slice(b"\r\n");
+                writer.write_all(&framed).await
+            };
+            if written.is_err() {
+                break;
+            }
+            counter.fetch_add(chunk.len(), Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(20), async {
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = reader.read(&mut buffer).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server answered in time");
+    sender.abort();
+    let sent = sent.load(Ordering::Relaxed);
+    let status_line = String::from_utf8_lossy(&answer).to_string();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a status line, got {status_line:?}"));
+    (status, sent)
+}
+
+#[tokio::test]
+async fn limits_are_enforced_before_and_while_reading() {
+    let limits = AttachmentSettings {
+        attachment_max_bytes: MIB as u64,
+        attachment_max_files: 3,
+        attachment_max_total_bytes: (3 * MIB / 2) as u64,
+        ..AttachmentSettings::default()
+    };
+    let (app, dir) = spawn_with_dir(limits, 600).await;
+    let (key, id, _) = escalation(&app).await;
+
+    // A declared gibibyte is refused on its head: the answer comes while the client is still
+    // sending, long before a gibibyte went out.
+    let (status, sent) = raw_upload(&app, &key, id, Some(1 << 30), 1 << 30).await;
+    assert_eq!(status, 413);
+    assert!(sent < 64 * MIB, "answered after {sent} bytes");
+    // Without a length, the upload is cut off once it passes the limit.
+    let (status, sent) = raw_upload(&app, &key, id, None, 1 << 30).await;
+    assert_eq!(status, 413);
+    assert!(sent < 64 * MIB, "answered after {sent} bytes");
+    let too_large = app.upload(&key, id, "big.log", &log_bytes(MIB + 1)).await;
+    too_large.problem(413, "attachment_too_large");
+    assert_eq!(app.attachment_rows().await, 0);
+    assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+
+    // The escalation's total: 1 MiB, then 0.6 MiB would pass 1.5 MiB.
+    assert_eq!(
+        app.upload(&key, id, "a.log", &log_bytes(MIB)).await.status,
+        201
+    );
+    let over_total = app
+        .upload(&key, id, "b.log", &log_bytes(6 * MIB / 10))
+        .await;
+    over_total.problem(413, "attachments_total_too_large");
+    // Its file count: three files, then no fourth.
+    for name in ["b.log", "c.log"] {
+        assert_eq!(
+            app.upload(&key, id, name, &log_bytes(1000)).await.status,
+            201
+        );
+    }
+    let fourth = app.upload(&key, id, "d.png", PNG).await;
+    fourth.problem(422, "too_many_attachments");
+    assert_eq!(app.attachment_rows().await, 3);
+    assert_eq!(files_under(dir.path()).len(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_uploads_cannot_pass_the_escalations_quota_together() {
+    let limits = AttachmentSettings {
+        attachment_max_files: 2,
+        ..AttachmentSettings::default()
+    };
+    let (app, dir) = spawn_with_dir(limits, 600).await;
+    let (key, id, _) = escalation(&app).await;
+
+    let requests = (0..6)
+        .map(|n| app.upload_request(&key, id, &format!("{n}.log"), log_bytes(10_000 + n)))
+        .collect();
+    let answers = send_concurrently(requests).await;
+
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(
+        created,
+        2,
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        refused.problem(422, "too_many_attachments");
+    }
+    assert_eq!(app.attachment_rows().await, 2);
+    assert_eq!(files_under(dir.path()).len(), 2);
+}
+
+#[tokio::test]
+async fn another_partners_attachments_are_not_found() {
+    let app = spawn_app().await;
+    let (key, id, _) = escalation(&app).await;
+    let (other_key, other_id, _) = escalation(&app).await;
+    let mine = app.upload(&key, id, "a.png", PNG).await;
+    let theirs = app.upload(&other_key, other_id, "b.png", PNG).await;
+    let attachment = mine.id();
+
+    let paths = [
+        format!("{}/{attachment}", attachments_path(id)),
+        format!("{}/{attachment}/content", attachments_path(id)),
+        attachments_path(id),
+    ];
+    for path in &paths {
+        app.get(path, &other_key).await.problem(404, "not_found");
+    }
+    app.delete(&paths[0], &other_key)
+        .await
+        .problem(404, "not_found");
+    app.upload(&other_key, id, "c.png", PNG)
+        .await
+        .problem(404, "not_found");
+    // Their attachment under my escalation's path is not mine to read either.
+    let crossed = format!("{}/{}", attachments_path(id), theirs.id());
+    app.get(&crossed, &key).await.problem(404, "not_found");
+    app.get(&format!("{crossed}/content"), &key)
+        .await
+        .problem(404, "not_found");
+    assert_eq!(app.get(&paths[0], &key).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_uploaders_side_removes_a_file_while_the_escalation_is_open() {
+    let (app, dir) = spawn_with_dir(AttachmentSettings::default(), 600).await;
+    let (key, id, etag) = escalation(&app).await;
+    let operator = app.operator_key().await;
+    let partners = app.upload(&key, id, "a.png", PNG).await;
+    let operators = app.upload(&operator, id, "kb.txt", b"see KB 4021").await;
+    assert_eq!(operators.body["uploader_role"], "operator");
+    let partners_path = format!("{}/{}", attachments_path(id), partners.id());
+    let operators_path = format!("{}/{}", attachments_path(id), operators.id());
+
+    app.delete(&partners_path, &operator)
+        .await
+        .problem(403, "not_the_uploader");
+    app.delete(&operators_path, &key)
+        .await
+        .problem(403, "not_the_uploader");
+    let removed = app.delete(&partners_path, &key).await;
+
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    app.get(&partners_path, &key)
+        .await
+        .problem(404, "not_found");
+    app.delete(&partners_path, &key)
+        .await
+        .problem(404, "not_found");
+    assert_eq!(files_under(dir.path()).len(), 1);
+    assert!(
+        app.event_kinds(&key, id)
+            .await
+            .contains(&"attachment_removed".to_owned())
+    );
+
+    // Withdrawn: nothing more is attached or removed.
+    let withdrawn = app
+        .transition(
+            &key,
+            id,
+            &etag,
+            &json!({"to": "withdrawn", "reason": "客户已自行解决。"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    app.upload(&key, id, "b.png", PNG)
+        .await
+        .problem(409, "escalation_closed");
+    app.delete(&operators_path, &operator)
+        .await
+        .problem(409, "escalation_closed");
+    assert_eq!(
+        app.get(&operators_path, &key).await.status,
+        200,
+        "still readable"
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retried_upload_answer_the_first() {
+    let (app, dir) = spawn_with_dir(AttachmentSettings::default(), 600).await;
+    let (key, id, _) = escalation(&app).await;
+    let keyed = |bytes: Vec<u8>, idempotency_key: &str| {
+        app.upload_request(&key, id, "a.log", bytes)
+            .header("Idempotency-Key", idempotency_key.to_owned())
+    };
+
+    let first = app.send(keyed(log_bytes(300_000), "upload-1")).await;
+    let again = app.send(keyed(log_bytes(300_000), "upload-1")).await;
+    let other_bytes = app.send(keyed(log_bytes(300_001), "upload-1")).await;
+
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(again.status, 201);
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    other_bytes.problem(422, "idempotency_key_reused");
+    // Twins sent at once: one file.
+    let twins = send_concurrently(vec![
+        keyed(log_bytes(5000), "upload-2"),
+        keyed(log_bytes(5000), "upload-2"),
+    ])
+    .await;
+    assert!(
+        twins.iter().any(|a| a.status == 201),
+        "{:?}",
+        twins
+            .iter()
+            .map(|a| (a.status, &a.body))
+            .collect::<Vec<_>>()
+    );
+    for twin in &twins {
+        assert!([201, 409].contains(&twin.status), "{}", twin.body);
+    }
+    assert_eq!(app.attachment_rows().await, 2);
+    assert_eq!(files_under(dir.path()).len(), 2);
+}
+
+/// A port nothing listens on.
+async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn with_the_store_down_an_upload_is_503_and_nothing_is_recorded() {
+    let port = closed_port().await;
+    let store = format!(
+        "s3://escalade/attachments?endpoint=http://127.0.0.1:{port}&allow_http=true\
+         &skip_signature=true&region=us-east-1"
+    );
+    let app = spawn_app_with(ServeSettings {
+        attachments: AttachmentSettings {
+            attachment_store: Some(StoreLocation::parse(&store).unwrap()),
+            ..AttachmentSettings::default()
+        },
+        ..ServeSettings::default()
+    })
+    .await;
+    let (key, id, _) = escalation(&app).await;
+
+    let refused = app.upload(&key, id, "a.png", PNG).await;
+
+    refused.problem(503, "storage_unavailable");
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(app.attachment_rows().await, 0);
+    assert!(
+        !app.event_kinds(&key, id)
+            .await
+            .contains(&"attachment_added".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_objects_no_row_names_and_keeps_the_rest() {
+    let limits = AttachmentSettings {
+        attachment_orphan_grace_secs: 60,
+        ..AttachmentSettings::default()
+    };
+    let (app, dir) = spawn_with_dir(limits, 1).await;
+    let (key, id, _) = escalation(&app).await;
+    let kept = app.upload(&key, id, "a.png", PNG).await;
+    // What a crash between storing an object and committing its row leaves: an object nobody
+    // sees, two hours old, and a fresh one an upload in progress may still own.
+    let escalation_dir = dir.path().join("escalations").join(id.to_string());
+    let orphan = escalation_dir.join(Uuid::now_v7().to_string());
+    let in_progress = escalation_dir.join(Uuid::now_v7().to_string());
+    for path in [&orphan, &in_progress] {
+        std::fs::write(path, PNG).unwrap();
+    }
+    let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    // The kept attachment's object is as old: its row keeps it.
+    let kept_object = escalation_dir.join(kept.id().to_string());
+    std::fs::File::options()
+        .write(true)
+        .open(&kept_object)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    assert_eq!(
+        app.get(&attachments_path(id), &key).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    for _ in 0..100 {
+        if !orphan.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    assert!(!orphan.exists(), "the orphan is deleted");
+    assert!(in_progress.exists(), "a fresh object is left to its upload");
+    assert!(kept_object.exists());
+    let content_url = kept.body["content_url"].as_str().unwrap();
+    assert_eq!(app.download(&key, content_url, None).await.2, PNG);
+}
+
+/// A server on the S3-compatible server `.ci/run` starts (`ESCALADE_TEST_S3_ENDPOINT`, bucket
+/// `ESCALADE_TEST_S3_BUCKET`, credentials in the usual `AWS_*` variables), under a fresh prefix.
+async fn spawn_on_s3(attachments: AttachmentSettings, housekeeping_secs: u64) -> TestApp {
+    let endpoint = std::env::var("ESCALADE_TEST_S3_ENDPOINT")
+        .expect("ESCALADE_TEST_S3_ENDPOINT names the S3-compatible server these tests use");
+    let bucket =
+        std::env::var("ESCALADE_TEST_S3_BUCKET").unwrap_or_else(|_| "escalade-test".into());
+    let store = format!(
+        "s3://{bucket}/{}?endpoint={endpoint}&allow_http=true",
+        Uuid::new_v4()
+    );
+    spawn_app_with(ServeSettings {
+        housekeeping_interval_secs: housekeeping_secs,
+        attachments: AttachmentSettings {
+            attachment_store: Some(StoreLocation::parse(&store).unwrap()),
+            ..attachments
+        },
+        ..ServeSettings::default()
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs an S3-compatible server: .ci/run starts moto and runs these"]
+async fn s3_a_20_mib_file_goes_up_in_parts_and_comes_back_whole_and_by_range() {
+    let app = spawn_on_s3(AttachmentSettings::default(), 600).await;
+    let (key, id, _) = escalation(&app).await;
+    let log = log_bytes(20 * MIB);
+
+    let uploaded = app.upload(&key, id, "exchange.log", &log).await;
+
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    assert_eq!(uploaded.body["sha256"], sha256(&log));
+    let url = uploaded.body["content_url"].as_str().unwrap().to_owned();
+    let (status, _, bytes) = app.download(&key, &url, None).await;
+    assert_eq!(status, 200);
+    assert!(bytes == log, "the content comes back as sent");
+    let (status, headers, bytes) = app
+        .download(&key, &url, Some("bytes=5242870-5242889"))
+        .await;
+    assert_eq!(status, 206);
+    assert_eq!(bytes, log[5_242_870..5_242_890]);
+    assert_eq!(
+        headers["content-range"],
+        format!("bytes 5242870-5242889/{}", log.len()).as_str()
+    );
+    let small = app.upload(&key, id, "a.png", PNG).await;
+    assert_eq!(small.status, 201, "{}", small.body);
+    let path = format!("{}/{}", attachments_path(id), small.id());
+    assert_eq!(app.delete(&path, &key).await.status, 204);
+    app.get(&format!("{path}/content"), &key)
+        .await
+        .problem(404, "not_found");
+}
+
+#[tokio::test]
+#[ignore = "needs an S3-compatible server: .ci/run starts moto and runs these"]
+async fn s3_refusals_leave_no_object_and_the_quota_holds() {
+    let limits = AttachmentSettings {
+        attachment_max_bytes: MIB as u64,
+        attachment_max_files: 1,
+        ..AttachmentSettings::default()
+    };
+    let app = spawn_on_s3(limits, 600).await;
+    let (key, id, _) = escalation(&app).await;
+    app.upload(&key, id, "big.log", &log_bytes(MIB + 1))
+        .await
+        .problem(413, "attachment_too_large");
+    let elf = executable();
+    app.upload(&key, id, "x.txt", &elf)
+        .await
+        .problem(415, "unsupported_attachment_type");
+    assert_eq!(app.upload(&key, id, "a.png", PNG).await.status, 201);
+    app.upload(&key, id, "b.png", PNG)
+        .await
+        .problem(422, "too_many_attachments");
+    assert_eq!(app.attachment_rows().await, 1);
+}
+
+#[tokio::test]
+#[ignore = "needs an S3-compatible server: .ci/run starts moto and runs these"]
+async fn s3_housekeeping_deletes_objects_no_row_names() {
+    let limits = AttachmentSettings {
+        attachment_orphan_grace_secs: 0,
+        ..AttachmentSettings::default()
+    };
+    let app = spawn_on_s3(limits, 1).await;
+    let (key, id, _) = escalation(&app).await;
+    let kept = app.upload(&key, id, "a.png", PNG).await;
+    let store = AttachmentStore::open(app.attachment_store()).unwrap();
+    let orphan = Uuid::now_v7();
+    let mut upload = store.upload(id, orphan);
+    upload.write(bytes::Bytes::from_static(PNG)).await.unwrap();
+    upload.finish().await.unwrap();
+
+    let mut gone = false;
+    for _ in 0..100 {
+        match store.read(id, orphan, None).await {
+            Err(err) if err.is_not_found() => {
+                gone = true;
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+
+    assert!(gone, "the orphan is deleted");
+    let content_url = kept.body["content_url"].as_str().unwrap();
+    assert_eq!(app.download(&key, content_url, None).await.2, PNG);
+}
