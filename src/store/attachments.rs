@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::escalations::{self, Actor, EventRecord};
 use super::webhooks::{self, Notice};
 use super::{Page, PageRequest, WriteGate, fetch_page};
+use crate::domain::Scope;
 use crate::domain::escalation::Status;
 use crate::entity::attachment::{ActiveModel, Column, Entity, Model};
 use crate::entity::escalation;
@@ -183,15 +184,19 @@ fn summary(row: &Model) -> serde_json::Value {
     })
 }
 
+/// The attachment `id` of escalation `escalation_id`, if `scope` may see it: the row carries its
+/// escalation's partner, so this one statement is the whole check.
 pub async fn get(
     db: &DatabaseConnection,
+    scope: Scope,
     escalation_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id)
+    let row = Entity::find_by_id(id)
         .filter(Column::EscalationId.eq(escalation_id))
         .one(db)
-        .await
+        .await?;
+    Ok(row.filter(|row| scope.admits(row.partner_id)))
 }
 
 pub async fn list(

@@ -70,6 +70,19 @@ async fn every_read_is_one_statement() {
         .await;
     let cursor = first_page.body["next_cursor"].as_str().unwrap().to_owned();
     let customer = format!("/v1/customers/{}", fixture.customer_id);
+    let attachment = app
+        .send(
+            app.request(
+                Method::POST,
+                &format!("{}/attachments", escalation_path(escalation.id())),
+                &key,
+            )
+            .query(&[("filename", "queue.log")])
+            .body("451 4.4.7 message expired\n"),
+        )
+        .await;
+    let attachment_path = attachment.header("location").unwrap().to_owned();
+    let content_path = format!("{attachment_path}/content");
     let get = |path: &str, key: &str| app.request(Method::GET, path, key);
 
     // Act and assert
@@ -88,6 +101,8 @@ async fn every_read_is_one_statement() {
             ),
             1,
         ),
+        ("an attachment", get(&attachment_path, &key), 1),
+        ("an attachment's bytes", get(&content_path, &key), 1),
         ("a customer", get(&customer, &key), 1),
         ("a customer search", get("/v1/customers?q=上海", &key), 1),
         ("the services", get("/v1/services", &key), 1),

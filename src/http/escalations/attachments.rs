@@ -470,18 +470,16 @@ pub async fn list_attachments(
     pagination::respond::<AttachmentList, _>(&req, rows, Attachment::try_from)
 }
 
-/// The attachment's row if the caller may see its escalation.
+/// The attachment's row if the caller may see its escalation, in one statement.
 async fn visible_attachment(
     state: &AppState,
     caller: &Caller<Anyone>,
     escalation_id: Uuid,
     attachment_id: Uuid,
-) -> Result<(EscalationRow, AttachmentRow), ApiError> {
-    let escalation = visible(state, caller, escalation_id).await?;
-    let row = store::get(&state.db, escalation.id, attachment_id)
+) -> Result<AttachmentRow, ApiError> {
+    store::get(&state.db, caller.scope(), escalation_id, attachment_id)
         .await?
-        .ok_or(ApiError::not_found("attachment"))?;
-    Ok((escalation, row))
+        .ok_or(ApiError::not_found("attachment"))
 }
 
 /// Get an attachment
@@ -506,7 +504,7 @@ pub async fn get_attachment(
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, row) = visible_attachment(&state, &caller, path.0, path.1).await?;
+    let row = visible_attachment(&state, &caller, path.0, path.1).await?;
     Ok(HttpResponse::Ok().json(Attachment::try_from(row)?))
 }
 
@@ -618,7 +616,7 @@ pub async fn download_attachment(
     path: web::Path<(Uuid, Uuid)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (escalation, row) = visible_attachment(&state, &caller, path.0, path.1).await?;
+    let row = visible_attachment(&state, &caller, path.0, path.1).await?;
     let size = u64::try_from(row.size_bytes).map_err(ApiError::internal)?;
     let media_type = MediaType::parse(&row.media_type)
         .ok_or_else(|| ApiError::internal(format!("stored media type {}", row.media_type)))?;
@@ -637,7 +635,7 @@ pub async fn download_attachment(
     };
     let bytes = state
         .attachments
-        .read(escalation.id, row.id, range.clone())
+        .read(row.escalation_id, row.id, range.clone())
         .await
         .map_err(|err: StorageError| {
             if err.is_not_found() {
@@ -698,7 +696,8 @@ pub async fn delete_attachment(
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (escalation, row) = visible_attachment(&state, &caller, path.0, path.1).await?;
+    let escalation = visible(&state, &caller, path.0).await?;
+    let row = visible_attachment(&state, &caller, escalation.id, path.1).await?;
     let uploader: Role = row.uploader_role.parse().map_err(ApiError::internal)?;
     if Side::of(uploader) != Side::of(caller.role) {
         return Err(ApiError::Denied {
