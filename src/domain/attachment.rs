@@ -190,6 +190,38 @@ fn allowed_in_text(byte: u8) -> bool {
     !byte.is_ascii_control() || matches!(byte, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1b)
 }
 
+/// Whether `chunk` continues UTF-8 text whose last character, cut by the previous chunk's end,
+/// began with `carry`; leaves in `carry` the start of a character `chunk` cuts in turn. Only such
+/// a character is ever copied, never the chunk.
+fn continues_utf8(carry: &mut Vec<u8>, chunk: &[u8]) -> bool {
+    let mut rest = chunk;
+    if let Some(&lead) = carry.first() {
+        let width = match lead {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        let taken = (width - carry.len()).min(rest.len());
+        carry.extend_from_slice(&rest[..taken]);
+        rest = &rest[taken..];
+        match std::str::from_utf8(carry) {
+            Ok(_) => carry.clear(),
+            // Cut again, by a chunk shorter than the character's rest.
+            Err(err) if err.error_len().is_none() => return true,
+            Err(_) => return false,
+        }
+    }
+    match std::str::from_utf8(rest) {
+        Ok(_) => true,
+        // A character cut at the chunk's end: its first bytes wait for the next chunk.
+        Err(err) if err.error_len().is_none() => {
+            *carry = rest[err.valid_up_to()..].to_vec();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 impl Sniffer {
     /// Looks at the next chunk; a refusal is final and reported at once.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Refused> {
@@ -275,16 +307,10 @@ impl Sniffer {
         if !chunk.iter().copied().all(allowed_in_text) {
             return refused(&mut self.state);
         }
-        let mut bytes = std::mem::take(carry);
-        bytes.extend_from_slice(chunk);
-        match std::str::from_utf8(&bytes) {
-            Ok(_) => Ok(()),
-            // A character cut at the chunk's end: its first bytes wait for the next chunk.
-            Err(err) if err.error_len().is_none() => {
-                *carry = bytes[err.valid_up_to()..].to_vec();
-                Ok(())
-            }
-            Err(_) => refused(&mut self.state),
+        if continues_utf8(carry, chunk) {
+            Ok(())
+        } else {
+            refused(&mut self.state)
         }
     }
 }

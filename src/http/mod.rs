@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod body;
 pub mod business_calendar;
+pub mod byte_ranges;
 pub mod client_address;
 pub mod conditional;
 pub mod cors;

@@ -5,11 +5,7 @@
 //! attachment store while it hashes it and judges its kind, without holding it in memory. Limits
 //! are checked against `Content-Length` before a byte is read, and again as bytes arrive.
 
-use std::ops::Range;
-
-use actix_web::http::header::{
-    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -33,6 +29,7 @@ use crate::domain::webhook::EventType;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
+use crate::http::byte_ranges;
 use crate::http::extract::ValidQuery;
 use crate::http::idempotency::Idempotency;
 use crate::http::pagination::{self, list_type};
@@ -508,66 +505,6 @@ pub async fn get_attachment(
     Ok(HttpResponse::Ok().json(Attachment::try_from(row)?))
 }
 
-/// What a `Range` header asks of content of `size` bytes.
-#[derive(Debug, PartialEq, Eq)]
-enum Wanted {
-    Whole,
-    Part(Range<u64>),
-    Unsatisfiable,
-}
-
-/// One `bytes=` range (RFC 9110, 14.1.2); several ranges, or a header that does not parse, are
-/// ignored, as the RFC allows, and the whole content is served.
-fn wanted(range: Option<&str>, size: u64) -> Wanted {
-    let Some(spec) = range.and_then(|range| range.trim().strip_prefix("bytes=")) else {
-        return Wanted::Whole;
-    };
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return Wanted::Whole;
-    };
-    if spec.contains(',') {
-        return Wanted::Whole;
-    }
-    let number = |text: &str| text.trim().parse::<u64>().ok();
-    match (first.trim().is_empty(), number(first), number(last)) {
-        // `bytes=-N`: the last N bytes.
-        (true, _, Some(suffix)) if suffix > 0 => Wanted::Part(size.saturating_sub(suffix)..size),
-        (true, _, _) => Wanted::Unsatisfiable,
-        (false, Some(start), _) if start >= size => Wanted::Unsatisfiable,
-        (false, Some(start), None) if last.trim().is_empty() => Wanted::Part(start..size),
-        (false, Some(start), Some(end)) if end >= start => {
-            Wanted::Part(start..end.saturating_add(1).min(size))
-        }
-        _ => Wanted::Whole,
-    }
-}
-
-/// `attachment; filename="…"; filename*=UTF-8''…`: an ASCII stand-in for old clients, the real
-/// name for the rest.
-fn disposition(filename: &str) -> ContentDisposition {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![
-            DispositionParam::Filename(ascii),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".to_owned()),
-                language_tag: None,
-                value: filename.as_bytes().to_vec(),
-            }),
-        ],
-    }
-}
-
 /// Download an attachment
 ///
 /// The file's bytes, as `Content-Disposition: attachment` with its name, served as the kind
@@ -616,30 +553,18 @@ pub async fn download_attachment(
     path: web::Path<(Uuid, Uuid)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let row = visible_attachment(&state, &caller, path.0, path.1).await?;
-    let size = u64::try_from(row.size_bytes).map_err(ApiError::internal)?;
-    let media_type = MediaType::parse(&row.media_type)
-        .ok_or_else(|| ApiError::internal(format!("stored media type {}", row.media_type)))?;
-    let etag = format!("\"{}\"", row.sha256);
-    let header_text = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let same_content = header_text(header::IF_RANGE).is_none_or(|tag| tag == etag);
-    let range = if same_content {
-        wanted(header_text(header::RANGE), size)
-    } else {
-        Wanted::Whole
-    };
-    let range = match range {
-        Wanted::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size }),
-        Wanted::Part(range) if range != (0..size) => Some(range),
-        Wanted::Part(_) | Wanted::Whole => None,
-    };
+    let attachment =
+        Attachment::try_from(visible_attachment(&state, &caller, path.0, path.1).await?)?;
+    let size = attachment.size_bytes;
+    let etag = format!("\"{}\"", attachment.sha256);
+    let range = byte_ranges::requested(&req, &etag, size)?;
     let bytes = state
         .attachments
-        .read(row.escalation_id, row.id, range.clone())
+        .read(attachment.escalation_id, attachment.id, range.clone())
         .await
         .map_err(|err: StorageError| {
             if err.is_not_found() {
-                ApiError::internal(format!("attachment {} has no stored object", row.id))
+                ApiError::internal(format!("attachment {} has no stored object", attachment.id))
             } else {
                 err.into()
             }
@@ -647,18 +572,15 @@ pub async fn download_attachment(
     let mut response = match &range {
         Some(range) => {
             let mut partial = HttpResponse::PartialContent();
-            partial.insert_header((
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{size}", range.start, range.end - 1),
-            ));
+            partial.insert_header(byte_ranges::content_range(range, size));
             partial
         }
         None => HttpResponse::Ok(),
     };
     let length = range.as_ref().map_or(size, |range| range.end - range.start);
     Ok(response
-        .insert_header((header::CONTENT_TYPE, media_type.content_type()))
-        .insert_header(disposition(&row.filename))
+        .insert_header((header::CONTENT_TYPE, attachment.media_type.content_type()))
+        .insert_header(byte_ranges::attachment_disposition(&attachment.filename))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
@@ -719,35 +641,4 @@ pub async fn delete_attachment(
     }
     discard(&state, escalation.id, row.id).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_byte_range_is_served_and_anything_else_is_the_whole() {
-        assert_eq!(wanted(None, 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=0-9"), 100), Wanted::Part(0..10));
-        assert_eq!(wanted(Some("bytes=90-"), 100), Wanted::Part(90..100));
-        assert_eq!(wanted(Some("bytes=-10"), 100), Wanted::Part(90..100));
-        assert_eq!(wanted(Some("bytes=-500"), 100), Wanted::Part(0..100));
-        assert_eq!(wanted(Some("bytes=50-500"), 100), Wanted::Part(50..100));
-        assert_eq!(wanted(Some("bytes=100-"), 100), Wanted::Unsatisfiable);
-        assert_eq!(wanted(Some("bytes=-0"), 100), Wanted::Unsatisfiable);
-        assert_eq!(wanted(Some("bytes=0-1,5-9"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=9-0"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("items=0-9"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=x-9"), 100), Wanted::Whole);
-    }
-
-    #[test]
-    fn names_are_offered_in_ascii_and_in_full() {
-        let header = disposition("截图 \"1\".png").to_string();
-        assert!(
-            header.starts_with("attachment; filename=\"__ _1_.png\""),
-            "{header}"
-        );
-        assert!(header.contains("filename*=UTF-8''"), "{header}");
-    }
 }
