@@ -10,10 +10,10 @@ use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use uuid::Uuid;
 
-use crate::domain::escalation::Status;
 use crate::domain::remediation::PlanStatus;
 use crate::domain::{Category, IncidentStatus, SubscriptionStatus};
-use crate::store::incidents;
+use crate::store::escalations::is_open;
+use crate::store::{incidents, literal};
 
 /// The row of the facts statement; every column but the partner's is `NULL` when what it
 /// describes does not exist.
@@ -69,14 +69,15 @@ fn scalar(select: &mut SelectStatement) -> Expr {
     Expr::from(select.take())
 }
 
-fn facts_statement(about: About<'_>) -> SelectStatement {
+/// The facts statement, public so that the test suite can check how each engine plans it.
+pub fn facts_statement(about: About<'_>) -> SelectStatement {
     let col = |table: &'static str, column: &'static str| Expr::col((table, column));
     let overdue_plans = scalar(
         Query::select()
             .expr(Expr::col("id").count())
             .from("remediation_plans")
             .and_where(col("remediation_plans", "partner_id").equals(("p", "id")))
-            .and_where(Expr::col("status").eq(PlanStatus::Requested.as_str()))
+            .and_where(Expr::col("status").eq(literal(PlanStatus::Requested.as_str())))
             .and_where(Expr::col("respond_by").lt(about.today)),
     );
     let subscription_status = scalar(
@@ -85,7 +86,7 @@ fn facts_statement(about: About<'_>) -> SelectStatement {
             .from("subscriptions")
             .and_where(col("subscriptions", "customer_id").equals(("c", "id")))
             .and_where(Expr::col("service_key").eq(about.service_key))
-            .and_where(Expr::col("status").ne(SubscriptionStatus::Deleted.as_str()))
+            .and_where(Expr::col("status").ne(literal(SubscriptionStatus::Deleted.as_str())))
             .limit(1),
     );
     let duplicate_number = scalar(
@@ -95,7 +96,7 @@ fn facts_statement(about: About<'_>) -> SelectStatement {
             .and_where(col("escalations", "customer_id").equals(("c", "id")))
             .and_where(Expr::col("service_key").eq(about.service_key))
             .and_where(Expr::col("category").eq(about.category.as_str()))
-            .and_where(Expr::col("status").is_in(Status::OPEN.map(Status::as_str)))
+            .and_where(is_open("status"))
             .limit(1),
     );
     let open_incidents = scalar(
@@ -103,7 +104,7 @@ fn facts_statement(about: About<'_>) -> SelectStatement {
             .expr(Expr::col("id").count())
             .from("service_incidents")
             .and_where(Expr::col("service_key").eq(about.service_key))
-            .and_where(Expr::col("status").ne(IncidentStatus::Resolved.as_str())),
+            .and_where(Expr::col("status").ne(literal(IncidentStatus::Resolved.as_str()))),
     );
     let enabled_endpoints = scalar(
         Query::select()

@@ -4,8 +4,8 @@
 use chrono::SubsecRound;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, InsertStatement, PostgresQueryBuilder, Query, SimpleExpr,
-    WithClause,
+    CommonTableExpression, Expr, InsertStatement, IntoColumnRef, PostgresQueryBuilder, Query,
+    SimpleExpr, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
@@ -15,7 +15,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
-use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
+use super::{
+    Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, literal, update_versioned,
+};
 use crate::domain::escalation::lifecycle::Side;
 use crate::domain::escalation::sla::{SlaAlert, SlaClock};
 use crate::domain::escalation::{Language, Severity, Status};
@@ -315,6 +317,12 @@ async fn write_in_transaction(
     Ok(row)
 }
 
+/// `status` is one of the open statuses, written as literals: the predicate of the
+/// open-escalation index, which PostgreSQL then uses under any plan (see [`literal`]).
+pub(crate) fn is_open(status: impl IntoColumnRef) -> Expr {
+    Expr::col(status).is_in(Status::OPEN.map(|status| literal(status.as_str())))
+}
+
 /// The open escalation for this customer, service and category, if any.
 pub async fn open_duplicate(
     db: &DatabaseConnection,
@@ -326,7 +334,7 @@ pub async fn open_duplicate(
         .filter(Column::CustomerId.eq(customer_id))
         .filter(Column::ServiceKey.eq(service_key))
         .filter(Column::Category.eq(category.as_str()))
-        .filter(Column::Status.is_in(Status::OPEN.map(Status::as_str)))
+        .filter(is_open(Column::Status))
         .one(db)
         .await
 }
@@ -388,7 +396,7 @@ fn breached_at(now: DateTime<Utc>) -> Condition {
 /// the next alert, which is the warning until it is announced, due).
 fn at_risk_at(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(Column::Status.is_in(Status::OPEN.map(Status::as_str)))
+        .add(is_open(Column::Status))
         .add(Column::FirstResponseAt.is_null())
         .add(Column::ResponseDueAt.gte(now))
         .add(
@@ -538,7 +546,7 @@ pub async fn announce_sla_alert(
         .filter(announced.is_null())
         // Answered or closed since it was read: nothing to announce.
         .filter(Column::FirstResponseAt.is_null())
-        .filter(Column::Status.is_in(Status::OPEN.map(Status::as_str)))
+        .filter(is_open(Column::Status))
         .exec(&*txn)
         .await?;
     if claimed.rows_affected == 0 {

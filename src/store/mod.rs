@@ -38,6 +38,14 @@ use uuid::Uuid;
 
 use crate::config::DatabaseSettings;
 
+/// A constant written into the SQL text instead of being bound as a parameter. PostgreSQL can
+/// then match it against a partial index's predicate (`WHERE status <> 'deleted'`) under a
+/// generic plan too, so a prepared statement is planned once per connection rather than at
+/// every execution. Only for the code's own constants, never for a caller's input.
+pub(crate) fn literal(value: &'static str) -> Expr {
+    Expr::Constant(value.into())
+}
+
 /// Opens the pool for `settings.url()`: SQLite (file created on first use, WAL, foreign keys,
 /// busy timeout) or PostgreSQL.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {

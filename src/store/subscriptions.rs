@@ -3,11 +3,12 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    Set,
 };
 use uuid::Uuid;
 
-use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, update_versioned};
+use super::{Page, PageRequest, VersionCheck, Versioned, fetch_page, literal, update_versioned};
 use crate::domain::{ServiceKey, SubscriptionStatus, Title};
 use crate::entity::subscription::{ActiveModel, Column, Entity, Model};
 use crate::error::UniqueKey;
@@ -105,7 +106,7 @@ pub async fn live(
     Entity::find()
         .filter(Column::CustomerId.eq(customer_id))
         .filter(Column::ServiceKey.eq(service_key))
-        .filter(Column::Status.ne(SubscriptionStatus::Deleted.as_str()))
+        .filter(Expr::col(Column::Status).ne(literal(SubscriptionStatus::Deleted.as_str())))
         .one(db)
         .await
 }

@@ -14,7 +14,8 @@ use escalade::startup::Application;
 use escalade::storage::StoreLocation;
 use escalade::store::api_keys::NewApiKey;
 use reqwest::{Method, RequestBuilder, Response};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -615,6 +616,52 @@ impl TestApp {
             self.admin_key.clone(),
             self.keys.clone(),
         )
+    }
+
+    /// How the database runs `statement` whatever its parameters' values, one line per step:
+    /// on PostgreSQL its generic plan, the one a prepared statement is run with once cached;
+    /// on SQLite its plan with every parameter `NULL`.
+    pub async fn generic_plan(&self, statement: &SelectStatement) -> Vec<String> {
+        let backend = self.db.get_database_backend();
+        let built = backend.build(statement);
+        let parameters = built.values.as_ref().map_or(0, |values| values.0.len());
+        let txn = self.db.begin().await.expect("a transaction");
+        let postgres = backend == DatabaseBackend::Postgres;
+        let (explain, column) = if postgres {
+            for sql in [
+                "SET LOCAL plan_cache_mode = force_generic_plan".to_owned(),
+                format!("PREPARE planned AS {}", built.sql),
+            ] {
+                txn.execute_unprepared(&sql)
+                    .await
+                    .expect("the statement runs");
+            }
+            let nulls = vec!["NULL"; parameters].join(", ");
+            let explain = format!("EXPLAIN EXECUTE planned({nulls})");
+            (Statement::from_string(backend, explain), 0)
+        } else {
+            let explain = format!("EXPLAIN QUERY PLAN {}", built.sql);
+            let nulls = vec![sea_orm::Value::String(None); parameters];
+            (Statement::from_sql_and_values(backend, explain, nulls), 3)
+        };
+        let plan = txn
+            .query_all_raw(explain)
+            .await
+            .expect("the plan")
+            .iter()
+            .map(|row| {
+                row.try_get_by_index::<String>(column)
+                    .expect("a line of the plan")
+            })
+            .collect();
+        if postgres {
+            // Prepared statements outlive transactions: the connection goes back to the pool.
+            txn.execute_unprepared("DEALLOCATE planned")
+                .await
+                .expect("the statement is deallocated");
+        }
+        txn.rollback().await.expect("the rollback");
+        plan
     }
 
     /// Runs one SQL statement straight on the database, to simulate time passing; returns the

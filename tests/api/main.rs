@@ -30,6 +30,7 @@ mod languages;
 mod migrations;
 mod openapi;
 mod partners;
+mod plans;
 mod rate_limits;
 mod remediation;
 mod secrets;
