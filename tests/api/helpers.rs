@@ -601,7 +601,7 @@ impl TestApp {
     pub async fn texts(&self, sql: &str) -> Vec<String> {
         let backend = self.db.get_database_backend();
         self.db
-            .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+            .query_all_raw(Statement::from_string(backend, sql))
             .await
             .expect("the query runs")
             .iter()
@@ -670,15 +670,13 @@ impl TestApp {
     pub async fn execute_sql(&self, sql: &str, values: Vec<sea_orm::Value>) -> u64 {
         let backend = self.db.get_database_backend();
         let sql = match backend {
-            sea_orm::DatabaseBackend::Postgres => sql.to_owned(),
+            DatabaseBackend::Postgres => sql.to_owned(),
             _ => (1..=values.len())
                 .rev()
                 .fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), "?")),
         };
         self.db
-            .execute_raw(sea_orm::Statement::from_sql_and_values(
-                backend, sql, values,
-            ))
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await
             .expect("the statement runs")
             .rows_affected()
