@@ -53,16 +53,21 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
     }
 }
 
-/// Asks the server on `args.bind` whether it is ready.
-async fn healthcheck(args: &HealthcheckArgs) -> Result<(), RunError> {
-    let mut address = args.bind;
-    if address.ip().is_unspecified() {
-        address.set_ip(match address {
+/// `bind` as a client on this machine reaches it: loopback where the server listens on every
+/// address.
+fn reachable(mut bind: SocketAddr) -> SocketAddr {
+    if bind.ip().is_unspecified() {
+        bind.set_ip(match bind {
             SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
             SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
         });
     }
-    let url = format!("http://{address}/readyz");
+    bind
+}
+
+/// Asks the server on `args.bind` whether it is ready.
+async fn healthcheck(args: &HealthcheckArgs) -> Result<(), RunError> {
+    let url = format!("http://{}/readyz", reachable(args.bind));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(args.timeout_secs))
         .no_proxy()
@@ -116,14 +121,9 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
     if sealed > 0 {
         tracing::info!(endpoints = sealed, "sealed webhook secrets stored in clear");
     }
+    let mut demo_keys = None;
     if settings.demo {
-        let keys = demo::seed(&db).await?;
-        println!(
-            "escalade demo: a partner with customers and subscriptions is ready. Working keys (shown once):"
-        );
-        println!("  admin    {}", keys.admin);
-        println!("  operator {}", keys.operator);
-        println!("  partner  {}", keys.partner);
+        demo_keys = Some(demo::seed(&db).await?);
     } else if !store::api_keys::admin_exists(&db).await? {
         let issued = issue(
             &db,
@@ -142,11 +142,22 @@ async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<
     settings.attachments.attachment_store = Some(settings.attachments.store_for(&database.url())?);
     let app = Application::build(&settings, db, keys)?;
     tracing::info!(port = app.port(), bind = %settings.bind, "escalade is listening");
-    println!(
-        "escalade: listening on http://{}:{} (docs at /docs)",
-        settings.bind.ip(),
-        app.port()
-    );
+    let listening = SocketAddr::new(settings.bind.ip(), app.port());
+    // The demo's keys and the console's URL once the port is known, together and before the
+    // `listening on` line, which scripts read as the end of what is printed at the start.
+    if let Some(keys) = demo_keys {
+        println!(
+            "escalade demo: a partner with customers and subscriptions is ready. Working keys (shown once):"
+        );
+        println!("  admin    {}", keys.admin);
+        println!("  operator {}", keys.operator);
+        println!("  partner  {}", keys.partner);
+        println!(
+            "  console  http://{}/console/ (sign in with a key above)",
+            reachable(listening)
+        );
+    }
+    println!("escalade: listening on http://{listening} (console at /console/, docs at /docs)");
     app.run_until_stopped().await?;
     Ok(())
 }

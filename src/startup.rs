@@ -1,5 +1,5 @@
-//! Builds the HTTP application from settings: middleware, routes, the OpenAPI document and
-//! Swagger UI. Binding port 0 lets tests run many servers side by side.
+//! Builds the HTTP application from settings: middleware, routes, the OpenAPI document, Swagger UI
+//! and the console. Binding port 0 lets tests run many servers side by side.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -31,7 +31,9 @@ use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
 use crate::http::verified_keys::VerifiedKeys;
 use crate::http::webhooks::EndpointPolicy;
-use crate::http::{self, AppState, auth, conditional, cors, head, idempotency, ops, problem};
+use crate::http::{
+    self, AppState, auth, conditional, console, cors, head, idempotency, ops, problem,
+};
 use crate::openapi::{ApiDoc, v30};
 use crate::sla_watch::SlaWatch;
 use crate::storage::AttachmentStore;
@@ -232,6 +234,8 @@ impl Application {
             .route("/openapi.json", web::get().to(serve_openapi))
             .route("/openapi-3.0.json", web::get().to(serve_openapi_30))
             .service(web::redirect("/docs", "/docs/"))
+            // The console, like the docs, is outside the OpenAPI document and needs no key.
+            .configure(console::configure)
             .default_service(web::to(routes::fallback))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs);

@@ -8,6 +8,7 @@ pub mod business_calendar;
 pub mod byte_ranges;
 pub mod client_address;
 pub mod conditional;
+pub mod console;
 pub mod cors;
 pub mod customers;
 pub mod escalations;

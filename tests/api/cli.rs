@@ -279,11 +279,24 @@ async fn the_first_start_prints_an_admin_key_once_and_logs_never_hold_it() {
 }
 
 #[tokio::test]
-async fn serve_demo_prints_working_keys_for_every_role() {
+async fn serve_demo_prints_working_keys_for_every_role_and_the_console() {
     let database = TestDatabase::empty().await;
     let client = reqwest::Client::new();
 
     let served = serve(&database, &["--demo"]);
+    let console_url = served
+        .printed
+        .iter()
+        .find_map(|line| {
+            let url = line.strip_prefix("  console  ")?.split(' ').next()?;
+            Some(url.to_owned())
+        })
+        .unwrap_or_else(|| panic!("the console's URL in {:?}", served.printed));
+    let console = client.get(&console_url).send().await.unwrap();
+    let console_status = console.status();
+    let console_type = console.headers()["content-type"].to_owned();
+    let console_page = console.text().await.unwrap();
+    let expected_console_url = served.url("/console/");
     let mut roles = Vec::new();
     for role in ["admin", "operator", "partner"] {
         let key = key_in(&served.printed, role)
@@ -310,6 +323,7 @@ async fn serve_demo_prints_working_keys_for_every_role() {
             .unwrap(),
     )
     .await;
+    let printed = served.printed.clone();
     served.stop();
 
     assert_eq!(roles, ["admin", "operator", "partner"]);
@@ -317,6 +331,19 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         customers.body["items"][0]["company_name"],
         "上海云启科技有限公司"
     );
+    assert_eq!(console_url, expected_console_url);
+    let keys_then_console: Vec<&str> = printed
+        .iter()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|first| ["admin", "operator", "partner", "console"].contains(first))
+        .collect();
+    assert_eq!(
+        keys_then_console,
+        ["admin", "operator", "partner", "console"]
+    );
+    assert_eq!(console_status, 200);
+    assert!(console_type.to_str().unwrap().starts_with("text/html"));
+    assert!(console_page.contains("<html"), "{console_page}");
 }
 
 #[tokio::test]

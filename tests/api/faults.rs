@@ -439,7 +439,7 @@ impl Drop for Instance {
     }
 }
 
-/// The port of `escalade: listening on http://127.0.0.1:PORT (docs at /docs)`.
+/// The port in `escalade: listening on http://127.0.0.1:PORT (…)`.
 fn listening_port(line: &str) -> Option<u16> {
     let address = line.trim().strip_prefix("escalade: listening on http://")?;
     let address = address.split(' ').next()?;

@@ -7,6 +7,7 @@ mod auth;
 mod browsers;
 mod business_calendar;
 pub mod cli;
+mod console;
 mod container;
 mod customers;
 mod database;

@@ -15,9 +15,12 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
+/** The checkout's root, from where tsc puts this file (target/browser-tests/tests/browser/). */
+export const REPO = resolve(import.meta.dirname, "../../../..");
+
 /** The binary under test: `ESCALADE_BIN`, or the debug build of this checkout. */
 function binary(): string {
-  return process.env.ESCALADE_BIN ?? resolve(import.meta.dirname, "../../target/debug/escalade");
+  return process.env.ESCALADE_BIN ?? resolve(REPO, "target/debug/escalade");
 }
 
 export async function startDemoServer(env: Record<string, string> = {}): Promise<DemoServer> {

@@ -1,0 +1,89 @@
+// The console's one way to the server: the client @hey-api/openapi-ts generates from
+// openapi/openapi.json. This module configures it (origin, key, language) and turns its answers
+// into a success or a `Failure` the screens can put into words.
+
+import { client } from "../../clients/typescript/generated/client.gen.js";
+import type { Problem } from "../../clients/typescript/generated/types.gen.js";
+
+export * from "../../clients/typescript/generated/sdk.gen.js";
+export type * from "../../clients/typescript/generated/types.gen.js";
+
+/** Where the key lives: this tab only, gone when it closes; never in a URL, a log or storage that outlives the tab. */
+const KEY_ITEM = "escalade.key";
+
+let apiKey: string | null = sessionStorage.getItem(KEY_ITEM);
+let acceptLanguage = "zh-CN";
+
+client.setConfig({ baseUrl: location.origin, auth: () => apiKey ?? undefined });
+client.interceptors.request.use((request) => {
+  request.headers.set("Accept-Language", acceptLanguage);
+  return request;
+});
+
+export function storedKey(): string | null {
+  return apiKey;
+}
+
+export function keepKey(key: string | null): void {
+  apiKey = key;
+  if (key === null) sessionStorage.removeItem(KEY_ITEM);
+  else sessionStorage.setItem(KEY_ITEM, key);
+}
+
+/** The language every request asks for, as an `Accept-Language` value. */
+export function setAcceptLanguage(value: string): void {
+  acceptLanguage = value;
+}
+
+/** Why a request did not succeed, kept as the server said it. */
+export interface Failure {
+  /** The HTTP status; 0 when the server could not be reached. */
+  status: number;
+  problem?: Problem;
+  /** Seconds to wait, from `Retry-After` (429, 503). */
+  retryAfter?: number;
+}
+
+export type Outcome<T> =
+  | { ok: true; data: T; response: Response }
+  | { ok: false; failure: Failure; response?: Response };
+
+function isProblem(value: unknown): value is Problem {
+  return typeof value === "object" && value !== null && "code" in value && "detail" in value;
+}
+
+/** Awaits a generated call: its data on success, the failure otherwise (a network error too). */
+export async function call<T>(
+  request: Promise<{ data?: T; error?: unknown; response?: Response }>,
+): Promise<Outcome<T>> {
+  let result: { data?: T; error?: unknown; response?: Response };
+  try {
+    result = await request;
+  } catch {
+    return { ok: false, failure: { status: 0 } };
+  }
+  const response = result.response;
+  if (!response) return { ok: false, failure: { status: 0 } };
+  if (response.ok && result.error === undefined) {
+    return { ok: true, data: result.data as T, response };
+  }
+  const retryAfter = Number(response.headers.get("Retry-After"));
+  return {
+    ok: false,
+    response,
+    failure: {
+      status: response.status,
+      problem: isProblem(result.error) ? result.error : undefined,
+      retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    },
+  };
+}
+
+/** A random UUID for an `Idempotency-Key`; `crypto.randomUUID` needs a secure context, this does not. */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
