@@ -52,6 +52,21 @@ function isProblem(value: unknown): value is Problem {
   return typeof value === "object" && value !== null && "code" in value && "detail" in value;
 }
 
+/** Every item of a list, following `next_cursor` page by page. */
+export async function all<T>(
+  page: (cursor?: string) => Promise<{ data?: { items: T[]; next_cursor?: string | null }; error?: unknown; response?: Response }>,
+): Promise<Outcome<T[]>> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const answer = await call(page(cursor));
+    if (!answer.ok) return answer;
+    items.push(...answer.data.items);
+    cursor = answer.data.next_cursor ?? undefined;
+    if (!cursor) return { ok: true, data: items, response: answer.response };
+  }
+}
+
 /** Awaits a generated call: its data on success, the failure otherwise (a network error too). */
 export async function call<T>(
   request: Promise<{ data?: T; error?: unknown; response?: Response }>,
@@ -77,6 +92,33 @@ export async function call<T>(
       retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
     },
   };
+}
+
+/**
+ * Whether a failure is the server's last word on that request: not a lost answer, a busy or
+ * unavailable server, or the same key still being worked on — those are retried as they were.
+ */
+export function isFinal(failure: Failure): boolean {
+  if (failure.status === 0 || failure.status === 408 || failure.status === 429 || failure.status >= 500) return false;
+  return !(failure.status === 409 && failure.problem?.code === "idempotency_key_in_use");
+}
+
+/**
+ * One `Idempotency-Key` per request body until the server's last word on it: a double click, or
+ * a retry after a lost answer, replays the first request instead of repeating it; a changed body,
+ * a success or a refusal starts afresh.
+ */
+export class Attempts {
+  private last: { body: string; key: string } | null = null;
+
+  keyFor(body: string): string {
+    if (this.last?.body !== body) this.last = { body, key: newIdempotencyKey() };
+    return this.last.key;
+  }
+
+  settled(failure?: Failure): void {
+    if (!failure || isFinal(failure)) this.last = null;
+  }
 }
 
 /** A random UUID for an `Idempotency-Key`; `crypto.randomUUID` needs a secure context, this does not. */

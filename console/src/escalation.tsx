@@ -3,10 +3,12 @@
 // else has changed since says so instead of overwriting); the timeline, notes and attachments;
 // and, for operators, the partner's escalation quality.
 
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
 import {
+  Attempts,
   addEscalationNote,
+  all,
   call,
   downloadEscalationAttachment,
   getCustomer,
@@ -15,7 +17,6 @@ import {
   listEscalationAttachments,
   listEscalationEvents,
   listEscalationNotes,
-  newIdempotencyKey,
   transitionEscalation,
   type Attachment,
   type Escalation,
@@ -39,6 +40,23 @@ import {
   useSession,
 } from "./ui";
 
+/** What a `status_changed` event records about the new state (its `after`). */
+interface Change {
+  status?: string;
+  reason?: string | null;
+  engineer?: { name: string } | null;
+}
+
+function change(value: unknown): Change {
+  return typeof value === "object" && value !== null ? (value as Change) : {};
+}
+
+/** The reason given with the latest move to `status`, if any. */
+function latestReason(events: EscalationEvent[], status: Status): string | undefined {
+  const moves = events.filter((event) => event.kind === "status_changed" && change(event.after).status === status);
+  return change(moves[moves.length - 1]?.after).reason ?? undefined;
+}
+
 interface Loaded {
   escalation: Escalation;
   etag: string;
@@ -53,14 +71,18 @@ export function EscalationPage(props: { id: string }) {
   const [failure, setFailure] = useState<Failure | null>(null);
   const [uploads, setUploads] = useState<{ name: string; failure?: Failure; done: boolean }[]>([]);
 
+  /** The latest load: an older one finishing after it must not put back what it read. */
+  const latest = useRef(0);
   const load = useCallback(async () => {
     const path = { id: props.id };
+    const mine = ++latest.current;
     const [escalation, events, notes, attachments] = await Promise.all([
       call(getEscalation({ path })),
-      call(listEscalationEvents({ path, query: { limit: 100 } })),
-      call(listEscalationNotes({ path, query: { limit: 100 } })),
-      call(listEscalationAttachments({ path, query: { limit: 100 } })),
+      all((cursor) => listEscalationEvents({ path, query: { limit: 100, cursor } })),
+      all((cursor) => listEscalationNotes({ path, query: { limit: 100, cursor } })),
+      all((cursor) => listEscalationAttachments({ path, query: { limit: 100, cursor } })),
     ]);
+    if (mine !== latest.current) return;
     for (const answer of [escalation, events, notes, attachments]) {
       if (!answer.ok) {
         setFailure(answer.failure);
@@ -72,9 +94,9 @@ export function EscalationPage(props: { id: string }) {
       setLoaded({
         escalation: escalation.data,
         etag: escalation.response.headers.get("ETag") ?? "",
-        events: events.data.items,
-        notes: notes.data.items,
-        attachments: attachments.data.items,
+        events: events.data,
+        notes: notes.data,
+        attachments: attachments.data,
       });
     }
   }, [props.id]);
@@ -112,7 +134,7 @@ export function EscalationPage(props: { id: string }) {
         <h1 id="escalation-heading">
           <span class="number">{escalation.number}</span> {escalation.title}
         </h1>
-        <p class="badges">
+        <p class="badges" role="status" tabIndex={-1} id="escalation-status">
           <span class={`badge status-${escalation.status}`} data-testid="status">
             {label(vocabulary.escalation_statuses, escalation.status)}
           </span>
@@ -125,7 +147,7 @@ export function EscalationPage(props: { id: string }) {
       <FailureNotice failure={failure} onReload={load} />
       <div class="escalation-layout">
         <div>
-          <Summary escalation={escalation} />
+          <Summary escalation={escalation} rejection={latestReason(loaded.events, "rejected")} />
           <Actions loaded={loaded} onDone={load} />
           <Timeline events={loaded.events} />
         </div>
@@ -152,7 +174,7 @@ function Countdown(props: { escalation: Escalation }) {
   );
 }
 
-function Summary(props: { escalation: Escalation }) {
+function Summary(props: { escalation: Escalation; rejection?: string }) {
   const { t, lang, vocabulary } = useSession();
   const services = useServices();
   const e = props.escalation;
@@ -178,14 +200,42 @@ function Summary(props: { escalation: Escalation }) {
       <dd>{formatTime(lang, e.created_at)}</dd>
       <dt>{t.contact}</dt>
       <dd>
-        {e.contact.last_name}
-        {e.contact.first_name} · {e.contact.email}
+        {lang === "zh-CN"
+          ? `${e.contact.last_name}${e.contact.first_name}`
+          : `${e.contact.first_name} ${e.contact.last_name}`}{" "}
+        · {e.contact.email}
         {e.contact.phone ? ` · ${e.contact.phone}` : ""} · {label(vocabulary.languages, e.contact.preferred_language)}
       </dd>
       <dt>{t.description}</dt>
       <dd class="prose">{e.description}</dd>
       <dt>{t.businessImpact}</dt>
       <dd class="prose">{e.business_impact}</dd>
+      <dt>{t.problemStartedAt}</dt>
+      <dd>{formatTime(lang, e.problem_started_at)}</dd>
+      <dt>{t.reasons}</dt>
+      <dd>{e.reasons.map((reason) => label(vocabulary.reasons, reason)).join(lang === "zh-CN" ? "、" : ", ")}</dd>
+      {e.justification && (
+        <>
+          <dt>{t.justification}</dt>
+          <dd class="prose">{e.justification}</dd>
+        </>
+      )}
+      <dt>{t.troubleshooting}</dt>
+      <dd>
+        <ol class="steps">
+          {e.troubleshooting.steps.map((step, index) => (
+            <li key={index}>{step}</li>
+          ))}
+        </ol>
+        {e.troubleshooting.admin_center_attempted ? t.adminCenterTried : t.adminCenterNotTried} ·{" "}
+        {t.healthChecked(formatTime(lang, e.troubleshooting.service_health_checked_at))}
+      </dd>
+      {e.unrelated_incident_ids.length > 0 && (
+        <>
+          <dt>{t.unrelatedIncidents}</dt>
+          <dd>{e.unrelated_incident_ids.join(", ")}</dd>
+        </>
+      )}
       {e.engineer && (
         <>
           <dt>{t.engineer}</dt>
@@ -207,6 +257,12 @@ function Summary(props: { escalation: Escalation }) {
           <dd class="prose">{e.misescalation.reason}</dd>
         </>
       )}
+      {e.status === "rejected" && !e.misescalation && (
+        <>
+          <dt>{t.rejectedNotMisescalation}</dt>
+          <dd class="prose">{props.rejection}</dd>
+        </>
+      )}
     </dl>
   );
 }
@@ -222,13 +278,21 @@ type Move =
   | "resolve"
   | "reject";
 
-/** The moves the reader's side may make from this status (the server decides; this only offers). */
-function movesFor(role: string, status: Status): Move[] {
+/** How long after resolution a partner may reopen. */
+const REOPEN_WINDOW_MS = 14 * 24 * 3600_000;
+
+/** The moves the reader's side may make now (the server decides; this only offers). */
+function movesFor(role: string, escalation: Escalation): Move[] {
+  const status = escalation.status;
   if (role === "partner") {
+    const reopenable =
+      escalation.resolved_at && Date.now() - new Date(escalation.resolved_at).getTime() <= REOPEN_WINDOW_MS;
     return (
-      { submitted: ["withdraw"], awaiting_partner: ["answer"], resolved: ["reopen", "close"] } as Partial<
-        Record<Status, Move[]>
-      >
+      {
+        submitted: ["withdraw"],
+        awaiting_partner: ["answer"],
+        resolved: reopenable ? ["reopen", "close"] : ["close"],
+      } as Partial<Record<Status, Move[]>>
     )[status] ?? [];
   }
   return (
@@ -243,7 +307,11 @@ function movesFor(role: string, status: Status): Move[] {
 
 function Actions(props: { loaded: Loaded; onDone: () => Promise<void> }) {
   const { t, me } = useSession();
-  const moves = movesFor(me.role, props.loaded.escalation.status);
+  const moves = movesFor(me.role, props.loaded.escalation);
+  const question =
+    props.loaded.escalation.status === "awaiting_partner"
+      ? latestReason(props.loaded.events, "awaiting_partner")
+      : undefined;
   const [open, setOpen] = useState<Move | null>(null);
   useEffect(() => setOpen(null), [props.loaded.escalation.status]);
   if (moves.length === 0) return null;
@@ -261,6 +329,11 @@ function Actions(props: { loaded: Loaded; onDone: () => Promise<void> }) {
   return (
     <section class="card" aria-labelledby="actions-heading">
       <h2 id="actions-heading">{t.actions}</h2>
+      {question && (
+        <p class="notice">
+          <strong>{t.asks}</strong> {question}
+        </p>
+      )}
       <div class="buttons">
         {moves.map((move) => (
           <button key={move} type="button" aria-expanded={open === move} onClick={() => setOpen(open === move ? null : move)}>
@@ -278,7 +351,8 @@ function MoveForm(props: { move: Move; title: string; loaded: Loaded; onDone: ()
   const { move } = props;
   const [reason, setReason] = useState("");
   const [engineer, setEngineer] = useState({ name: "", email: "", phone: "" });
-  const [misescalation, setMisescalation] = useState(true);
+  /** Whether a rejection counts against the partner: asked every time, never assumed. */
+  const [misescalation, setMisescalation] = useState<boolean | null>(null);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [busy, setBusy] = useState(false);
   const needsReason = move === "resolve" || move === "reject";
@@ -304,7 +378,7 @@ function MoveForm(props: { move: Move; title: string; loaded: Loaded; onDone: ()
       case "resolve":
         return { to: "resolved", reason: reason.trim() };
       case "reject":
-        return { to: "rejected", misescalation, reason: reason.trim() };
+        return { to: "rejected", misescalation: misescalation === true, reason: reason.trim() };
     }
   };
   const submit = async (event: Event) => {
@@ -319,8 +393,13 @@ function MoveForm(props: { move: Move; title: string; loaded: Loaded; onDone: ()
       }),
     );
     setBusy(false);
-    if (answer.ok) await props.onDone();
-    else setFailure(answer.failure);
+    if (answer.ok) {
+      await props.onDone();
+      // The form is gone with the move: the focus goes to the status, which announces itself.
+      document.getElementById("escalation-status")?.focus();
+    } else {
+      setFailure(answer.failure);
+    }
   };
   const errors: Record<string, string> = {};
   for (const error of failure?.problem?.errors ?? []) errors[error.field] = error.message;
@@ -348,10 +427,20 @@ function MoveForm(props: { move: Move; title: string; loaded: Loaded; onDone: ()
         </>
       )}
       {move === "reject" && (
-        <label class="check">
-          <input type="checkbox" checked={misescalation} onChange={(e) => setMisescalation(e.currentTarget.checked)} />
-          {t.isMisescalation}
-        </label>
+        <fieldset>
+          <legend>{t.isMisescalation}</legend>
+          {([true, false] as const).map((value) => (
+            <label key={String(value)} class="check">
+              <input
+                type="radio"
+                name="misescalation"
+                checked={misescalation === value}
+                onChange={() => setMisescalation(value)}
+              />
+              {value ? t.misescalationYes : t.misescalationNo}
+            </label>
+          ))}
+        </fieldset>
       )}
       {move !== "start" && (
         <TextField
@@ -364,7 +453,7 @@ function MoveForm(props: { move: Move; title: string; loaded: Loaded; onDone: ()
         />
       )}
       <FailureNotice failure={failure?.problem?.errors?.length ? null : failure} onReload={props.onDone} />
-      <button type="submit" class="primary" disabled={busy}>
+      <button type="submit" class="primary" disabled={busy || (move === "reject" && misescalation === null)}>
         {props.title}
       </button>
     </form>
@@ -384,6 +473,7 @@ function Timeline(props: { events: EscalationEvent[] }) {
         {props.events.map((event) => {
           const from = status(event.before);
           const to = status(event.after);
+          const { reason, engineer } = change(event.after);
           return (
             <li key={event.id} data-kind={event.kind}>
               <time dateTime={event.at}>{formatTime(lang, event.at)}</time>
@@ -392,6 +482,12 @@ function Timeline(props: { events: EscalationEvent[] }) {
                 {event.kind === "status_changed" && from && to ? ` · ${t.fromTo(from, to)}` : ""}{" "}
                 <span class="muted">{t.by(t.roleNames[event.actor.role] ?? event.actor.role)}</span>
               </span>
+              {event.kind === "status_changed" && engineer && engineer.name !== change(event.before).engineer?.name && (
+                <span>
+                  {t.engineer}: {engineer.name}
+                </span>
+              )}
+              {event.kind === "status_changed" && reason && <span class="prose">{reason}</span>}
             </li>
           );
         })}
@@ -405,18 +501,22 @@ function Notes(props: { escalationId: string; notes: Note[]; onAdded: () => Prom
   const [text, setText] = useState("");
   const [failure, setFailure] = useState<Failure | null>(null);
   const [busy, setBusy] = useState(false);
+  /** A retry of the same note after a lost answer adds it once. */
+  const [attempts] = useState(() => new Attempts());
   const submit = async (event: Event) => {
     event.preventDefault();
     if (busy) return;
     setBusy(true);
+    const body = { text: text.trim() };
     const answer = await call(
       addEscalationNote({
         path: { id: props.escalationId },
-        body: { text: text.trim() },
-        headers: { "Idempotency-Key": newIdempotencyKey() },
+        body,
+        headers: { "Idempotency-Key": attempts.keyFor(body.text) },
       }),
     );
     setBusy(false);
+    attempts.settled(answer.ok ? undefined : answer.failure);
     if (answer.ok) {
       setText("");
       setFailure(null);

@@ -4,7 +4,17 @@
 import { render } from "preact";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 
-import { call, getMe, getVocabulary, setAcceptLanguage, storedKey, keepKey, type Me, type Vocabulary } from "./api";
+import {
+  call,
+  getMe,
+  getVocabulary,
+  keepKey,
+  setAcceptLanguage,
+  storedKey,
+  type Failure,
+  type Me,
+  type Vocabulary,
+} from "./api";
 import { EscalationPage } from "./escalation";
 import { STRINGS, initialLang, rememberLang, type Lang, type Strings } from "./i18n";
 import { EscalationList } from "./list";
@@ -107,28 +117,55 @@ function App() {
   const [vocabulary, setVocabulary] = useState<Vocabulary | null>(null);
   const [checking, setChecking] = useState(storedKey() !== null);
   const [notice, setNotice] = useState<string | null>(null);
+  /** Why the signed-in console could not start (or follow a language change); `retry` tries again. */
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const retry = () => {
+    setFailure(null);
+    setAttempt((n) => n + 1);
+  };
   const [path, setPath] = useState(location.pathname);
 
   setAcceptLanguage(lang);
+  const signOut = useCallback((why: string | null) => {
+    keepKey(null);
+    setMe(null);
+    setVocabulary(null);
+    setFailure(null);
+    setNotice(why);
+  }, []);
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = `${t.product} · ${me?.role === "partner" ? t.supportRequests : t.queue}`;
   }, [lang, me, t]);
 
-  // A key kept in this tab from before a reload: see whether it still works.
+  // A key kept in this tab from before a reload: see whether it still works. Only a refusal of
+  // the key forgets it; a server that is busy or out of reach is tried again.
   useEffect(() => {
-    if (!storedKey()) return;
+    if (!storedKey() || me) return;
     void call(getMe()).then((answer) => {
       if (answer.ok) setMe(answer.data);
-      else keepKey(null);
+      else if (answer.failure.status === 401) keepKey(null);
+      else setFailure(answer.failure);
       setChecking(false);
     });
-  }, []);
+  }, [attempt]);
 
+  // The API's names for its values, in the chosen language; an answer for a language no longer
+  // chosen is dropped.
   useEffect(() => {
     if (!me) return;
-    void call(getVocabulary()).then((answer) => answer.ok && setVocabulary(answer.data));
-  }, [me, lang]);
+    let current = true;
+    void call(getVocabulary()).then((answer) => {
+      if (!current) return;
+      if (answer.ok) setVocabulary(answer.data);
+      else if (answer.failure.status === 401) signOut(STRINGS[lang].sessionEnded);
+      else setFailure(answer.failure);
+    });
+    return () => {
+      current = false;
+    };
+  }, [me, lang, attempt]);
 
   useEffect(() => {
     const onPop = () => setPath(location.pathname);
@@ -141,12 +178,6 @@ function App() {
     setPath(new URL(to, location.href).pathname);
     scrollTo(0, 0);
     document.getElementById("main")?.focus();
-  }, []);
-  const signOut = useCallback((why: string | null) => {
-    keepKey(null);
-    setMe(null);
-    setVocabulary(null);
-    setNotice(why);
   }, []);
   const expire = useCallback(() => signOut(STRINGS[lang].sessionEnded), [signOut, lang]);
   const changeLang = (next: Lang) => {
@@ -202,13 +233,21 @@ function App() {
           )}
         </div>
       </header>
+      {failure && (me || storedKey()) && (
+        <div class="notice error" role="alert">
+          <p>{describeFailure(t, failure)}</p>
+          <button type="button" onClick={retry}>
+            {t.retry}
+          </button>
+        </div>
+      )}
       {session ? (
         <main id="main" tabIndex={-1}>
           <Screen me={session.me} segments={segments} />
         </main>
-      ) : me || checking ? (
+      ) : me || checking || (failure && storedKey()) ? (
         <main id="main" tabIndex={-1}>
-          <p aria-live="polite">{t.loading}</p>
+          <p aria-live="polite">{failure ? "" : t.loading}</p>
         </main>
       ) : (
         <SignIn

@@ -142,7 +142,8 @@ async function signIn(
   await page.getByRole("button", { name: t.signOut }).waitFor();
   assert.ok(!page.url().includes(key), "the key is never in the address");
   assert.equal(await page.evaluate(() => sessionStorage.getItem("escalade.key")), key);
-  assert.equal(await page.evaluate(() => localStorage.getItem("escalade.key")), null);
+  const kept = await page.evaluate(() => Object.values(localStorage).join("\n"));
+  assert.ok(!kept.includes(key), "the key is in no storage that outlives the tab");
   return page;
 }
 
@@ -261,8 +262,30 @@ async function partnerToResolved(lang: Lang, viewport: { width: number; height: 
     await partner.getByText("queue.log").waitFor();
     await step(partner, `${prefix}-06-form-ready`);
 
-    // Submitted with a double click: one escalation.
+    // Submitted with a double click, and the answer lost on its way back: one request goes out;
+    // the retry carries the same Idempotency-Key and gets the same escalation, replayed.
+    const submissions: string[] = [];
+    let loseTheAnswer = true;
+    await partner.route("**/v1/escalations", async (route) => {
+      const request = route.request();
+      if (request.method() !== "POST") return route.continue();
+      submissions.push(request.headers()["idempotency-key"] ?? "");
+      if (!loseTheAnswer) return route.continue();
+      loseTheAnswer = false;
+      await route.fetch({ url: request.url().replace(HOST, "127.0.0.1") });
+      return route.abort("connectionreset");
+    });
     await partner.getByRole("button", { name: t.submit }).dblclick();
+    await partner.getByText(t.offline).waitFor();
+    assert.equal(submissions.length, 1, "a double click sends one request");
+    const replayed = partner.waitForResponse(
+      (response) => response.url().endsWith("/v1/escalations") && response.request().method() === "POST",
+    );
+    await partner.getByRole("button", { name: t.submit }).click();
+    assert.equal((await replayed).headers()["idempotency-replayed"], "true");
+    assert.equal(submissions.length, 2);
+    assert.equal(submissions[1], submissions[0], "the retry reuses the key");
+    await partner.unroute("**/v1/escalations");
     await partner.waitForURL(/\/console\/escalations\/[0-9a-f-]{36}$/);
     const id = partner.url().split("/").pop()!;
     const mine = await api(server.keys.partner, "GET", "/v1/escalations?limit=100");
@@ -316,6 +339,7 @@ async function partnerToResolved(lang: Lang, viewport: { width: number; height: 
     // The partner answers; the operator resolves.
     await partner.reload();
     await partner.getByTestId("status").getByText(statusLabel("awaiting_partner")).waitFor();
+    await partner.locator(".notice", { hasText: t.asks }).getByText("请提供一封退信的完整邮件头。").waitFor();
     await partner.getByRole("button", { name: t.answer }).click();
     await partner.getByLabel(t.reasonOptional).fill("邮件头已作为附件上传。");
     await partner.locator("form.move").getByRole("button", { name: t.answer }).click();

@@ -2,7 +2,7 @@
 // or domain), move through the results with the keyboard, page through them, and start a new
 // request for the one chosen.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { call, listCustomers, type Customer, type Failure } from "../api";
 import { FailureNotice, Link, Pager, label, useCursors, useSession } from "../ui";
@@ -25,7 +25,6 @@ export function CustomerSearch() {
   const [active, setActive] = useState(0);
   const [chosen, setChosen] = useState<Customer | null>(null);
   const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     let current = true;
@@ -50,6 +49,12 @@ export function CustomerSearch() {
   }, [query, cursor]);
 
   const items = page?.items ?? [];
+  // ARIA's combobox pattern (Preact's types allow the role only on inputs with a `list`).
+  const combobox: object = { role: "combobox", "aria-expanded": items.length > 0 };
+  // A chosen customer is announced by moving the focus to its card.
+  useEffect(() => {
+    if (chosen) document.getElementById("chosen-customer")?.focus();
+  }, [chosen]);
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === "ArrowDown") {
       event.preventDefault();
@@ -73,9 +78,9 @@ export function CustomerSearch() {
         <label for="customer-search">{t.searchCustomers}</label>
         <input
           id="customer-search"
-          ref={input}
           type="search"
           autocomplete="off"
+          {...combobox}
           aria-autocomplete="list"
           aria-controls="customer-results"
           aria-activedescendant={items[active] ? `customer-${items[active]!.id}` : undefined}
@@ -104,10 +109,7 @@ export function CustomerSearch() {
             aria-selected={index === active}
             class={index === active ? "active" : undefined}
             onMouseMove={() => setActive(index)}
-            onClick={() => {
-              setChosen(customer);
-              input.current?.focus();
-            }}
+            onClick={() => setChosen(customer)}
           >
             <span class="name">{customer.company_name}</span>
             <span class="muted">{customer.domain}</span>
@@ -117,7 +119,9 @@ export function CustomerSearch() {
       <Pager paging={paging} next={page?.next} />
       {chosen && (
         <article class="card" aria-labelledby="chosen-customer">
-          <h2 id="chosen-customer">{chosen.company_name}</h2>
+          <h2 id="chosen-customer" tabIndex={-1}>
+            {chosen.company_name}
+          </h2>
           <dl class="facts">
             <dt>{t.domain}</dt>
             <dd>{chosen.domain}</dd>

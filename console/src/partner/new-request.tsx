@@ -10,7 +10,7 @@ import {
   createEscalation,
   getCustomer,
   getSelfHelp,
-  newIdempotencyKey,
+  Attempts,
   validateEscalation,
   type Customer,
   type EscalationInput,
@@ -36,7 +36,10 @@ import {
 import { Dropzone } from "./dropzone";
 
 const VALIDATE_DEBOUNCE_MS = 400;
-const CONTACT_ITEM = "escalade.contact";
+/** Where the partner's contact is remembered: per partner, so another partner's key never sees it. */
+function contactItem(partnerId: string | undefined): string {
+  return `escalade.contact.${partnerId ?? "none"}`;
+}
 
 export function NewRequest(props: { customerId: string; serviceKey?: string }) {
   const { t } = useSession();
@@ -91,21 +94,28 @@ function ServiceSteps(props: { customer: Customer; serviceKey: string }) {
   /** When the partner was shown the service's health: the criteria ask for a check within a day. */
   const [healthCheckedAt, setHealthCheckedAt] = useState<string | null>(null);
   const [stillNeedsHelp, setStillNeedsHelp] = useState(false);
+  // Read again in a newly chosen language; the time of the first look stands, and a failure
+  // then leaves what is on screen (the form too) in place.
   useEffect(() => {
+    let current = true;
     void call(getSelfHelp({ path: { customer_id: props.customer.id, service_key: props.serviceKey } })).then(
       (answer) => {
+        if (!current) return;
         if (answer.ok) {
           setHelp(answer.data);
-          setHealthCheckedAt(new Date().toISOString());
+          setFailure(null);
+          setHealthCheckedAt((before) => before ?? new Date().toISOString());
         } else {
           setFailure(answer.failure);
         }
       },
     );
+    return () => {
+      current = false;
+    };
   }, [props.customer.id, props.serviceKey, lang]);
 
-  if (failure) return <FailureNotice failure={failure} />;
-  if (!help || !healthCheckedAt) return <p>{t.loading}</p>;
+  if (!help || !healthCheckedAt) return failure ? <FailureNotice failure={failure} /> : <p>{t.loading}</p>;
   const name = help.service.name;
   if (stillNeedsHelp) {
     return (
@@ -114,6 +124,7 @@ function ServiceSteps(props: { customer: Customer; serviceKey: string }) {
         <button type="button" onClick={() => setStillNeedsHelp(false)}>
           {t.back}
         </button>
+        <FailureNotice failure={failure} />
         <RequestForm customer={props.customer} help={help} healthCheckedAt={healthCheckedAt} />
       </>
     );
@@ -121,6 +132,7 @@ function ServiceSteps(props: { customer: Customer; serviceKey: string }) {
   return (
     <>
       <h2>2. {t.stepSelfHelp} · {name}</h2>
+      <FailureNotice failure={failure} />
       <Link href={`/console/requests/new/${props.customer.id}`}>{t.back}</Link>
       <div class="self-help">
         <section class="card" aria-labelledby="admin-center-heading">
@@ -213,9 +225,9 @@ const EMPTY_CONTACT: Draft["contact"] = {
 };
 
 /** The contact of the partner's last request from this browser (not a secret). */
-function rememberedContact(): Draft["contact"] {
+function rememberedContact(partnerId: string | undefined): Draft["contact"] {
   try {
-    return { ...EMPTY_CONTACT, ...JSON.parse(localStorage.getItem(CONTACT_ITEM) ?? "{}") };
+    return { ...EMPTY_CONTACT, ...JSON.parse(localStorage.getItem(contactItem(partnerId)) ?? "{}") };
   } catch {
     return EMPTY_CONTACT;
   }
@@ -230,7 +242,10 @@ function trimmed(value: string): string | undefined {
  * the server names it as required next to its field.
  */
 function toInput(customer: Customer, serviceKey: string, healthCheckedAt: string, draft: Draft): EscalationInput {
-  const started = draft.problem_started_at ? new Date(draft.problem_started_at) : null;
+  // Entered in Beijing time, as every time the console shows.
+  const started = draft.problem_started_at ? new Date(`${draft.problem_started_at}:00+08:00`) : null;
+  // The server checks every value (the console passes on what the partner chose, unanswered
+  // choices left out); the field names at least are the contract's.
   const input = {
     customer_id: customer.id,
     service_key: serviceKey,
@@ -261,8 +276,7 @@ function toInput(customer: Customer, serviceKey: string, healthCheckedAt: string
       time_zone: trimmed(draft.contact.time_zone),
       available_24x7: draft.contact.available_24x7,
     },
-  };
-  // The server checks every value; the console passes on what the partner chose.
+  } satisfies { [K in keyof EscalationInput]?: unknown };
   return input as EscalationInput;
 }
 
@@ -309,7 +323,7 @@ function Checkboxes(props: {
 }
 
 function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedAt: string }) {
-  const { t, lang, vocabulary, navigate } = useSession();
+  const { t, lang, vocabulary, navigate, me } = useSession();
   const [draft, setDraft] = useState<Draft>(() => ({
     category: "",
     severity: "moderate",
@@ -322,7 +336,7 @@ function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedA
     admin_center_attempted: false,
     steps: "",
     unrelated_incident_ids: [],
-    contact: rememberedContact(),
+    contact: rememberedContact(me.partner?.id),
   }));
   const [files, setFiles] = useState<File[]>([]);
   const [report, setReport] = useState<ValidationReport | null>(null);
@@ -335,7 +349,7 @@ function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedA
   const [violations, setViolations] = useState<Violation[]>([]);
   const [submitting, setSubmitting] = useState(false);
   /** One key per body: a double click or a retry of the same body replays one escalation. */
-  const attempt = useRef<{ body: string; key: string } | null>(null);
+  const [attempts] = useState(() => new Attempts());
   const inFlight = useRef(false);
 
   const serviceKey = props.help.service.key;
@@ -404,15 +418,14 @@ function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedA
     inFlight.current = true;
     setSubmitting(true);
     setSubmitted(true);
-    const body = JSON.stringify(input);
-    if (attempt.current?.body !== body) attempt.current = { body, key: newIdempotencyKey() };
     const answer = await call(
-      createEscalation({ body: input, headers: { "Idempotency-Key": attempt.current.key } }),
+      createEscalation({ body: input, headers: { "Idempotency-Key": attempts.keyFor(JSON.stringify(input)) } }),
     );
     inFlight.current = false;
     setSubmitting(false);
+    attempts.settled(answer.ok ? undefined : answer.failure);
     if (answer.ok) {
-      localStorage.setItem(CONTACT_ITEM, JSON.stringify(draft.contact));
+      localStorage.setItem(contactItem(me.partner?.id), JSON.stringify(draft.contact));
       queueUploads(answer.data.id, files);
       navigate(`/console/escalations/${answer.data.id}`);
       return;
@@ -421,8 +434,8 @@ function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedA
     setFieldErrors(errorsById(problem?.errors));
     setViolations(problem?.violations ?? []);
     setFailure(answer.failure.status === 422 && problem?.errors?.length ? null : answer.failure);
-    // A refusal is final for this body; a lost answer is not, and keeps its key for the retry.
-    if (answer.failure.status !== 0 && answer.failure.status < 500) attempt.current = null;
+    // The first field the server refused takes the focus, its message beside it.
+    requestAnimationFrame(() => document.querySelector<HTMLElement>('.request-form [aria-invalid="true"]')?.focus());
   };
 
   const fieldsInvalid = submitted && Object.keys(fieldErrors).length > 0;
@@ -466,10 +479,14 @@ function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedA
             error={error("f-problem_started_at")}
           />
         </fieldset>
-        <fieldset>
+        <fieldset aria-describedby={error("f-reasons") ? "f-reasons-error" : undefined}>
           <legend>{t.reasons}</legend>
           <Checkboxes options={vocabulary.reasons} chosen={draft.reasons} onChange={(codes) => set("reasons", codes)} />
-          {error("f-reasons") && <p class="field-error">{error("f-reasons")}</p>}
+          {error("f-reasons") && (
+            <p class="field-error" id="f-reasons-error">
+              {error("f-reasons")}
+            </p>
+          )}
           {text("justification", t.justification, 2)}
         </fieldset>
         <fieldset>
