@@ -593,8 +593,8 @@ function Attachments(props: {
       <h2 id="attachments-heading">{t.attachments}</h2>
       {props.uploads.length > 0 && (
         <ul class="uploads" aria-live="polite">
-          {props.uploads.map((item) => (
-            <li key={item.name} class={item.failure ? "field-error" : undefined}>
+          {props.uploads.map((item, index) => (
+            <li key={index} class={item.failure ? "field-error" : undefined}>
               {item.failure
                 ? `${t.uploadFailed(item.name)}: ${item.failure.problem?.detail ?? ""}`
                 : item.done

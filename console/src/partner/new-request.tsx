@@ -368,6 +368,8 @@ function RequestForm(props: { customer: Customer; help: SelfHelp; healthCheckedA
         setReport(answer.data);
         setFieldErrors({});
         setFailure(null);
+        // What a refused submission listed is now shown, as it stands, by the checklist.
+        setViolations([]);
       } else {
         setReport(null);
         setFieldErrors(errorsById(answer.failure.problem?.errors));
