@@ -27,6 +27,8 @@ const SHOTS = process.env.ESCALADE_SCREENSHOTS ?? resolve(REPO, "target/console-
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
+/** The log a partner drops onto the form. */
+const QUEUE_LOG = "2026-11-24 09:10:02 451 4.4.7 邮件在队列中过期\n";
 
 let server: DemoServer;
 let browser: Browser;
@@ -253,11 +255,11 @@ async function partnerToResolved(lang: Lang, viewport: { width: number; height: 
     assert.ok(await partner.locator(".due").isVisible());
 
     // A log file dropped onto the form, attached once the escalation exists.
-    const dropped = await partner.evaluateHandle(() => {
+    const dropped = await partner.evaluateHandle((log) => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File(["2026-11-24 09:10:02 451 4.4.7 邮件在队列中过期\n"], "queue.log", { type: "text/plain" }));
+      transfer.items.add(new File([log], "queue.log", { type: "text/plain" }));
       return transfer;
-    });
+    }, QUEUE_LOG);
     await partner.locator(".dropzone").dispatchEvent("drop", { dataTransfer: dropped });
     await partner.getByText("queue.log").waitFor();
     await step(partner, `${prefix}-06-form-ready`);
@@ -294,7 +296,12 @@ async function partnerToResolved(lang: Lang, viewport: { width: number; height: 
     await partner.getByRole("heading", { name: new RegExp(escalation.number) }).waitFor();
     await partner.getByTestId("status").getByText(statusLabel("submitted")).waitFor();
     await partner.getByTestId("countdown").waitFor();
-    await partner.getByRole("button", { name: t.download("queue.log") }).waitFor();
+    // The dropped file was attached, and downloads as it was.
+    const download = partner.waitForEvent("download");
+    await partner.getByRole("button", { name: t.download("queue.log") }).click();
+    const downloaded = await download;
+    assert.equal(downloaded.suggestedFilename(), "queue.log");
+    assert.equal(readFileSync(await downloaded.path(), "utf8"), QUEUE_LOG);
     await partner.getByLabel(t.addNote).fill("客户可随时配合远程排查。");
     await partner.getByRole("button", { name: t.addNote }).click();
     await partner.getByText("客户可随时配合远程排查。").first().waitFor();
