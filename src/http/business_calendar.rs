@@ -8,12 +8,14 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::domain::calendar::{Holiday, Source, YearNotice};
+use crate::domain::clock;
 use crate::domain::escalation::Severity;
 use crate::domain::escalation::sla::response_target;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
 use crate::http::extract::ValidQuery;
+use crate::http::fields;
 use crate::http::responses::*;
 use crate::i18n::{Language, Text};
 
@@ -92,7 +94,7 @@ impl BusinessCalendarYear {
 #[utoipa::path(
     operation_id = "getBusinessCalendar",
     tag = TAG,
-    params(("year" = i32, Path, minimum = 1949, maximum = 9999, description = "The year, such as 2026.")),
+    params(("year" = i32, Path, minimum = 1970, maximum = 2100, description = "The year, four digits, such as 2026.")),
     responses(
         (status = 200, description = "The year's holidays and make-up working days.", body = BusinessCalendarYear),
         ReadFailures,
@@ -105,19 +107,11 @@ pub async fn get_business_calendar(
     state: web::Data<AppState>,
     year: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let year = year
-        .parse::<i32>()
-        .ok()
-        .filter(|year| (1949..=9999).contains(year))
-        .ok_or_else(|| ApiError::BadRequest {
-            code: "invalid_path_parameter",
-            detail: Text::new("problem-invalid-path-parameter"),
-            errors: vec![FieldError::new(
-                "year",
-                "invalid_year",
-                Text::new("field-invalid-year"),
-            )],
-        })?;
+    let year = clock::parse_year(&year).map_err(|invalid| ApiError::BadRequest {
+        code: "invalid_path_parameter",
+        detail: Text::new("problem-invalid-path-parameter"),
+        errors: vec![FieldError::new("year", invalid.code, invalid.message)],
+    })?;
     let notice = state
         .sla
         .calendar()
@@ -131,8 +125,11 @@ pub async fn get_business_calendar(
 #[serde(deny_unknown_fields)]
 pub struct DueQuery {
     pub severity: Severity,
-    /// When the escalation would be submitted (RFC 3339); now when omitted.
-    pub from: Option<DateTime<Utc>>,
+    /// When the escalation would be submitted (RFC 3339, in the years 1970 to 2100); now when
+    /// omitted.
+    #[param(value_type = Option<DateTime<Utc>>)]
+    #[validate(custom(function = "fields::instant"))]
+    pub from: Option<String>,
 }
 
 /// Which clock a severity's response time runs on.
@@ -180,7 +177,15 @@ pub async fn get_sla_due(
     state: web::Data<AppState>,
     query: ValidQuery<DueQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let from = query.from.unwrap_or_else(Utc::now);
+    let from = query
+        .from
+        .as_deref()
+        .map(clock::parse_instant)
+        .transpose()
+        .map_err(|invalid| {
+            ApiError::invalid_query(vec![FieldError::new("from", invalid.code, invalid.message)])
+        })?
+        .unwrap_or_else(Utc::now);
     let severity = query.severity;
     let clock = match response_target(severity) {
         (_, true) => SlaClockKind::BusinessHours,

@@ -84,6 +84,10 @@ pub fn webhook_url(value: &str) -> Result<(), ValidationError> {
     rule(crate::domain::webhook::WebhookUrl::parse(value))
 }
 
+pub fn instant(value: &str) -> Result<(), ValidationError> {
+    rule(crate::domain::clock::parse_instant(value))
+}
+
 pub fn service_key(value: &str) -> Result<(), ValidationError> {
     rule(ServiceKey::parse(value))
 }

@@ -48,10 +48,14 @@ async fn a_year_without_a_notice_is_404_and_a_malformed_one_400() {
     app.get("/v1/business-calendar/2031", &key)
         .await
         .problem(404, "not_found");
-    for bad in ["twenty", "20266", "1200", "-1"] {
+    // Outside 1970–2100, or not written as four digits.
+    for bad in [
+        "twenty", "20266", "1200", "-1", "0000", "1969", "2101", "9999", "+2026", "0002026",
+    ] {
         let answer = app.get(&format!("/v1/business-calendar/{bad}"), &key).await;
         answer.problem(400, "invalid_path_parameter");
         assert_eq!(answer.error_fields(), ["year"], "{bad}");
+        assert_eq!(answer.body["errors"][0]["code"], "invalid_year", "{bad}");
     }
     app.get("/v1/business-calendar/2026", "not-a-key")
         .await
@@ -113,14 +117,47 @@ async fn due_times_skip_holidays_and_count_make_up_days() {
         "from defaults to now"
     );
 
-    for (params, field) in [
-        (vec![("from", "2026-09-30T16:00:00Z")], "severity"),
-        (vec![("severity", "urgent")], "severity"),
+    for (params, field, code) in [
+        (
+            vec![("from", "2026-09-30T16:00:00Z")],
+            "severity",
+            "required",
+        ),
+        (vec![("severity", "urgent")], "severity", "invalid_value"),
         (
             vec![("severity", "moderate"), ("from", "yesterday")],
             "from",
+            "invalid_datetime",
         ),
-        (vec![("severity", "moderate"), ("when", "now")], "when"),
+        // A due time past 9999 could not even be written in RFC 3339.
+        (
+            vec![("severity", "moderate"), ("from", "9999-12-31T23:59:59Z")],
+            "from",
+            "out_of_range",
+        ),
+        (
+            vec![("severity", "moderate"), ("from", "0000-01-01T00:00:00Z")],
+            "from",
+            "out_of_range",
+        ),
+        (
+            vec![("severity", "moderate"), ("from", "+2026-09-30T16:00:00Z")],
+            "from",
+            "invalid_datetime",
+        ),
+        (
+            vec![
+                ("severity", "moderate"),
+                ("from", "0002026-09-30T16:00:00Z"),
+            ],
+            "from",
+            "invalid_datetime",
+        ),
+        (
+            vec![("severity", "moderate"), ("when", "now")],
+            "when",
+            "unknown_field",
+        ),
     ] {
         let answer = app.get_query("/v1/sla/due", &key, &params).await;
         answer.problem(400, "invalid_query");
@@ -130,6 +167,7 @@ async fn due_times_skip_holidays_and_count_make_up_days() {
             "{params:?}: {}",
             answer.body
         );
+        assert_eq!(answer.body["errors"][0]["code"], code, "{params:?}");
     }
 }
 

@@ -62,6 +62,7 @@ problem-too-many-failed-authentications = too many requests without a valid API 
    *[other] { $seconds } seconds
 }
 problem-database-unavailable = the database is unavailable; retry shortly
+problem-database-busy = the database is too busy to answer right now, and nothing was changed; retry in a moment
 problem-storage-unavailable = the attachment store is unavailable; nothing was recorded, retry shortly
 problem-escalation-closed = files can be attached or removed only while the escalation is open; it is { $status }
 problem-too-many-attachments = the escalation already holds { $max } files, the most it may hold; remove one first
@@ -159,7 +160,9 @@ field-range-between = must be between { $min } and { $max }
 field-range-at-least = must be at least { $min }
 field-range-at-most = must be at most { $max }
 field-invalid-uuid = must be a UUID
-field-invalid-year = must be a year from 1949 to 9999, such as 2026
+field-invalid-year = must be a four-digit year from { $first } to { $last }, such as 2026
+field-invalid-datetime = must be an RFC 3339 date and time, such as 2026-11-24T09:30:00+08:00
+field-datetime-out-of-range = must fall in the years { $first } to { $last }
 field-invalid-cursor = must be a next_cursor value from a previous page
 field-unknown-event-type = names no event type; the types are { $types }
 field-idempotency-key = use 1 to { $max } visible ASCII characters, such as a UUID
