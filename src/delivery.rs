@@ -206,6 +206,19 @@ impl Worker {
             Ok(deleted) => tracing::info!(deleted, "stored attachments without a row deleted"),
             Err(err) => tracing::warn!(error = %err, "cannot look for orphaned attachments"),
         }
+        let cutoff = Utc::now() - self.housekeeping.orphan_grace;
+        match self
+            .housekeeping
+            .attachments
+            .delete_stale_parts(cutoff)
+            .await
+        {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "part files of interrupted uploads deleted"),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot delete part files of interrupted uploads")
+            }
+        }
     }
 
     /// Deletes objects of the attachment store that no row names: written by an upload that

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -270,10 +270,69 @@ impl AttachmentStore {
         Ok(found)
     }
 
+    /// Deletes the part files a crash left in a file store, last written before `cutoff`; how
+    /// many. The filesystem store writes an object to `<id>#<n>` beside its name and renames it
+    /// once complete, and its listing never shows those files, so nothing else would ever remove
+    /// them. (An S3 store's interrupted multipart uploads are the bucket's to expire, with a
+    /// lifecycle rule aborting incomplete uploads.)
+    pub async fn delete_stale_parts(&self, cutoff: DateTime<Utc>) -> Result<usize, StorageError> {
+        let StoreLocation::Directory(directory) = self.location.as_ref() else {
+            return Ok(0);
+        };
+        let root = directory.join(ROOT);
+        let deleted = tokio::task::spawn_blocking(move || {
+            let parts = stale_parts(&root, cutoff.into())?;
+            for part in &parts {
+                match std::fs::remove_file(part) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                    _ => {}
+                }
+            }
+            Ok(parts.len())
+        })
+        .await
+        .unwrap_or_else(|joined| Err(std::io::Error::other(joined.to_string())));
+        deleted.map_err(|source| {
+            StorageError(object_store::Error::Generic {
+                store: "LocalFileSystem",
+                source: Box::new(source),
+            })
+        })
+    }
+
     /// Deletes an object found by [`Self::written_before`].
     pub async fn delete_object(&self, object: &StoredObject) -> Result<(), StorageError> {
         self.delete_path(&object.path).await
     }
+}
+
+/// The part files under `root` (`<attachment id>#<n>`, one directory per escalation) last
+/// written before `cutoff`.
+fn stale_parts(root: &std::path::Path, cutoff: SystemTime) -> std::io::Result<Vec<PathBuf>> {
+    let is_part = |name: &str| {
+        name.split_once('#').is_some_and(|(id, n)| {
+            Uuid::parse_str(id).is_ok() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    let escalations = match std::fs::read_dir(root) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other?,
+    };
+    let mut stale = Vec::new();
+    for escalation in escalations {
+        let escalation = escalation?;
+        if !escalation.file_type()?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(escalation.path())? {
+            let file = file?;
+            let named_as_part = file.file_name().to_str().is_some_and(is_part);
+            if named_as_part && file.metadata()?.modified()? < cutoff {
+                stale.push(file.path());
+            }
+        }
+    }
+    Ok(stale)
 }
 
 /// An object in the store, as listed.

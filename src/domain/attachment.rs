@@ -9,6 +9,7 @@
 //! file cannot become a page on the service's origin.
 
 use serde::Serialize;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 use utoipa::ToSchema;
 
 use super::Invalid;
@@ -20,17 +21,36 @@ pub const SNIFF_LEN: usize = 8 * 1024;
 /// The longest file name kept, in characters.
 pub const MAX_FILENAME_CHARS: usize = 255;
 
-/// The rule [`Filename::parse`] applies, as a JSON Schema pattern: no `/`, `\` or control
-/// character, and one character at least that is neither a dot nor white space.
-pub const FILENAME_PATTERN: &str =
-    r"^[^/\\\x00-\x1f\x7f-\x9f]*[^/\\\x00-\x1f\x7f-\x9f\s.][^/\\\x00-\x1f\x7f-\x9f]*$";
+/// What no file name may hold, as a regular expression's character class: `/` and `\`, control
+/// characters (Unicode's Cc) and the format characters of the Basic Multilingual Plane (Cf: bidi
+/// overrides and isolates, zero-width spaces and joiners, the soft hyphen, …), which would make a
+/// name show as something it is not: `invoice\u{202E}gnp.exe` reads "invoiceexe.png". Escapes
+/// are `\xHH` and `\uHHHH`, which ECMAScript, Python and Rust read alike; Cf characters beyond the
+/// BMP cannot be written so without the `u` flag and are refused by [`Filename::parse`] alone.
+macro_rules! refused_in_filenames {
+    () => {
+        r"/\\\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    };
+}
+
+/// The rule [`Filename::parse`] applies, as a JSON Schema pattern: none of the characters above,
+/// and one character at least that is neither a dot nor white space.
+pub const FILENAME_PATTERN: &str = concat!(
+    "^[^",
+    refused_in_filenames!(),
+    "]*[^",
+    refused_in_filenames!(),
+    r"\s.][^",
+    refused_in_filenames!(),
+    "]*$"
+);
 
 /// A file name as shown to people and offered on download: no path, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filename(String);
 
 impl Filename {
-    /// Spaces around the name are dropped; control characters anywhere refuse it.
+    /// Spaces around the name are dropped; control and format characters anywhere refuse it.
     pub fn parse(value: &str) -> Result<Self, Invalid> {
         let bad = |code| {
             Err(Invalid::new(
@@ -38,10 +58,12 @@ impl Filename {
                 Text::new("field-filename").with("max", MAX_FILENAME_CHARS),
             ))
         };
-        if value
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
-        {
+        if value.chars().any(|c| {
+            c == '/'
+                || c == '\\'
+                || c.is_control()
+                || c.general_category() == GeneralCategory::Format
+        }) {
             return bad("invalid_filename");
         }
         let value = value.trim();
@@ -348,6 +370,10 @@ mod tests {
             "tab\there",
             "nul\0",
             "c1\u{85}",
+            "invoice\u{202E}gnp.exe",
+            "zero\u{200B}width.png",
+            "soft\u{AD}hyphen.txt",
+            "tag\u{E0041}.txt",
         ] {
             assert!(Filename::parse(bad).is_err(), "{bad:?} is refused");
         }
@@ -377,12 +403,27 @@ mod tests {
             "c1\u{85}",
             "\u{3000}",
             "名",
+            "invoice\u{202E}gnp.exe",
+            "\u{FEFF}bom.txt",
+            "word\u{2060}joiner",
         ] {
             assert_eq!(
                 pattern.is_match(value),
                 Filename::parse(value).is_ok(),
                 "{value:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_published_pattern_refuses_exactly_the_controls_and_format_characters_of_the_bmp() {
+        let pattern = regex::Regex::new(FILENAME_PATTERN).unwrap();
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            let refused = c.is_control() || c.general_category() == GeneralCategory::Format;
+            let name = format!("a{c}b");
+            if c != '/' && c != '\\' {
+                assert_eq!(pattern.is_match(&name), !refused, "U+{:04X}", u32::from(c));
+            }
         }
     }
 

@@ -345,10 +345,18 @@ async fn files_are_judged_by_their_content_and_refusals_leave_nothing_behind() {
         "{}",
         refused.body
     );
-    for (name, status) in [("", 400), ("../etc/passwd", 400), ("a\u{7}b.txt", 400)] {
+    // Empty, a path, a control character, and format characters that make a name show as
+    // another: a right-to-left override ("invoiceexe.png") and a zero-width space.
+    for name in [
+        "",
+        "../etc/passwd",
+        "a\u{7}b.txt",
+        "invoice\u{202E}gnp.exe",
+        "scan\u{200B}.png",
+    ] {
         let refused = app.upload(&key, id, name, PNG).await;
-        refused.problem(status, "invalid_query");
-        assert_eq!(refused.error_fields(), ["filename"]);
+        refused.problem(400, "invalid_query");
+        assert_eq!(refused.error_fields(), ["filename"], "{name:?}");
     }
     let nameless = app
         .send(
@@ -706,19 +714,25 @@ async fn housekeeping_deletes_objects_no_row_names_and_keeps_the_rest() {
     let kept = app.upload(&key, id, "a.png", PNG).await;
     // What a crash between storing an object and committing its row leaves: an object nobody
     // sees, two hours old, and a fresh one an upload in progress may still own.
+    // A crash in the middle of writing leaves the file store's part files (`<id>#<n>`), which
+    // its listing does not show: an old one, and a fresh one of an upload still going.
     let escalation_dir = dir.path().join("escalations").join(id.to_string());
     let orphan = escalation_dir.join(Uuid::now_v7().to_string());
     let in_progress = escalation_dir.join(Uuid::now_v7().to_string());
-    for path in [&orphan, &in_progress] {
+    let old_part = escalation_dir.join(format!("{}#1", Uuid::now_v7()));
+    let fresh_part = escalation_dir.join(format!("{}#2", Uuid::now_v7()));
+    for path in [&orphan, &in_progress, &old_part, &fresh_part] {
         std::fs::write(path, PNG).unwrap();
     }
     let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
-    std::fs::File::options()
-        .write(true)
-        .open(&orphan)
-        .unwrap()
-        .set_modified(two_hours_ago)
-        .unwrap();
+    for path in [&orphan, &old_part] {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
     // The kept attachment's object is as old: its row keeps it.
     let kept_object = escalation_dir.join(kept.id().to_string());
     std::fs::File::options()
@@ -736,14 +750,19 @@ async fn housekeeping_deletes_objects_no_row_names_and_keeps_the_rest() {
     );
 
     for _ in 0..100 {
-        if !orphan.exists() {
+        if !orphan.exists() && !old_part.exists() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     assert!(!orphan.exists(), "the orphan is deleted");
+    assert!(!old_part.exists(), "the old part file is deleted");
     assert!(in_progress.exists(), "a fresh object is left to its upload");
+    assert!(
+        fresh_part.exists(),
+        "a fresh part file is left to its upload"
+    );
     assert!(kept_object.exists());
     let content_url = kept.body["content_url"].as_str().unwrap();
     assert_eq!(app.download(&key, content_url, None).await.2, PNG);
