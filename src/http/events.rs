@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::domain::Scope;
 use crate::domain::webhook::EventType;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
@@ -139,22 +140,26 @@ fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
         .collect()
 }
 
-/// An `after` that names no event the caller may see: gone if its time is past retention (event
-/// ids are UUIDv7, which carry their time), otherwise not found, as for another partner's.
-fn missing_cursor(after: Uuid, retention: chrono::Duration) -> ApiError {
+/// The event `after` names, as `scope` may see it. An `after` written longer ago than the
+/// retention is 410 whether or not housekeeping has deleted its event yet (event ids are UUIDv7,
+/// which carry their time), so a client learns it has a gap the same way on every instance at any
+/// moment; one that names no event the caller may see is 404, as for another partner's.
+async fn cursor(state: &AppState, scope: Scope, after: Uuid) -> Result<FeedRow, ApiError> {
     let written = after.get_timestamp().and_then(|at| {
         let (secs, nanos) = at.to_unix();
         DateTime::<Utc>::from_timestamp(i64::try_from(secs).ok()?, nanos)
     });
-    match written {
-        Some(written) if written < Utc::now() - retention => ApiError::Gone {
+    if written.is_some_and(|written| written < Utc::now() - state.event_retention) {
+        return Err(ApiError::Gone {
             code: "events_expired",
             detail: Text::new("problem-events-expired")
                 .with("after", after.to_string())
-                .with("days", retention.num_days()),
-        },
-        _ => ApiError::not_found("event"),
+                .with("days", state.event_retention.num_days()),
+        });
     }
+    store::find(&state.db, scope, after)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))
 }
 
 /// The event feed
@@ -184,11 +189,7 @@ pub async fn list_events(
     let scope = caller.scope();
     let after = match query.after {
         None => None,
-        Some(id) => Some(
-            store::find(&state.db, scope, id)
-                .await?
-                .ok_or_else(|| missing_cursor(id, state.event_retention))?,
-        ),
+        Some(id) => Some(cursor(&state, scope, id).await?),
     };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     let mut rows = store::feed(&state.db, scope, after.as_ref(), &types, limit + 1).await?;

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use escalade::config::ServeSettings;
+use escalade::entity::webhook_event;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -274,5 +276,31 @@ async fn events_past_retention_are_deleted_and_their_cursors_are_410() {
         chinese.body["detail"].as_str().unwrap().contains("保留"),
         "{}",
         chinese.body
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_past_retention_is_410_before_housekeeping_deletes_its_event() {
+    let app = spawn_app().await;
+    let (key, _) = three_events(&app).await;
+    let page = feed_page(&app, &key, &[], 3).await;
+    let oldest = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let aged = id_from_days_ago(31);
+    app.execute_sql(
+        "UPDATE webhook_events SET id = $1 WHERE id = $2",
+        vec![aged.into(), oldest.parse::<Uuid>().unwrap().into()],
+    )
+    .await;
+
+    app.get_query("/v1/events", &key, &[("after", &aged.to_string())])
+        .await
+        .problem(410, "events_expired");
+    let kept = webhook_event::Entity::find_by_id(aged)
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        kept.is_some(),
+        "the event is still stored, yet its cursor is gone"
     );
 }
