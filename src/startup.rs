@@ -222,18 +222,25 @@ impl Application {
             }
             let (app, _) = register(app);
             app.service(
-                // The UI reads the document the route below serves, once for all workers.
-                SwaggerUi::new("/docs/{_:.*}").config(
-                    SwaggerConfig::new(["/openapi.json"])
-                        // The default asks validator.swagger.io for a badge with the spec's URL:
-                        // a request outside China from every deployment.
-                        .validator_url("none"),
-                ),
+                // Under a Content-Security-Policy like the console's: Swagger UI's page loads
+                // its scripts and styles from files and the document from this server.
+                web::scope("/docs")
+                    .wrap(from_fn(console::docs_security_headers))
+                    .service(web::redirect("", "/docs/"))
+                    .service(
+                        // The UI reads the document the route below serves, once for all
+                        // workers.
+                        SwaggerUi::new("/{_:.*}").config(
+                            SwaggerConfig::new(["/openapi.json"])
+                                // The default asks validator.swagger.io for a badge with the
+                                // spec's URL: a request outside China from every deployment.
+                                .validator_url("none"),
+                        ),
+                    ),
             )
             .app_data(specs.clone())
             .route("/openapi.json", web::get().to(serve_openapi))
             .route("/openapi-3.0.json", web::get().to(serve_openapi_30))
-            .service(web::redirect("/docs", "/docs/"))
             // The console, like the docs, is outside the OpenAPI document and needs no key.
             .configure(console::configure)
             .default_service(web::to(routes::fallback))

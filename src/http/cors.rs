@@ -27,9 +27,11 @@ const ALLOWED_HEADERS: [&str; 7] = [
     "Accept-Language",
 ];
 
-/// Response headers a cross-origin page may read: everything a client of this API acts on.
+/// Response headers a cross-origin page may read: everything a client of this API acts on (a
+/// download's name and range, the methods a 405 allows, the scheme a 401 asks for among them).
 const EXPOSED: &str = "ETag, Location, Link, Retry-After, RateLimit, RateLimit-Policy, \
-                       Idempotency-Replayed, X-Request-Id, Content-Language";
+                       Idempotency-Replayed, X-Request-Id, Content-Language, \
+                       Content-Disposition, Content-Range, Allow, WWW-Authenticate";
 
 /// How long a browser may reuse a preflight's answer, in seconds.
 const PREFLIGHT_MAX_AGE: usize = 3600;

@@ -113,6 +113,10 @@ async fn an_allowed_origin_may_read_every_header_a_client_acts_on() {
         "idempotency-replayed",
         "x-request-id",
         "content-language",
+        "content-disposition",
+        "content-range",
+        "allow",
+        "www-authenticate",
     ] {
         assert!(
             exposed.contains(&header.to_owned()),
@@ -122,6 +126,9 @@ async fn an_allowed_origin_may_read_every_header_a_client_acts_on() {
     // A page must be able to read why it was refused.
     refused.problem(401, "unauthorized");
     assert_eq!(refused.header("access-control-allow-origin"), Some(CONSOLE));
+    assert!(
+        listed(&refused, "access-control-expose-headers").contains(&"www-authenticate".to_owned())
+    );
 }
 
 #[tokio::test]

@@ -124,6 +124,7 @@ async fn the_spec_and_the_docs_are_served_from_the_binary() {
     let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
     let page = app.client.get(app.url("/docs/")).send().await.unwrap();
     let status = page.status();
+    let policy = page.headers()["content-security-policy"].clone();
     let html = page.text().await.unwrap();
 
     assert_eq!(spec.status, 200);
@@ -146,6 +147,11 @@ async fn the_spec_and_the_docs_are_served_from_the_binary() {
     assert_eq!(redirect.headers()["location"], "/docs/");
     assert_eq!(status, 200);
     assert!(html.contains("swagger-ui"), "Swagger UI's page");
+    let policy = policy.to_str().unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; script-src 'self';") && !policy.contains("unsafe"),
+        "{policy}"
+    );
     assert!(
         !html.contains("://cdn") && !html.contains("unpkg.com"),
         "no CDN"
