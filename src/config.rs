@@ -165,6 +165,17 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub slow_statement_ms: u64,
+
+    /// On PostgreSQL, the longest any statement of a request may run, lock waits included, in
+    /// milliseconds; one cut off is answered 503 `database_busy`. 0 for no limit. Migrations
+    /// run without it.
+    #[arg(
+        long,
+        env = "ESCALADE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -175,6 +186,7 @@ impl Default for DatabaseSettings {
             db_max_connections: 10,
             db_timeout_secs: 5,
             slow_statement_ms: 1000,
+            statement_timeout_ms: 5000,
         }
     }
 }
@@ -199,6 +211,16 @@ impl DatabaseSettings {
 
     pub fn slow_statement(&self) -> Duration {
         Duration::from_millis(self.slow_statement_ms)
+    }
+
+    /// The same database for work whose statements may take long, such as migrations: no
+    /// statement timeout, one connection.
+    pub fn for_maintenance(&self) -> Self {
+        Self {
+            statement_timeout_ms: 0,
+            db_max_connections: 1,
+            ..self.clone()
+        }
     }
 }
 

@@ -202,6 +202,11 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// 503: the database is there but too busy to answer in time: a lock held too long, a
+    /// deadlock or serialization failure, a statement past its timeout, every connection in use.
+    /// Trying again shortly usually succeeds.
+    #[error("the database is busy")]
+    Busy(#[source] DbErr),
     /// 503: the attachment store cannot be reached or refused the operation.
     #[error("the attachment store is unavailable")]
     StorageUnavailable(#[source] crate::storage::StorageError),
@@ -302,6 +307,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => "rate_limited",
             Self::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
             Self::Unavailable(_) => "database_unavailable",
+            Self::Busy(_) => "database_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -354,6 +360,7 @@ impl ApiError {
                     .with("seconds", limit.retry_after)
             }
             Self::Unavailable(_) => Text::new("problem-database-unavailable"),
+            Self::Busy(_) => Text::new("problem-database-busy"),
             Self::Internal(_) => Text::new("problem-internal-error"),
         }
     }
@@ -413,6 +420,9 @@ impl ApiError {
             }
             Self::Unavailable(_) | Self::StorageUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::Busy(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             Self::RangeNotSatisfiable { size } => {
                 response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
@@ -502,7 +512,9 @@ impl ResponseError for ApiError {
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::Unavailable(_) | Self::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) | Self::StorageUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -531,27 +543,66 @@ impl From<crate::storage::StorageError> for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        if is_unavailable(&err) {
-            Self::Unavailable(err)
-        } else {
-            Self::Internal(Box::new(err))
+        match classify(&err) {
+            DbTrouble::Unreachable => Self::Unavailable(err),
+            DbTrouble::Busy => Self::Busy(err),
+            DbTrouble::Other => Self::Internal(Box::new(err)),
         }
     }
 }
 
-/// Whether a database error means "cannot reach the database" rather than a bad query.
-pub fn is_unavailable(err: &DbErr) -> bool {
+/// What a database error says about the database, rather than about the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbTrouble {
+    /// It cannot be reached: refused, reset, closed, shutting down.
+    Unreachable,
+    /// It is there but could not answer in time: see [`ApiError::Busy`].
+    Busy,
+    /// Anything else: a statement's own fault.
+    Other,
+}
+
+/// PostgreSQL's SQLSTATEs for waits that ran out or were broken up to be tried again:
+/// lock_not_available (`lock_timeout`), serialization_failure, deadlock_detected,
+/// query_canceled (`statement_timeout`), and admin_shutdown (a restart in progress).
+const POSTGRES_BUSY: [&str; 5] = ["55P03", "40001", "40P01", "57014", "57P01"];
+
+/// SQLite's primary result codes for a database another connection holds: SQLITE_BUSY (the
+/// busy handler gave up) and SQLITE_LOCKED. Extended codes carry them in their low byte.
+const SQLITE_BUSY: [i64; 2] = [5, 6];
+
+pub fn classify(err: &DbErr) -> DbTrouble {
     use sea_orm::{RuntimeErr, sqlx};
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
-            e.as_ref(),
-            sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Tls(_)
-        ),
-        _ => false,
+    let sqlx_error = match err {
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => return DbTrouble::Busy,
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return DbTrouble::Unreachable,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return DbTrouble::Other,
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            DbTrouble::Unreachable
+        }
+        // Every connection in use for longer than the acquire timeout.
+        sqlx::Error::PoolTimedOut => DbTrouble::Busy,
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            let busy = if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                code.parse::<i64>()
+                    .is_ok_and(|code| SQLITE_BUSY.contains(&(code & 0xff)))
+            } else {
+                POSTGRES_BUSY.contains(&code.as_ref())
+            };
+            if busy {
+                DbTrouble::Busy
+            } else {
+                DbTrouble::Other
+            }
+        }
+        _ => DbTrouble::Other,
     }
 }
 

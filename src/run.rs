@@ -30,8 +30,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Some(Command::Serve(settings)) => serve(&cli.database, &settings).await,
         None => serve(&cli.database, &ServeOnly::parse_from(["escalade"]).settings).await,
         Some(Command::Migrate) => {
-            let db = connect(&cli.database).await?;
-            store::migrate(&db).await?;
+            migrate(&cli.database).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -109,14 +108,22 @@ async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RunE
         .map_err(|err| format!("cannot open the database: {err}").into())
 }
 
+/// Applies pending migrations over a connection of their own, free of the statement timeout
+/// that bounds requests: a migration may rewrite a large table.
+async fn migrate(database: &DatabaseSettings) -> Result<(), RunError> {
+    let db = connect(&database.for_maintenance()).await?;
+    let migrated = store::migrate(&db).await;
+    db.close().await.ok();
+    Ok(migrated?)
+}
+
 async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<(), RunError> {
     let keys = secret_keys(database, &settings.secret_keys)?;
-    let db = connect(database).await?;
-    if settings.no_migrate {
-        ensure_migrated(&db).await?;
-    } else {
-        store::migrate(&db).await?;
+    if !settings.no_migrate {
+        migrate(database).await?;
     }
+    let db = connect(database).await?;
+    ensure_migrated(&db).await?;
     let sealed = store::webhooks::reseal(&db, &keys, Reseal::Plaintext).await?;
     if sealed > 0 {
         tracing::info!(endpoints = sealed, "sealed webhook secrets stored in clear");

@@ -36,7 +36,10 @@ pub async fn middleware(
         );
     }
     let elapsed_ms = (elapsed.as_secs_f64() * 1e4).round() / 10.0;
-    if res.status().is_server_error() {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // A database or store that is busy or away: the cause is logged once, in `record`.
+        tracing::warn!(status, elapsed_ms, "request failed");
+    } else if res.status().is_server_error() {
         tracing::error!(status, elapsed_ms, "request failed");
     } else {
         tracing::info!(status, elapsed_ms, "request finished");
@@ -85,17 +88,24 @@ fn keep_headers(original: HttpResponse<BoxBody>, mut response: HttpResponse) -> 
 /// chain here and nowhere else.
 fn record(error: &ApiError) {
     Span::current().record("error", error.code());
-    if matches!(
-        error,
-        ApiError::Internal(_) | ApiError::Unavailable(_) | ApiError::StorageUnavailable(_)
-    ) {
+    let chain = || {
         let mut chain = Vec::new();
         let mut cause = error.source();
         while let Some(err) = cause {
             chain.push(err.to_string());
             cause = err.source();
         }
-        tracing::error!(code = error.code(), cause = ?chain, "server-side error");
+        chain
+    };
+    match error {
+        ApiError::Internal(_) | ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => {
+            tracing::error!(code = error.code(), cause = ?chain(), "server-side error");
+        }
+        // Contention, not a fault: worth watching when it grows, not waking anyone for.
+        ApiError::Busy(_) => {
+            tracing::warn!(code = error.code(), cause = ?chain(), "the database was too busy");
+        }
+        _ => {}
     }
 }
 

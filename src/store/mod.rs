@@ -73,6 +73,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = PgConnectOptions::from_str(&url)
             .map_err(conn_err)?
+            .options([(
+                "statement_timeout",
+                settings.statement_timeout_ms.to_string(),
+            )])
             .log_slow_statements(LevelFilter::Warn, settings.slow_statement());
         let pool = PgPoolOptions::new()
             .max_connections(settings.db_max_connections)

@@ -57,6 +57,17 @@ fn settings_for(url: String) -> DatabaseSettings {
 impl TestDatabase {
     /// A fresh, empty database (no migrations applied).
     pub async fn empty() -> Self {
+        Self::empty_with(|_| {}).await
+    }
+
+    /// A fresh, empty database whose pool is opened with `tune` applied to the test settings
+    /// (timeouts, say).
+    pub async fn empty_with(tune: impl FnOnce(&mut DatabaseSettings)) -> Self {
+        let tuned = |url: String| {
+            let mut settings = settings_for(url);
+            tune(&mut settings);
+            settings
+        };
         match std::env::var(TEST_DATABASE_ENV) {
             Ok(admin_url) if admin_url.starts_with("postgres") => {
                 let name = format!("escalade_test_{}", Uuid::new_v4().simple());
@@ -69,7 +80,7 @@ impl TestDatabase {
                     .expect("can create a test database");
                 admin.close().await.ok();
                 let url = replace_database(&admin_url, &name);
-                let settings = settings_for(url);
+                let settings = tuned(url);
                 let db = escalade::store::connect(&settings)
                     .await
                     .expect("connects to the test database");
@@ -87,7 +98,7 @@ impl TestDatabase {
             _ => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("escalade.db").display());
-                let settings = settings_for(url);
+                let settings = tuned(url);
                 let db = escalade::store::connect(&settings)
                     .await
                     .expect("opens SQLite");
@@ -104,7 +115,12 @@ impl TestDatabase {
 
     /// A fresh database with every migration applied.
     pub async fn migrated() -> Self {
-        let database = Self::empty().await;
+        Self::migrated_with(|_| {}).await
+    }
+
+    /// As [`TestDatabase::migrated`], its pool opened with `tune` applied.
+    pub async fn migrated_with(tune: impl FnOnce(&mut DatabaseSettings)) -> Self {
+        let database = Self::empty_with(tune).await;
         escalade::store::migrate(&database.db)
             .await
             .expect("migrations apply");
@@ -191,9 +207,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(ServeSettings::default()).await
 }
 
-pub async fn spawn_app_with(mut settings: ServeSettings) -> TestApp {
+pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
+    spawn_app_over(settings, |_| {}).await
+}
+
+/// Starts the server with `settings` over a fresh database whose pool has `tune` applied to
+/// its settings (a shorter lock wait or statement timeout, say).
+pub async fn spawn_app_over(
+    mut settings: ServeSettings,
+    tune: impl FnOnce(&mut DatabaseSettings),
+) -> TestApp {
     init_logs();
-    let database = TestDatabase::migrated().await;
+    let database = TestDatabase::migrated_with(tune).await;
     let admin_key = issue_key(&database.db, Role::Admin, None).await;
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.workers = Some(2);

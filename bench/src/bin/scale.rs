@@ -37,6 +37,7 @@ fn settings(url: &str) -> DatabaseSettings {
         db_max_connections: 4,
         db_timeout_secs: 30,
         slow_statement_ms: 60_000,
+        statement_timeout_ms: 0,
     }
 }
 
