@@ -286,15 +286,26 @@ pub struct ServeSettings {
     pub misescalation_min_escalations: u64,
 
     /// Requests per minute each API key may make (a bucket of this size, refilled evenly over
-    /// the minute); 0 turns rate limiting off. Each instance counts its own requests.
+    /// the minute); 0 turns rate limiting off. Every instance over one PostgreSQL (or one
+    /// `--redis-url`) counts together; on SQLite, the instance counts alone.
     #[arg(long, env = "ESCALADE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
 
-    /// Requests without a valid API key allowed per minute from one client address (a bucket of
-    /// this size, refilled over the minute); beyond them, every request from the address gets
-    /// 429 until the bucket refills. 0 turns the limit off. Each instance counts its own.
+    /// Requests without a valid API key allowed per minute from one client address, and with one
+    /// key prefix (a bucket of this size each, refilled over the minute); beyond them such
+    /// requests get 429 instead of 401. A valid key is always admitted. 0 turns the limit off.
+    /// Counted together like `--rate-limit-per-minute`.
     #[arg(long, env = "ESCALADE_AUTH_FAILURES_PER_MINUTE", default_value_t = 30)]
     pub auth_failures_per_minute: u32,
+
+    /// A Redis server to share rate limits through (`redis://redis.internal:6379/0`) rather than
+    /// the PostgreSQL database. None by default.
+    #[arg(long, env = "ESCALADE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// What escalade's keys in that Redis start with, should several deployments share it.
+    #[arg(long, env = "ESCALADE_REDIS_KEY_PREFIX", default_value = "escalade")]
+    pub redis_key_prefix: String,
 
     /// Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` tells the
     /// client's address; from any other peer the header is ignored. None by default.
@@ -638,6 +649,8 @@ impl Default for ServeSettings {
             misescalation_min_escalations: RemediationPolicy::default().min_escalations,
             rate_limit_per_minute: 600,
             auth_failures_per_minute: 30,
+            redis_url: None,
+            redis_key_prefix: "escalade".to_owned(),
             trusted_proxies: TrustedProxies::default(),
             shutdown_timeout_secs: 30,
             housekeeping_interval_secs: 600,

@@ -23,6 +23,7 @@ use crate::config::WebhookSettings;
 use crate::domain::sealing::KeyRing;
 use crate::domain::webhook::{Host, WebhookUrl, is_public, signature_header};
 use crate::http::metrics::Metrics;
+use crate::limits::SharedStore;
 use crate::storage::AttachmentStore;
 use crate::store::webhooks::{self, AttemptOutcome, Due, Next};
 use crate::store::{WriteGate, attachments, idempotency};
@@ -118,6 +119,8 @@ pub struct Housekeeping {
     pub attachments: AttachmentStore,
     /// How old such an object must be: older than any upload in progress.
     pub orphan_grace: chrono::Duration,
+    /// The rate limits every instance shares, whose full buckets are deleted.
+    pub rate_limits: Option<Arc<SharedStore>>,
 }
 
 /// The background worker of one instance.
@@ -205,6 +208,13 @@ impl Worker {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "stored attachments without a row deleted"),
             Err(err) => tracing::warn!(error = %err, "cannot look for orphaned attachments"),
+        }
+        if let Some(store) = &self.housekeeping.rate_limits {
+            match store.forget_full().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "full rate limit buckets deleted"),
+                Err(err) => tracing::warn!(error = %err, "cannot delete full rate limit buckets"),
+            }
         }
         let cutoff = Utc::now() - self.housekeeping.orphan_grace;
         match self

@@ -2,15 +2,19 @@
 //! and the console. Binding port 0 lets tests run many servers side by side.
 
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_http::HttpService;
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::body::MessageBody;
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, Error, HttpServer, web};
+use actix_web::{App, Error, web};
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbBackend};
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -23,10 +27,11 @@ use crate::domain::escalation::sla::SlaClock;
 use crate::domain::sealing::KeyRing;
 use crate::http::auth::FailedAuthentications;
 use crate::http::body::{self, BodyTimeout};
+use crate::http::expect::EarlyChecks;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::language::{self, DefaultLanguage};
 use crate::http::metrics::{self, Metrics};
-use crate::http::rate_limit;
+use crate::http::rate_limit::{self, RateLimiter};
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
 use crate::http::verified_keys::VerifiedKeys;
@@ -34,6 +39,7 @@ use crate::http::webhooks::EndpointPolicy;
 use crate::http::{
     self, AppState, auth, conditional, console, cors, head, idempotency, ops, problem,
 };
+use crate::limits::SharedStore;
 use crate::openapi::{ApiDoc, v30};
 use crate::sla_watch::SlaWatch;
 use crate::storage::AttachmentStore;
@@ -105,7 +111,56 @@ pub struct Application {
     worker: Worker,
     sla_watch: SlaWatch,
     verified_keys: Arc<VerifiedKeys>,
+    upkeep: Upkeep,
     db: DatabaseConnection,
+}
+
+/// The rate limiters' memory, kept from growing with keys seen once.
+struct Upkeep {
+    limiter: Option<web::Data<RateLimiter>>,
+    failures: Option<web::Data<FailedAuthentications>>,
+}
+
+impl Upkeep {
+    /// How often buckets that are full again are forgotten.
+    const INTERVAL: Duration = Duration::from_secs(60);
+
+    async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut interval = tokio::time::interval(Self::INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {
+                    if let Some(limiter) = &self.limiter {
+                        limiter.forget_idle();
+                    }
+                    if let Some(failures) = &self.failures {
+                        failures.forget_idle();
+                    }
+                }
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+    }
+}
+
+/// Where every instance counts rate limits together: the Redis a deployment names, else its
+/// PostgreSQL database; `None` on SQLite, where one instance counts alone.
+fn shared_limit_store(
+    settings: &ServeSettings,
+    db: &DatabaseConnection,
+) -> std::io::Result<Option<Arc<SharedStore>>> {
+    let invalid = |err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err);
+    Ok(match (&settings.redis_url, db.get_database_backend()) {
+        (Some(url), _) => Some(Arc::new(
+            SharedStore::redis(url, &settings.redis_key_prefix).map_err(invalid)?,
+        )),
+        (None, DbBackend::Postgres) => Some(Arc::new(SharedStore::postgres(db.clone()))),
+        (None, _) => None,
+    })
 }
 
 impl Application {
@@ -128,8 +183,10 @@ impl Application {
             .and_then(AttachmentStore::open)
             .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
         tracing::info!(store = %store.location(), "attachment store opened");
+        let limit_store = shared_limit_store(settings, &db)?;
         let listener = TcpListener::bind(settings.bind)?;
-        let port = listener.local_addr()?.port();
+        let local_address = listener.local_addr()?;
+        let port = local_address.port();
         let api = openapi();
         let table = web::Data::new(RouteTable::from_openapi(&api));
         let metrics = Metrics::new();
@@ -144,6 +201,7 @@ impl Application {
                 event_retention: settings.sla.event_retention(),
                 attachments: store.clone(),
                 orphan_grace: settings.attachments.orphan_grace(),
+                rate_limits: limit_store.clone(),
             },
             metrics.clone(),
         );
@@ -155,10 +213,12 @@ impl Application {
             interval: Duration::from_secs(settings.sla.sla_check_interval_secs),
         };
         let metrics = web::Data::new(metrics);
-        let limiter = rate_limit::per_key(settings.rate_limit_per_minute).map(web::Data::new);
+        let limiter = rate_limit::per_key(settings.rate_limit_per_minute, limit_store.clone())
+            .map(web::Data::new);
         let failures = FailedAuthentications::new(
             settings.auth_failures_per_minute,
             settings.trusted_proxies.clone(),
+            limit_store.clone(),
         )
         .map(web::Data::new);
         let endpoint_policy = web::Data::new(EndpointPolicy {
@@ -177,6 +237,7 @@ impl Application {
             attachments: store,
             attachment_max_bytes: settings.attachments.attachment_max_bytes,
             attachment_quota: settings.attachments.quota(),
+            rate_limit_store: limit_store,
         });
         let body_limit = settings.body_limit;
         let body_timeout = Duration::from_secs(settings.body_timeout_secs);
@@ -191,7 +252,18 @@ impl Application {
                 .expect("JSON serialises")
                 .into(),
         });
-        let mut server = HttpServer::new(move || {
+        let checks = EarlyChecks {
+            state: state.clone(),
+            failures: failures.clone(),
+            routes: table.clone(),
+            body_limit,
+            default_language: DefaultLanguage(default_language),
+        };
+        let upkeep = Upkeep {
+            limiter: limiter.clone(),
+            failures: failures.clone(),
+        };
+        let app = move || {
             // The last wrap runs first: the request id, the request's span, the answer's
             // language, problem documents, CORS (preflights before authentication), HEAD served
             // as GET, 304s, and the deadline of the body.
@@ -244,18 +316,46 @@ impl Application {
             // The console, like the docs, is outside the OpenAPI document and needs no key.
             .configure(console::configure)
             .default_service(web::to(routes::fallback))
-        })
-        .shutdown_timeout(settings.shutdown_timeout_secs);
+        };
+        let mut builder =
+            actix_server::Server::build().shutdown_timeout(settings.shutdown_timeout_secs);
         if let Some(workers) = settings.workers {
-            server = server.workers(workers);
+            builder = builder.workers(workers);
         }
-        let server = server.listen(listener)?.run();
+        let shutdown = builder.graceful_shutdown_signal();
+        // actix-web's `HttpServer`, assembled by hand for the one setting it does not offer: the
+        // service that decides on `Expect: 100-continue` (see `http::expect`). The rest is as
+        // `HttpServer` sets it up.
+        let server = builder
+            .listen("escalade", listener, move || {
+                let checks = Rc::new(checks.clone());
+                let shutdown = shutdown.clone();
+                HttpService::build()
+                    .client_request_timeout(Duration::from_secs(5))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(local_address)
+                    .graceful_shutdown_signal(move || {
+                        let shutdown = shutdown.clone();
+                        async move { shutdown.notified().await }
+                    })
+                    .expect(fn_service(move |req| Rc::clone(&checks).check(req)))
+                    .finish(map_config(
+                        app()
+                            .into_factory()
+                            .map_err(|err: Error| err.error_response()),
+                        // Host and address come from each request; nothing reads these.
+                        |_| AppConfig::default(),
+                    ))
+                    .tcp()
+            })?
+            .run();
         Ok(Self {
             port,
             server,
             worker,
             sla_watch,
             verified_keys,
+            upkeep,
             db,
         })
     }
@@ -279,13 +379,15 @@ impl Application {
             async move { verified_keys.maintain(self.db, stopped).await }
         });
         let worker = tokio::spawn(self.worker.run(stopped.clone()));
-        let sla_watch = tokio::spawn(self.sla_watch.run(stopped));
+        let sla_watch = tokio::spawn(self.sla_watch.run(stopped.clone()));
+        let upkeep = tokio::spawn(self.upkeep.run(stopped));
         let served = self.server.await;
         stop.send_replace(true);
         for (task, result) in [
             ("worker", worker.await),
             ("SLA watch", sla_watch.await),
             ("key revalidation", revalidation.await),
+            ("rate limit upkeep", upkeep.await),
         ] {
             if let Err(err) = result {
                 tracing::error!(error = %err, task, "a background task failed");

@@ -21,6 +21,7 @@ mod m20261129_000015_escalation_numbers;
 mod m20261129_000016_customer_search_order;
 mod m20261129_000017_sla_alerts_and_event_feed;
 mod m20261130_000018_create_attachments;
+mod m20261207_000019_shared_rate_limits;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_customer_search_order::Migration),
             Box::new(m20261129_000017_sla_alerts_and_event_feed::Migration),
             Box::new(m20261130_000018_create_attachments::Migration),
+            Box::new(m20261207_000019_shared_rate_limits::Migration),
         ]
     }
 }

@@ -4,12 +4,12 @@
 
 use std::future::{Ready, ready};
 use std::marker::PhantomData;
-use std::net::IpAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
@@ -20,62 +20,108 @@ use crate::domain::{Principal, Role};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::client_address::{TrustedProxies, counted_as};
-use crate::limits::TokenBuckets;
+use crate::limits::{Limiter, SharedStore};
 use crate::store;
 
-/// Requests without a valid key, counted per client address: guessing keys from one address
-/// soon meets 429, for every request from it, until the bucket refills.
+/// Requests without a valid key. Each is counted against the client's address and against the
+/// key prefix it presented; past either quota a failure is answered 429 instead of 401, telling
+/// a guesser to slow down. A valid key is always admitted, whatever others sent from its address
+/// (a corporate NAT, a load balancer) or with its prefix.
 #[derive(Debug)]
 pub struct FailedAuthentications {
-    buckets: TokenBuckets<IpAddr>,
+    by_address: Limiter<IpAddr>,
+    by_prefix: Limiter<String>,
     proxies: TrustedProxies,
 }
 
 impl FailedAuthentications {
-    /// `None` when `per_minute` is 0: failures are not limited.
-    pub fn new(per_minute: u32, proxies: TrustedProxies) -> Option<Self> {
-        TokenBuckets::new("failed-auth-per-address", per_minute)
-            .map(|buckets| Self { buckets, proxies })
+    /// `None` when `per_minute` is 0: failures are not limited. With a `store`, every instance
+    /// counts together.
+    pub fn new(
+        per_minute: u32,
+        proxies: TrustedProxies,
+        store: Option<Arc<SharedStore>>,
+    ) -> Option<Self> {
+        Some(Self {
+            by_address: Limiter::new("failed-auth-per-address", per_minute, store.clone())?,
+            by_prefix: Limiter::new("failed-auth-per-key-prefix", per_minute, store)?,
+            proxies,
+        })
+    }
+
+    /// The answer to a failed authentication from `client` presenting `presented`: 401, or 429
+    /// once its address or its key prefix has failed too often.
+    async fn refusal(&self, client: Option<IpAddr>, presented: Option<&str>) -> ApiError {
+        let mut refused = None;
+        if let Some(address) = client {
+            refused = self.by_address.take(&counted_as(address)).await.err();
+        }
+        if let Some(prefix) = presented.and_then(prefix_of) {
+            refused = refused.or(self.by_prefix.take(&prefix.to_owned()).await.err());
+        }
+        match refused {
+            Some(limit) => {
+                tracing::warn!(client = ?client, policy = limit.policy, "too many requests without a valid key");
+                ApiError::TooManyFailedAuthentications { limit }
+            }
+            None => ApiError::Unauthorized,
+        }
+    }
+
+    /// Forgets addresses and prefixes whose failures have all been forgiven.
+    pub fn forget_idle(&self) {
+        self.by_address.forget_idle();
+        self.by_prefix.forget_idle();
+    }
+}
+
+/// The caller a request's head names (from `peer`, with `headers`), or the refusal to answer it
+/// with: 401, or 429 past the failed-authentication limits.
+pub async fn admit(
+    state: &AppState,
+    failures: Option<&FailedAuthentications>,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    let presented = bearer_token(headers);
+    match authenticate(state, presented).await {
+        Err(ApiError::Unauthorized) => match failures {
+            Some(failures) => {
+                let client = failures.proxies.client_of(peer, headers);
+                Err(failures.refusal(client, presented).await)
+            }
+            None => Err(ApiError::Unauthorized),
+        },
+        admitted => admitted,
     }
 }
 
 /// Resolves the bearer key into a `Principal` stored in the request, or answers 401 (as a
-/// response carrying the error, so the problem renderer outside sees it like any other); 429
-/// while the client's address has used up its failures.
+/// response carrying the error, so the problem renderer outside sees it like any other), or 429
+/// past the failed-authentication limits.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let failures = req.app_data::<web::Data<FailedAuthentications>>().cloned();
-    let client = failures.as_ref().and_then(|failures| {
-        let address = failures.proxies.client_of(req.request())?;
-        Some((failures, counted_as(address)))
-    });
-    if let Some((failures, address)) = &client
-        && let Err(limit) = failures.buckets.check(*address, Instant::now())
-    {
-        tracing::warn!(client = %address, "too many requests without a valid key from this address");
-        let refused = ApiError::TooManyFailedAuthentications { limit };
-        return Ok(req.error_response(refused).map_into_right_body());
-    }
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let principal = match state {
-        Some(state) => authenticate(&state, bearer_token(req.request())).await,
-        None => Err(ApiError::internal("application state is missing")),
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        let missing = ApiError::internal("application state is missing");
+        return Ok(req.error_response(missing).map_into_right_body());
     };
-    match principal {
+    let failures = req.app_data::<web::Data<FailedAuthentications>>().cloned();
+    let admitted = admit(
+        &state,
+        failures.as_ref().map(|failures| failures.get_ref()),
+        req.peer_addr(),
+        req.headers(),
+    )
+    .await;
+    match admitted {
         Ok(principal) => {
             Span::current().record("principal", tracing::field::display(principal.key_id));
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_left_body())
         }
-        Err(err) => {
-            if let (ApiError::Unauthorized, Some((failures, address))) = (&err, &client) {
-                // The bucket may run dry now; the next request from the address learns so.
-                let _ = failures.buckets.take(*address, Instant::now());
-            }
-            Ok(req.error_response(err).map_into_right_body())
-        }
+        Err(err) => Ok(req.error_response(err).map_into_right_body()),
     }
 }
 
@@ -106,8 +152,8 @@ async fn authenticate(state: &AppState, presented: Option<&str>) -> Result<Princ
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

@@ -6,10 +6,11 @@
 //! earns the time it needs by arriving. Past the deadline the request is answered 408 and its
 //! connection closed. (Slow headers are actix-http's to time out.)
 //!
-//! A body its handler did not read, because the request was refused before (403, 415, …), is
-//! read and dropped afterwards, within the body limit, so that the connection stays open for the
-//! client's next request as after any other answer; a larger one closes the connection instead
-//! of being read.
+//! A request refused before its body was read (401, 403, 413, 415, …) is answered at once,
+//! whatever its body: what has already arrived is dropped, and if more is still to come, the
+//! connection is closed rather than waited on, so a client cannot hold a worker by declaring a
+//! body it never sends. (Clients that ask first, with `Expect: 100-continue`, are refused before
+//! they send anything: see `expect`.)
 
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
@@ -25,7 +26,7 @@ use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage};
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::time::{Instant, Sleep};
 
 use super::extract::BodyLimit;
@@ -44,8 +45,6 @@ pub const EARNED_PER_SECOND: u64 = 64 * 1024;
 struct Deadline {
     payload: Rc<RefCell<Payload>>,
     sleep: Pin<Box<Sleep>>,
-    /// The deadline as the bytes received have pushed it, for the middleware to drain by.
-    deadline: Rc<Cell<Instant>>,
     expired: Rc<Cell<bool>>,
 }
 
@@ -59,7 +58,6 @@ impl Stream for Deadline {
                 let earned = Duration::from_secs_f64(chunk.len() as f64 / EARNED_PER_SECOND as f64);
                 let deadline = self.sleep.deadline() + earned;
                 self.sleep.as_mut().reset(deadline);
-                self.deadline.set(deadline);
             }
             return Poll::Ready(item);
         }
@@ -96,13 +94,12 @@ pub async fn middleware(
     let limit = req
         .app_data::<BodyLimit>()
         .map_or(BodyLimit::DEFAULT, |limit| limit.0);
-    let deadline = Rc::new(Cell::new(Instant::now() + timeout));
+    let deadline = Instant::now() + timeout;
     let payload = Rc::new(RefCell::new(req.take_payload()));
     let expired = Rc::new(Cell::new(false));
     let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(Deadline {
         payload: Rc::clone(&payload),
-        sleep: Box::pin(tokio::time::sleep_until(deadline.get())),
-        deadline: Rc::clone(&deadline),
+        sleep: Box::pin(tokio::time::sleep_until(deadline)),
         expired: Rc::clone(&expired),
     });
     req.set_payload(Payload::from(stream));
@@ -111,40 +108,28 @@ pub async fn middleware(
         return Ok(too_slow(res, timeout));
     }
     let unread = std::mem::replace(&mut *payload.borrow_mut(), Payload::None);
-    match drain(unread, limit, deadline.get()).await {
-        Drained::Whole => Ok(res),
-        Drained::TooLate => Ok(too_slow(res, timeout)),
-        Drained::TooMuch => {
-            res.response_mut()
-                .head_mut()
-                .set_connection_type(ConnectionType::Close);
-            Ok(res)
-        }
+    if !arrived_whole(unread, limit) {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
     }
+    Ok(res)
 }
 
-/// What became of a body's unread rest.
-enum Drained {
-    Whole,
-    /// More than the body limit was left: not worth reading.
-    TooMuch,
-    /// The deadline passed while reading it.
-    TooLate,
-}
-
-async fn drain(mut payload: Payload, limit: usize, deadline: Instant) -> Drained {
+/// Reads what is left of a body without waiting: whether it had all arrived (within `limit`),
+/// so that the connection can serve the client's next request.
+fn arrived_whole(mut payload: Payload, limit: usize) -> bool {
     let mut read = 0;
     loop {
-        match tokio::time::timeout_at(deadline, payload.next()).await {
-            Err(_) => return Drained::TooLate,
-            Ok(None) => return Drained::Whole,
-            Ok(Some(Ok(chunk))) => {
+        match payload.next().now_or_never() {
+            Some(None) => return true,
+            Some(Some(Ok(chunk))) => {
                 read += chunk.len();
                 if read > limit {
-                    return Drained::TooMuch;
+                    return false;
                 }
             }
-            Ok(Some(Err(_))) => return Drained::TooMuch,
+            Some(Some(Err(_))) | None => return false,
         }
     }
 }

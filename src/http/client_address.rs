@@ -5,7 +5,9 @@
 
 use std::net::IpAddr;
 
-use actix_web::HttpRequest;
+use std::net::SocketAddr;
+
+use actix_web::http::header::HeaderMap;
 use ipnet::IpNet;
 
 /// The networks whose `X-Forwarded-For` entries are believed.
@@ -35,11 +37,10 @@ impl TrustedProxies {
         self.0.iter().any(|network| network.contains(&address))
     }
 
-    /// The client's address for `req`.
-    pub fn client_of(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip();
-        let forwarded = req
-            .headers()
+    /// The client's address for a request from `peer` with `headers`.
+    pub fn client_of(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = peer?.ip();
+        let forwarded = headers
             .get_all("x-forwarded-for")
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod escalations;
 pub mod etag;
 pub mod events;
+pub mod expect;
 pub mod extract;
 pub mod fields;
 pub mod head;
@@ -45,6 +46,7 @@ use sea_orm::DatabaseConnection;
 use crate::domain::escalation::sla::SlaClock;
 use crate::domain::remediation::RemediationPolicy;
 use crate::domain::sealing::KeyRing;
+use crate::limits::SharedStore;
 use crate::storage::AttachmentStore;
 use crate::store::WriteGate;
 use crate::store::attachments::Quota;
@@ -71,6 +73,8 @@ pub struct AppState {
     pub attachment_max_bytes: u64,
     /// How much one escalation's attachments may hold.
     pub attachment_quota: Quota,
+    /// Where every instance counts rate limits together, if anywhere.
+    pub rate_limit_store: Option<Arc<SharedStore>>,
 }
 
 /// Every `/v1` operation.

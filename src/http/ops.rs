@@ -48,6 +48,10 @@ pub struct Readiness {
 pub struct ReadinessDetails {
     /// The years the business calendar has a notice for.
     pub calendar_years: Vec<i32>,
+    /// Where rate limits are counted: `postgresql` or `redis` (every instance together), or
+    /// `instance` (each on its own: SQLite, or while the shared store does not answer).
+    #[schema(example = "postgresql")]
+    pub rate_limits: &'static str,
     /// Things that work, but not as well as they should: a business calendar missing for this
     /// year or the next, say.
     pub warnings: Vec<String>,
@@ -79,7 +83,7 @@ pub fn calendar_warnings(calendar: &BusinessCalendar, now: DateTime<Utc>) -> Vec
     responses(
         (status = 200, description = "Ready to serve.", body = Readiness, example = json!({
             "status": "ready",
-            "details": {"calendar_years": [2024, 2025, 2026], "warnings": [
+            "details": {"calendar_years": [2024, 2025, 2026], "rate_limits": "postgresql", "warnings": [
                 "no business calendar for 2027: the SLA clock counts every weekday of 2027 as a business day until 2027.json is added to --calendar-dir"
             ]}
         })),
@@ -90,11 +94,25 @@ pub fn calendar_warnings(calendar: &BusinessCalendar, now: DateTime<Utc>) -> Vec
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await.map_err(ApiError::Unavailable)?;
     let calendar = state.sla.calendar();
+    let mut warnings = calendar_warnings(calendar, Utc::now());
+    let rate_limits = match &state.rate_limit_store {
+        Some(store) if store.reachable() => store.name(),
+        Some(store) => {
+            warnings.push(format!(
+                "the shared rate limit store ({}) does not answer: each instance counts on its \
+                 own until it does, so a key may make its quota on every instance",
+                store.name()
+            ));
+            "instance"
+        }
+        None => "instance",
+    };
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         details: ReadinessDetails {
             calendar_years: calendar.years().collect(),
-            warnings: calendar_warnings(calendar, Utc::now()),
+            rate_limits,
+            warnings,
         },
     }))
 }

@@ -74,13 +74,15 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
 }
 
 /// Carries the headers middleware set on the error response (rate limits, request id) over to
-/// the problem document that replaces it.
+/// the problem document that replaces it, and whether the connection closes after it.
 fn keep_headers(original: HttpResponse<BoxBody>, mut response: HttpResponse) -> HttpResponse {
     for (name, value) in original.headers() {
         if !response.headers().contains_key(name) {
             response.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    let connection = original.head().connection_type();
+    response.head_mut().set_connection_type(connection);
     response
 }
 

@@ -1,12 +1,6 @@
-//! Rate limits per API key: a token bucket of `quota` requests refilled evenly over a minute, so
-//! a client may burst up to its quota and then goes at the sustained rate. Every authenticated
-//! `/v1` answer tells where the key stands (`RateLimit-Policy`, `RateLimit`, after the IETF
-//! httpapi draft); an empty bucket is 429 with `Retry-After`.
-//!
-//! Each instance counts the requests it serves: behind a load balancer of n instances a key gets
-//! up to n times its quota, which keeps the limit off the database's hot path.
-
-use std::time::Instant;
+//! Rate limits per API key: every authenticated `/v1` answer tells where the key stands
+//! (`RateLimit-Policy`, `RateLimit`); a key past its quota gets 429 with `Retry-After`. The count
+//! is shared by every instance when the deployment has a shared store (see `limits`).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,14 +11,14 @@ use uuid::Uuid;
 
 use crate::domain::Principal;
 use crate::error::ApiError;
-use crate::limits::TokenBuckets;
+use crate::limits::{Limiter, SharedStore};
 
-/// The buckets of every key this instance has seen.
-pub type RateLimiter = TokenBuckets<Uuid>;
+/// The requests of every key.
+pub type RateLimiter = Limiter<Uuid>;
 
 /// The limiter for `per_minute` requests per key; `None` (no limit) for 0.
-pub fn per_key(per_minute: u32) -> Option<RateLimiter> {
-    TokenBuckets::new("per-key", per_minute)
+pub fn per_key(per_minute: u32, store: Option<std::sync::Arc<SharedStore>>) -> Option<RateLimiter> {
+    Limiter::new("per-key", per_minute, store)
 }
 
 /// Counts the request against its key; 429 when the key has nothing left. Runs after
@@ -39,7 +33,7 @@ pub async fn middleware(
     let (Some(limiter), Some(key)) = (limiter, key) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    match limiter.take(key, Instant::now()) {
+    match limiter.take(&key).await {
         Ok(state) => {
             let mut res = next.call(req).await?;
             for (name, value) in state.headers() {

@@ -3,7 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Span;
@@ -20,8 +20,8 @@ pub struct RequestId(pub String);
 
 /// A caller's id is kept when it is 1–128 visible ASCII characters; otherwise (absent, too long,
 /// or something that could forge log lines) a UUID v7 is generated.
-fn accept_or_generate(req: &ServiceRequest) -> String {
-    req.headers()
+pub fn accept_or_generate(headers: &HeaderMap) -> String {
+    headers
         .get(&HEADER)
         .and_then(|value| value.to_str().ok())
         .filter(|id| {
@@ -36,7 +36,7 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = accept_or_generate(&req);
+    let id = accept_or_generate(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {

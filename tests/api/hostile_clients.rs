@@ -40,15 +40,6 @@ fn exchange(stream: &mut TcpStream, request: &[u8]) -> Option<String> {
     }
 }
 
-fn connect(app: &TestApp) -> TcpStream {
-    let address = app.address.trim_start_matches("http://");
-    let stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_trickled_past_the_deadline_gets_408_and_the_connection_closes() {
     // Arrange
@@ -115,79 +106,170 @@ async fn a_body_trickled_past_the_deadline_gets_408_and_the_connection_closes() 
     );
 }
 
+/// Sends a request's head alone and reads the whole answer: how long its first bytes took, and
+/// whether the server then closed the connection (rather than wait for the body).
+fn head_alone(address: &str, head: &str) -> (String, Duration, bool) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut took = None;
+    let mut buffer = [0u8; 8192];
+    let closed = loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break true,
+            Ok(read) => {
+                took.get_or_insert_with(|| started.elapsed());
+                answer.extend_from_slice(&buffer[..read]);
+            }
+            Err(_) => break false,
+        }
+    };
+    let took = took.unwrap_or_else(|| started.elapsed());
+    (String::from_utf8_lossy(&answer).into_owned(), took, closed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_requests_with_a_body_keep_their_connection_open() {
+async fn a_request_refused_before_its_body_is_answered_at_once_and_its_connection_closed() {
     // Arrange
     let app = spawn_app().await;
-    let partner = app.create_partner("Keep-alive").await;
+    let partner = app.create_partner("Early").await;
     let key = partner.key.clone();
-    let body =
-        r#"{"name":"x","mpn_id":"1234567","tenant_id":"5d1c2a34-8f6b-4e1d-9c2a-3b4c5d6e7f81"}"#;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let json = "Content-Type: application/json";
+    // Each declares a body it never sends: a terabyte, or a hundred bytes.
     let requests = [
         (
-            "403",
+            "401",
             format!(
-                "POST /v1/partners HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            ),
-        ),
-        (
-            "415",
-            format!(
-                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
+                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer esc_nope\r\n{json}\r\nContent-Length: 1000000000000\r\n\r\n"
             ),
         ),
         (
             "413",
             format!(
-                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n{}",
-                "x".repeat(70_000)
+                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n{json}\r\nContent-Length: 1000000000000\r\n\r\n"
             ),
         ),
         (
-            "401",
+            "403",
             format!(
-                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer esc_nope\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
+                "POST /v1/partners HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n{json}\r\nContent-Length: 100\r\n\r\n"
+            ),
+        ),
+        (
+            "415",
+            format!(
+                "POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
+            ),
+        ),
+        (
+            "404",
+            format!(
+                "POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n{json}\r\nContent-Length: 100\r\n\r\n"
             ),
         ),
     ];
-    let mut streams: Vec<(&str, String, TcpStream)> = requests
-        .into_iter()
-        .map(|(status, request)| (status, request, connect(&app)))
-        .collect();
 
+    // Act
     let answers = tokio::task::spawn_blocking(move || {
-        streams
-            .iter_mut()
-            .map(|(status, request, stream)| {
-                // Act
-                let refused = exchange(stream, request.as_bytes()).unwrap_or_default();
-                let next = exchange(stream, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-                (status.to_owned(), refused, next)
-            })
-            .collect::<Vec<_>>()
+        requests.map(|(status, head)| (status, head_alone(&address, &head)))
     })
     .await
     .unwrap();
 
     // Assert
-    for (status, refused, next) in answers {
+    for (status, (answer, took, closed)) in answers {
         assert!(
-            refused.starts_with(&format!("HTTP/1.1 {status}")),
-            "{refused}"
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
         );
+        assert!(took < Duration::from_secs(1), "{status} took {took:?}");
         assert!(
-            !refused.to_ascii_lowercase().contains("connection: close"),
-            "{status}: {refused}"
-        );
-        let next = next.unwrap_or_default();
-        assert!(
-            next.starts_with("HTTP/1.1 200"),
-            "{status}: the next request on the connection: {next}"
+            closed,
+            "{status}: the connection is closed, not left waiting for the body"
         );
     }
+    assert_eq!(
+        app.get("/v1/customers", &partner.key).await.items().len(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_expects_100_continue_is_refused_before_it_sends_a_byte() {
+    // Arrange
+    let app = spawn_app().await;
+    let fixture = app.escalation_fixture("standard").await;
+    let key = fixture.partner.key.clone();
+    let escalation = app.submit_escalation(&key, &fixture.body).await.id();
+    let upload = format!("/v1/escalations/{escalation}/attachments?filename=trace.log");
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let head = |key: &str, path: &str, kind: &str, length: u64| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: {kind}\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+        )
+    };
+    let octets = "application/octet-stream";
+    let refusals = [
+        (
+            "401",
+            "unauthorized",
+            head("esc_nope", &upload, octets, 30 << 20),
+        ),
+        (
+            "413",
+            "attachment_too_large",
+            head(&key, &upload, octets, 30 << 20),
+        ),
+        (
+            "413",
+            "body_too_large",
+            head(&key, "/v1/customers", "application/json", 1 << 20),
+        ),
+    ];
+    let accepted = head(&key, &upload, octets, 12);
+
+    // Act
+    let (answers, continued) = tokio::task::spawn_blocking(move || {
+        let answers =
+            refusals.map(|(status, code, head)| (status, code, head_alone(&address, &head)));
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(accepted.as_bytes()).unwrap();
+        let mut buffer = [0u8; 4096];
+        let read = stream.read(&mut buffer).unwrap();
+        let interim = String::from_utf8_lossy(&buffer[..read]).into_owned();
+        let created = exchange(&mut stream, b"line one\nline").unwrap_or_default();
+        (answers, (interim, created))
+    })
+    .await
+    .unwrap();
+
+    // Assert
+    for (status, code, (answer, took, closed)) in answers {
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(!answer.contains("100 Continue"), "{answer}");
+        assert!(answer.contains(code), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("x-request-id"),
+            "{answer}"
+        );
+        assert!(took < Duration::from_secs(1), "{status} took {took:?}");
+        assert!(closed, "{status}: the connection is closed");
+    }
+    let (interim, created) = continued;
+    assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
 }
 
 async fn failed_authentication_app(trusted: &str) -> TestApp {
@@ -212,18 +294,25 @@ async fn guess(app: &TestApp, forwarded_for: Option<&str>) -> Answer {
 }
 
 #[tokio::test]
-async fn keys_guessed_from_one_address_soon_meet_429_until_the_window_refills() {
-    // Arrange: 60 failures a minute, one back every second.
+async fn keys_guessed_from_one_address_soon_meet_429_yet_a_valid_key_from_it_is_admitted() {
+    // Arrange: 60 failures a minute, one back every second; a hundred bad keys.
     let app = failed_authentication_app("").await;
     for _ in 0..60 {
         guess(&app, None).await.problem(401, "unauthorized");
+    }
+    for _ in 60..99 {
+        guess(&app, None)
+            .await
+            .problem(429, "too_many_failed_authentications");
     }
 
     // Act
     let blocked = guess(&app, None).await;
     let good_key_meanwhile = app.get("/v1/me", &app.admin_key).await;
+    let new_key = app.operator_key().await;
+    let new_key_meanwhile = app.get("/v1/me", &new_key).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let good_key_later = app.get("/v1/me", &app.admin_key).await;
+    let guess_later = guess(&app, None).await;
 
     // Assert
     blocked.problem(429, "too_many_failed_authentications");
@@ -233,8 +322,49 @@ async fn keys_guessed_from_one_address_soon_meet_429_until_the_window_refills() 
             .header("ratelimit-policy")
             .is_some_and(|policy| policy.contains("failed-auth-per-address"))
     );
-    good_key_meanwhile.problem(429, "too_many_failed_authentications");
-    assert_eq!(good_key_later.status, 200, "{}", good_key_later.body);
+    // A colleague behind the same address (a corporate NAT, a load balancer) is not locked out,
+    // with a key this instance has seen or one it has not.
+    assert_eq!(
+        good_key_meanwhile.status, 200,
+        "{}",
+        good_key_meanwhile.body
+    );
+    assert_eq!(new_key_meanwhile.status, 200, "{}", new_key_meanwhile.body);
+    guess_later.problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn guesses_at_one_key_meet_429_from_any_address() {
+    // Arrange: the guesser spreads over addresses, behind a proxy the deployment trusts.
+    let app = failed_authentication_app("127.0.0.1").await;
+    let (prefix, _) = app.admin_key.split_at(12);
+    let wrong = format!("{prefix}{}", "x".repeat(app.admin_key.len() - 12));
+    for n in 0..60 {
+        app.send(
+            app.request(Method::GET, "/v1/me", &wrong)
+                .header("X-Forwarded-For", format!("198.51.100.{n}")),
+        )
+        .await
+        .problem(401, "unauthorized");
+    }
+
+    // Act
+    let blocked = app
+        .send(
+            app.request(Method::GET, "/v1/me", &wrong)
+                .header("X-Forwarded-For", "203.0.113.9"),
+        )
+        .await;
+    let the_key_itself = app.get("/v1/me", &app.admin_key).await;
+
+    // Assert
+    blocked.problem(429, "too_many_failed_authentications");
+    assert!(
+        blocked
+            .header("ratelimit-policy")
+            .is_some_and(|policy| policy.contains("failed-auth-per-key-prefix"))
+    );
+    assert_eq!(the_key_itself.status, 200, "{}", the_key_itself.body);
 }
 
 #[tokio::test]

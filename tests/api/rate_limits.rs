@@ -1,6 +1,6 @@
-//! Rate limits: a token bucket per API key on /v1, announced in `RateLimit-Policy` and
-//! `RateLimit`, refusing with 429 once empty; requests without a valid key and the ops endpoints
-//! never count.
+//! Rate limits: a bucket per API key on /v1, announced in `RateLimit-Policy` and `RateLimit`,
+//! refusing with 429 once empty, and counted together by every instance over one PostgreSQL (or
+//! one Redis); requests without a valid key and the ops endpoints never count.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -9,6 +9,7 @@ use escalade::config::ServeSettings;
 use escalade::domain::Role;
 
 use crate::helpers::{Answer, TestApp, issue_key, send_concurrently, spawn_app_with};
+use crate::sql_log::statements_of;
 
 const ME: &str = "/v1/me";
 
@@ -260,4 +261,180 @@ async fn of_twenty_concurrent_requests_with_a_limit_of_ten_exactly_ten_pass() {
     for answer in answers.iter().filter(|a| a.status != 200) {
         assert_limited(answer, 10);
     }
+}
+
+/// The Redis the suite shares limits through: `ESCALADE_TEST_REDIS_URL`, or the one on this
+/// machine's loopback. Each test names its keys under a prefix of its own.
+fn test_redis() -> (String, String) {
+    let url = std::env::var("ESCALADE_TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379/0".to_owned());
+    (
+        url,
+        format!("escalade-test-{}", uuid::Uuid::new_v4().simple()),
+    )
+}
+
+/// Two instances over one database, limited to `per_minute` per key, counting together: through
+/// PostgreSQL when the suite runs on it, through Redis on SQLite (where the database cannot).
+async fn two_instances_limited_to(per_minute: u32) -> (TestApp, TestApp) {
+    let mut settings = ServeSettings {
+        rate_limit_per_minute: per_minute,
+        ..Default::default()
+    };
+    if std::env::var(crate::helpers::TEST_DATABASE_ENV).is_err() {
+        let (url, prefix) = test_redis();
+        settings.redis_url = Some(url);
+        settings.redis_key_prefix = prefix;
+    }
+    let first = spawn_app_with(settings).await;
+    let second = first.spawn_sibling();
+    (first, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_admit_a_keys_quota_in_total_not_twice_it() {
+    // Arrange
+    let (first, second) = two_instances_limited_to(10).await;
+    let key = fresh_key(&first).await;
+
+    // Act: twenty requests, in turn to each instance, then twenty more at once.
+    let mut statuses = Vec::new();
+    for n in 0..20 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        statuses.push(app.get(ME, &key).await.status);
+    }
+    let other = fresh_key(&first).await;
+    let together = send_concurrently(
+        (0..20)
+            .map(|n| {
+                let app = if n % 2 == 0 { &first } else { &second };
+                app.request(reqwest::Method::GET, ME, &other)
+            })
+            .collect(),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert!(statuses[..10].iter().all(|s| *s == 200), "{statuses:?}");
+    let admitted = together.iter().filter(|a| a.status == 200).count();
+    assert_eq!(admitted, 10, "concurrently, across both instances");
+    for answer in together.iter().filter(|a| a.status != 200) {
+        assert_limited(answer, 10);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentications_are_counted_across_instances() {
+    // Arrange: 30 failures a minute per address, counted together.
+    let (first, second) = two_instances_limited_to(600).await;
+    let guess = "esc_guessed0000000000000000000000000000000000000";
+
+    // Act: fifteen guesses to each instance, then one more to each.
+    for n in 0..30 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        app.get(ME, guess).await.problem(401, "unauthorized");
+    }
+    let blocked = [first.get(ME, guess).await, second.get(ME, guess).await];
+    let valid = second.get(ME, &second.admin_key).await;
+
+    // Assert
+    for answer in &blocked {
+        answer.problem(429, "too_many_failed_authentications");
+    }
+    assert_eq!(valid.status, 200, "{}", valid.body);
+}
+
+#[tokio::test]
+async fn readyz_says_where_limits_are_counted() {
+    let (first, _) = two_instances_limited_to(10).await;
+    let ready = Answer::read(first.client.get(first.url("/readyz")).send().await.unwrap()).await;
+    let expected = match std::env::var(crate::helpers::TEST_DATABASE_ENV) {
+        Ok(_) => "postgresql",
+        Err(_) => "redis",
+    };
+    // The store is asked only once a key has been counted.
+    let key = fresh_key(&first).await;
+    assert_eq!(first.get(ME, &key).await.status, 200);
+    let counted = Answer::read(first.client.get(first.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(
+        counted.body["details"]["rate_limits"], expected,
+        "{}",
+        counted.body
+    );
+    let warnings = counted.body["details"]["warnings"].to_string();
+    assert!(!warnings.contains("rate limit"), "{warnings}");
+}
+
+#[tokio::test]
+async fn a_shared_store_that_does_not_answer_leaves_each_instance_to_count_on_its_own() {
+    // Arrange: a Redis on a port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let app = spawn_app_with(ServeSettings {
+        rate_limit_per_minute: 3,
+        redis_url: Some(format!("redis://127.0.0.1:{port}/0")),
+        ..Default::default()
+    })
+    .await;
+    let key = fresh_key(&app).await;
+
+    // Act
+    let started = Instant::now();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(app.get(ME, &key).await.status);
+    }
+    let took = started.elapsed();
+    let ready = Answer::read(app.client.get(app.url("/readyz")).send().await.unwrap()).await;
+
+    // Assert
+    assert_eq!(statuses, [200, 200, 200, 429], "limited all the same");
+    assert!(took < Duration::from_secs(3), "promptly: {took:?}");
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(ready.body["details"]["rate_limits"], "instance");
+    let warnings = ready.body["details"]["warnings"].to_string();
+    assert!(warnings.contains("redis"), "{warnings}");
+}
+
+#[tokio::test]
+async fn a_busy_key_costs_the_shared_store_a_statement_per_lease_not_per_request() {
+    // Arrange: 600 a minute, so leases grow to 30 requests (a twentieth).
+    let app = app_limited_to(600).await;
+    let key = fresh_key(&app).await;
+
+    // Act
+    let mut statements = 0;
+    for _ in 0..100 {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let answer = app
+            .send(
+                app.request(reqwest::Method::GET, ME, &key)
+                    .header("X-Request-Id", &request_id),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        statements += statements_of(&request_id)
+            .iter()
+            .filter(|sql| sql.contains("rate_limits"))
+            .count();
+    }
+
+    // Assert: on PostgreSQL leases of 1, 2, 4, 8, 16, then 30 at a time; on SQLite, none.
+    let expected = match std::env::var(crate::helpers::TEST_DATABASE_ENV) {
+        Ok(_) => 7..=8,
+        Err(_) => 0..=0,
+    };
+    assert!(
+        expected.contains(&statements),
+        "{statements} statements for 100 requests"
+    );
 }

@@ -2,7 +2,7 @@
 //! feature (enabled for tests only, as a dev-dependency), sea-orm opens a span for each statement
 //! it sends, `BEGIN` and `COMMIT` included, inside the span of the request whose code awaited it;
 //! the request's span carries its `request_id`. A test sends its own `X-Request-Id` and reads
-//! back what ran for it.
+//! back what ran for it: each statement's kind and operation, then its SQL text.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -47,6 +47,7 @@ pub fn statements_of(request_id: &str) -> Vec<String> {
 }
 
 /// The request id of a request span, kept in the span's extensions.
+#[derive(Clone)]
 struct RequestId(String);
 
 struct Recorder;
@@ -65,15 +66,16 @@ where
             attrs.record(&mut operation);
             let statement = format!("{name} {}", operation.value.unwrap_or_default());
             for ancestor in span.scope().skip(1) {
-                if let Some(RequestId(request_id)) = ancestor.extensions().get::<RequestId>() {
-                    STATEMENTS
-                        .lock()
-                        .unwrap()
-                        .entry(request_id.clone())
-                        .or_default()
-                        .push(statement);
-                    return;
-                }
+                let Some(RequestId(request_id)) = ancestor.extensions().get::<RequestId>().cloned()
+                else {
+                    continue;
+                };
+                let mut statements = STATEMENTS.lock().unwrap();
+                let of_request = statements.entry(request_id.clone()).or_default();
+                of_request.push(statement);
+                let index = of_request.len() - 1;
+                span.extensions_mut().insert(Recorded { request_id, index });
+                return;
             }
             return;
         }
@@ -83,6 +85,46 @@ where
             span.extensions_mut().insert(RequestId(value));
         }
     }
+
+    fn on_record(&self, id: &Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+        Self::add_text(id, values, &ctx);
+    }
+}
+
+impl Recorder {
+    /// The SQL text sea-orm records on a statement's span once it has it, added to the entry.
+    fn add_text<S>(id: &Id, values: &tracing::span::Record<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let Some(Recorded { request_id, index }) = span.extensions().get::<Recorded>().cloned()
+        else {
+            return;
+        };
+        let mut text = FieldValue::named("db.statement");
+        values.record(&mut text);
+        if let (Some(text), Some(statement)) = (
+            text.value,
+            STATEMENTS
+                .lock()
+                .unwrap()
+                .get_mut(&request_id)
+                .and_then(|statements| statements.get_mut(index)),
+        ) {
+            statement.push_str(": ");
+            statement.push_str(&text);
+        }
+    }
+}
+
+/// Where a statement's entry is, kept in its span's extensions.
+#[derive(Clone)]
+struct Recorded {
+    request_id: String,
+    index: usize,
 }
 
 /// The value of one named field, as text.

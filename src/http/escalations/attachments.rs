@@ -179,7 +179,7 @@ fn too_many(max_files: u32) -> ApiError {
 }
 
 /// 413 for a file over `limit` bytes: the per-file limit, or what is left of the escalation's.
-fn too_large(state: &AppState, limit: u64) -> ApiError {
+pub(crate) fn too_large(state: &AppState, limit: u64) -> ApiError {
     if limit >= state.attachment_max_bytes {
         ApiError::ContentTooLarge {
             code: "attachment_too_large",

@@ -10,6 +10,7 @@ mod submit;
 mod trail;
 mod transitions;
 
+pub(crate) use attachments::too_large as attachment_too_large;
 pub use input::EscalationInput;
 pub use output::Escalation;
 
