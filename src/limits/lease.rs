@@ -2,23 +2,27 @@
 //! busy key costs a round trip per lease rather than per request.
 //!
 //! A lease holds at most a twentieth of the quota (one request while the quota is under 20), and
-//! lasts as long as its requests take to come back into the bucket. A key starts with leases of
-//! one request; one used up before it ran out doubles the next, one that ran out unused halves
-//! it, so a key seen now and then draws no more than it uses, while a busy one soon leases the
-//! most. A key's requests on one instance take turns at its lease, so that requests arriving
+//! lasts a second, or as long as its requests take to come back into the bucket if that is
+//! longer. A key starts with leases of one request; one used up before it ran out doubles the
+//! next, one that ran out unused halves it, so a key seen now and then draws no more than it
+//! uses, while a busy one soon leases about a second of its requests at a time. A key's requests on one instance take turns at its lease, so that requests arriving
 //! together wait for one new lease rather than each taking one. Every leased request was taken
 //! from the shared bucket, so all instances together never admit more than the quota; what a
 //! lease leaves unused is simply lost until the bucket refills.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
 
 use super::{Decision, LimitKey, Rate, SharedStore};
 
 /// The largest lease, as a share of the quota: 1/20.
 const LEASE_DIVISOR: u32 = 20;
+
+/// The shortest time a lease lasts.
+const LEASE_LIFETIME: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy)]
 struct Lease {
@@ -39,7 +43,8 @@ type Slot = Arc<tokio::sync::Mutex<Option<Lease>>>;
 pub struct Leases<K: LimitKey> {
     rate: Rate,
     store: Arc<SharedStore>,
-    slots: Mutex<HashMap<K, Slot>>,
+    /// Sharded, so keys do not wait on one another to find their lease.
+    slots: DashMap<K, Slot>,
     /// How many keys were held after the last sweep: the next sweeps once twice as many are.
     swept_at: AtomicUsize,
 }
@@ -49,7 +54,7 @@ impl<K: LimitKey> Leases<K> {
         Self {
             rate,
             store,
-            slots: Mutex::new(HashMap::new()),
+            slots: DashMap::new(),
             swept_at: AtomicUsize::new(0),
         }
     }
@@ -58,22 +63,15 @@ impl<K: LimitKey> Leases<K> {
         (self.rate.quota.get() / LEASE_DIVISOR).max(1)
     }
 
-    fn slots(&self) -> MutexGuard<'_, HashMap<K, Slot>> {
-        self.slots
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Counts one request of `key` against its lease, leasing more from the store when it is
     /// spent; `None` when the store cannot say.
     pub async fn take(&self, key: &K) -> Option<Decision> {
-        let slot = {
-            let mut slots = self.slots();
-            if slots.len() > 2 * self.swept_at.load(Ordering::Relaxed).max(1024) {
-                Self::sweep(&mut slots, Instant::now());
-                self.swept_at.store(slots.len(), Ordering::Relaxed);
-            }
-            Arc::clone(slots.entry(key.clone()).or_default())
+        if self.slots.len() > 2 * self.swept_at.load(Ordering::Relaxed).max(1024) {
+            self.forget_expired();
+        }
+        let slot = match self.slots.get(key) {
+            Some(slot) => Arc::clone(&slot),
+            None => Arc::clone(&self.slots.entry(key.clone()).or_default()),
         };
         let mut held = slot.lock().await;
         let now = Instant::now();
@@ -101,7 +99,7 @@ impl<K: LimitKey> Leases<K> {
         let mut state = self.rate.state(grant.ahead, true);
         let lease = Lease {
             left: grant.granted - 1,
-            until: now + self.rate.interval() * grant.granted,
+            until: now + (self.rate.interval() * grant.granted).max(LEASE_LIFETIME),
             size: grant.granted,
             remaining_then: state.remaining,
             reset_secs: state.reset_secs,
@@ -111,18 +109,13 @@ impl<K: LimitKey> Leases<K> {
         Some(Ok(state))
     }
 
-    /// Drops the leases that ran out.
+    /// Drops the leases that ran out, keeping any a request is using now.
     pub fn forget_expired(&self) {
-        let mut slots = self.slots();
-        Self::sweep(&mut slots, Instant::now());
-        self.swept_at.store(slots.len(), Ordering::Relaxed);
-    }
-
-    /// Keeps the leases still running, and any a request is using now.
-    fn sweep(slots: &mut HashMap<K, Slot>, now: Instant) {
-        slots.retain(|_, slot| match slot.try_lock() {
+        let now = Instant::now();
+        self.slots.retain(|_, slot| match slot.try_lock() {
             Ok(held) => held.is_some_and(|lease| now < lease.until),
             Err(_) => true,
         });
+        self.swept_at.store(self.slots.len(), Ordering::Relaxed);
     }
 }
