@@ -5,78 +5,72 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, escalation_path, spawn_app};
+use crate::helpers::escalation_path;
+use crate::world::World;
 
 fn notes_path(id: Uuid) -> String {
     format!("{}/notes", escalation_path(id))
 }
 
-/// The events of escalation `id` as `key`, oldest first.
-async fn events(app: &TestApp, key: &str, id: Uuid) -> Vec<Value> {
-    app.get(&format!("{}/events", escalation_path(id)), key)
-        .await
-        .items()
-        .clone()
+impl World {
+    /// `text` noted on escalation `id` as `key`, answered.
+    async fn note(&self, key: &str, id: Uuid, text: &str) -> crate::helpers::Answer {
+        let note = json!({ "text": text });
+        self.app.post(&notes_path(id), key, &note).await
+    }
+
+    /// The events of escalation `id` as `key`, oldest first.
+    async fn events(&self, key: &str, id: Uuid) -> Vec<Value> {
+        let path = format!("{}/events", escalation_path(id));
+        self.app.get(&path, key).await.items().clone()
+    }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Notes
-// ---------------------------------------------------------------------------------------------
-
 #[tokio::test]
-async fn the_partner_and_operators_add_notes_listed_oldest_first() {
+async fn the_partner_and_operators_add_notes_listed_oldest_first_each_an_event() {
     // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let escalation = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    let id = escalation.id();
-    let operator = app.operator_key().await;
+    let world = World::new().await;
+    let id = world.submit().await.id();
+    let (partner, operator, admin) = (world.key(), &world.operator, &world.app.admin_key);
 
     // Act
-    let asked = app
-        .post(
-            &notes_path(id),
-            &operator,
-            &json!({"text": "请提供一封退信的完整邮件头。"}),
+    let asked = world
+        .note(operator, id, "请提供一封退信的完整邮件头。")
+        .await;
+    let answered = world
+        .note(
+            partner,
+            id,
+            "  已附上退信邮件头，见附件 bounce-0924.eml。\n",
         )
         .await;
-    let answered = app
-        .post(
-            &notes_path(id),
-            &fixture.partner.key,
-            &json!({"text": "  已附上退信邮件头，见附件 bounce-0924.eml。\n"}),
-        )
-        .await;
-    let admin = app
-        .post(
-            &notes_path(id),
-            &app.admin_key,
-            &json!({"text": "已转交二线。"}),
-        )
-        .await;
+    let forwarded = world.note(admin, id, "已转交二线。").await;
 
     // Assert
-    for answer in [&asked, &answered, &admin] {
+    for (answer, role) in [
+        (&asked, "operator"),
+        (&answered, "partner"),
+        (&forwarded, "admin"),
+    ] {
         assert_eq!(answer.status, 201, "{}", answer.body);
         assert_eq!(answer.header("location"), Some(notes_path(id).as_str()));
         assert_eq!(answer.body["escalation_id"], json!(id));
+        assert_eq!(answer.body["author_role"], role);
         assert!(answer.body["created_at"].is_string());
     }
-    assert_eq!(asked.body["author_role"], "operator");
-    assert_eq!(answered.body["author_role"], "partner");
     assert_eq!(
         answered.body["text"],
         "已附上退信邮件头，见附件 bounce-0924.eml。"
     );
-    assert_eq!(admin.body["author_role"], "admin");
-    for key in [&fixture.partner.key, &operator] {
-        let listed = app.get(&notes_path(id), key).await;
-        assert_eq!(listed.item_ids(), [asked.id(), answered.id(), admin.id()]);
+    for key in [partner, operator] {
+        let listed = world.app.get(&notes_path(id), key).await;
+        assert_eq!(
+            listed.item_ids(),
+            [asked.id(), answered.id(), forwarded.id()]
+        );
         assert_eq!(listed.items()[0], asked.body);
     }
-    let after = app.get(&escalation_path(id), &fixture.partner.key).await;
+    let after = world.escalation(partner, id).await;
     assert_eq!(
         after.etag(),
         "\"2\"",
@@ -86,109 +80,61 @@ async fn the_partner_and_operators_add_notes_listed_oldest_first() {
         after.body["sla"]["first_response_at"],
         asked.body["created_at"]
     );
+    let events = world.events(operator, id).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "note_added", "note_added", "note_added"]);
+    for (event, (note, role)) in events[1..].iter().zip([
+        (&asked, "operator"),
+        (&answered, "partner"),
+        (&forwarded, "admin"),
+    ]) {
+        assert_eq!(event["actor"]["role"], role);
+        assert_eq!(event["after"]["note_id"], note.body["id"]);
+        assert_eq!(event["after"]["text"], note.body["text"]);
+    }
 }
 
 #[tokio::test]
-async fn each_note_adds_a_note_added_event() {
+async fn notes_are_append_only_and_an_empty_one_is_422() {
     // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let escalation = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    let id = escalation.id();
-    let operator = app.operator_key().await;
+    let world = World::new().await;
+    let id = world.submit().await.id();
+    let path = notes_path(id);
+    assert_eq!(world.note(world.key(), id, "原文。").await.status, 201);
 
     // Act
-    let first = app
-        .post(
-            &notes_path(id),
-            &operator,
-            &json!({"text": "请提供邮件头。"}),
-        )
-        .await;
-    let second = app
-        .post(
-            &notes_path(id),
-            &fixture.partner.key,
-            &json!({"text": "已提供。"}),
-        )
-        .await;
-
-    // Assert
-    let events = events(&app, &operator, id).await;
-    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["created", "note_added", "note_added"]);
-    assert_eq!(events[1]["actor"]["role"], "operator");
-    assert_eq!(events[1]["after"]["note_id"], first.body["id"]);
-    assert_eq!(events[1]["after"]["text"], "请提供邮件头。");
-    assert_eq!(events[2]["actor"]["role"], "partner");
-    assert_eq!(events[2]["after"]["note_id"], second.body["id"]);
-}
-
-#[tokio::test]
-async fn notes_are_append_only() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let escalation = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    let path = notes_path(escalation.id());
-    app.post(&path, &fixture.partner.key, &json!({"text": "原文。"}))
-        .await;
-
-    for method in [Method::PATCH, Method::DELETE, Method::PUT] {
-        // Act
-        let answer = app
-            .send(
-                app.request(method.clone(), &path, &fixture.partner.key)
-                    .json(&json!({"text": "改过的。"})),
-            )
-            .await;
-
-        // Assert
-        answer.problem(405, "method_not_allowed");
-        assert_eq!(answer.header("allow"), Some("GET, HEAD, POST"), "{method}");
+    let edits = [Method::PATCH, Method::DELETE, Method::PUT].map(|method| {
+        let request = world.app.request(method, &path, world.key());
+        request.json(&json!({"text": "改过的。"}))
+    });
+    let mut refused_edits = Vec::new();
+    for edit in edits {
+        refused_edits.push(world.app.send(edit).await);
     }
-    let listed = app.get(&path, &fixture.partner.key).await;
-    assert_eq!(listed.items().len(), 1);
-    assert_eq!(listed.items()[0]["text"], "原文。");
-}
-
-#[tokio::test]
-async fn an_empty_note_is_422() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let escalation = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    let path = notes_path(escalation.id());
-
+    let mut refused_notes = Vec::new();
     for body in [
         json!({"text": ""}),
         json!({"text": "   "}),
         json!({}),
         json!({"text": 5}),
     ] {
-        // Act
-        let answer = app.post(&path, &fixture.partner.key, &body).await;
+        refused_notes.push((world.app.post(&path, world.key(), &body).await, body));
+    }
 
-        // Assert
+    // Assert
+    for answer in refused_edits {
+        answer.problem(405, "method_not_allowed");
+        assert_eq!(answer.header("allow"), Some("GET, HEAD, POST"));
+    }
+    for (answer, body) in refused_notes {
         answer.problem(422, "validation_failed");
         assert_eq!(answer.error_fields(), ["text"], "{body}");
     }
-    assert!(
-        app.get(&path, &fixture.partner.key)
-            .await
-            .items()
-            .is_empty()
-    );
+    let listed = world.app.get(&path, world.key()).await;
+    assert_eq!(listed.strings("text"), ["原文。"]);
     assert_eq!(
-        events(&app, &fixture.partner.key, escalation.id())
-            .await
-            .len(),
-        1
+        world.events(world.key(), id).await.len(),
+        2,
+        "created, the one note"
     );
 }

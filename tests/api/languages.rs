@@ -41,11 +41,6 @@ impl TestApp {
         self.send(request).await
     }
 
-    async fn get_in(&self, path: &str, key: &str, accept_language: &str) -> Answer {
-        self.in_language(Method::GET, path, key, accept_language, None)
-            .await
-    }
-
     async fn post_in(&self, path: &str, key: &str, accept_language: &str, body: &Value) -> Answer {
         self.in_language(Method::POST, path, key, accept_language, Some(body))
             .await

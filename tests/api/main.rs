@@ -43,3 +43,4 @@ mod statements;
 mod subscriptions;
 mod tenancy;
 mod webhooks;
+mod world;
