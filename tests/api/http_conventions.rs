@@ -180,13 +180,23 @@ async fn metrics_count_requests_by_route_template_without_a_key() {
     let text = response.text().await.unwrap();
 
     assert_eq!(status, 200);
-    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
     for expected in [
         r#"escalade_http_requests_total{method="GET",route="/v1/customers/{id}",status="200"} 1"#,
         r#"escalade_http_requests_total{method="GET",route="/v1/customers/{id}",status="404"} 1"#,
         r#"escalade_http_requests_total{method="POST",route="/v1/customers",status="201"} 1"#,
         r#"escalade_http_request_duration_seconds_count{method="GET",route="/v1/customers/{id}"} 2"#,
         r#"escalade_db_pool_connections{state="idle"}"#,
+        "# TYPE process_cpu_seconds counter",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_max_fds ",
+        "process_threads ",
+        "process_start_time_seconds ",
+        "# EOF",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
