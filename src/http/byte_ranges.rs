@@ -8,6 +8,8 @@ use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
 
+use http_range_header::RangeUnsatisfiableError;
+
 use crate::error::ApiError;
 
 /// What a `Range` header asks of content of `size` bytes.
@@ -18,29 +20,20 @@ enum Wanted {
     Unsatisfiable,
 }
 
-/// One `bytes=` range (RFC 9110, 14.1.2); several ranges, or a header that does not parse, are
-/// ignored, as the RFC allows, and the whole content is served.
+/// One `bytes=` range (RFC 9110, 14.1.2), parsed and checked against the size by
+/// `http-range-header`. Several ranges, or a header that does not parse, are ignored, as the RFC
+/// allows, and the whole content is served; a range wholly outside the content is 416.
 fn wanted(range: Option<&str>, size: u64) -> Wanted {
-    let Some(spec) = range.and_then(|range| range.trim().strip_prefix("bytes=")) else {
+    let Some(range) = range else {
         return Wanted::Whole;
     };
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return Wanted::Whole;
-    };
-    if spec.contains(',') {
-        return Wanted::Whole;
-    }
-    let number = |text: &str| text.trim().parse::<u64>().ok();
-    match (first.trim().is_empty(), number(first), number(last)) {
-        // `bytes=-N`: the last N bytes.
-        (true, _, Some(suffix)) if suffix > 0 => Wanted::Part(size.saturating_sub(suffix)..size),
-        (true, _, _) => Wanted::Unsatisfiable,
-        (false, Some(start), _) if start >= size => Wanted::Unsatisfiable,
-        (false, Some(start), None) if last.trim().is_empty() => Wanted::Part(start..size),
-        (false, Some(start), Some(end)) if end >= start => {
-            Wanted::Part(start..end.saturating_add(1).min(size))
-        }
-        _ => Wanted::Whole,
+    match http_range_header::parse_range_header(range).and_then(|ranges| ranges.validate(size)) {
+        Ok(ranges) => match ranges.as_slice() {
+            [one] => Wanted::Part(*one.start()..one.end() + 1),
+            _ => Wanted::Whole,
+        },
+        Err(RangeUnsatisfiableError::Unsatisfiable) => Wanted::Unsatisfiable,
+        Err(_) => Wanted::Whole,
     }
 }
 
