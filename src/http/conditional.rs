@@ -2,9 +2,11 @@
 //! 304 Not Modified, without a body (RFC 9110, 13.1.2). Works for every answer that carries an
 //! `ETag`, so each single-resource read has it without repeating it in its handler.
 
+use std::str::FromStr;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, EntityTag, Header, HeaderValue, IfNoneMatch};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
@@ -14,8 +16,9 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let if_none_match = (req.method() == Method::GET)
-        .then(|| req.headers().get(header::IF_NONE_MATCH).cloned())
-        .flatten();
+        .then(|| IfNoneMatch::parse(&req).ok())
+        .flatten()
+        .filter(|_| req.headers().contains_key(header::IF_NONE_MATCH));
     let res = next.call(req).await?.map_into_boxed_body();
     let Some(if_none_match) = if_none_match else {
         return Ok(res);
@@ -39,36 +42,29 @@ pub async fn middleware(
 
 /// Whether `If-None-Match` names `current`: `*`, or one of its entity tags by weak comparison
 /// (the opaque tags are equal, whether or not either is weak). Anything malformed names nothing.
-fn matches(if_none_match: &HeaderValue, current: &HeaderValue) -> bool {
-    let (Ok(listed), Ok(current)) = (if_none_match.to_str(), current.to_str()) else {
-        return false;
-    };
-    if listed.trim() == "*" {
-        return true;
+fn matches(if_none_match: &IfNoneMatch, current: &HeaderValue) -> bool {
+    let current = current.to_str().ok().map(EntityTag::from_str);
+    match (if_none_match, current) {
+        (IfNoneMatch::Any, _) => true,
+        (IfNoneMatch::Items(tags), Some(Ok(current))) => {
+            tags.iter().any(|tag| tag.weak_eq(&current))
+        }
+        (IfNoneMatch::Items(_), _) => false,
     }
-    let opaque = |tag: &str| {
-        let tag = tag.trim();
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        (tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"')).then(|| tag.to_owned())
-    };
-    let Some(current) = opaque(current) else {
-        return false;
-    };
-    listed
-        .split(',')
-        .filter_map(opaque)
-        .any(|tag| tag == current)
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+
     use super::*;
 
     fn check(if_none_match: &str, current: &str) -> bool {
-        matches(
-            &HeaderValue::from_str(if_none_match).unwrap(),
-            &HeaderValue::from_str(current).unwrap(),
-        )
+        let req = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, if_none_match))
+            .to_http_request();
+        IfNoneMatch::parse(&req)
+            .is_ok_and(|listed| matches(&listed, &HeaderValue::from_str(current).unwrap()))
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{ETAG, IF_MATCH};
+use actix_web::http::header::{self, ETAG, EntityTag, Header};
 use actix_web::{FromRequest, HttpRequest, HttpResponseBuilder};
 
 use crate::error::ApiError;
@@ -12,7 +12,7 @@ use crate::store::VersionCheck;
 
 /// The entity tag of version `version`: `"7"`.
 pub fn etag(version: i32) -> String {
-    format!("\"{version}\"")
+    EntityTag::new_strong(version.to_string()).to_string()
 }
 
 pub fn with_etag(mut response: HttpResponseBuilder, version: i32) -> HttpResponseBuilder {
@@ -65,25 +65,26 @@ fn guard(admitted: &VersionCheck, current: i32) -> Result<VersionCheck, ApiError
     }
 }
 
-/// The versions an `If-Match` value admits. Only strong tags of this API's form name a version:
-/// a weak tag, or anything malformed, matches no representation, so the precondition is false
+/// The versions a request's `If-Match` admits, as actix-web's typed header reads it; `None`
+/// without one. Only strong tags of this API's form (a version of 1–9 digits) name a version: a
+/// weak tag, or anything malformed, matches no representation, so the precondition is false
 /// (412), exactly as for a stale tag (RFC 9110, section 13.1.1).
-fn parse(header: &str) -> VersionCheck {
-    if header.trim() == "*" {
-        return VersionCheck::Any;
-    }
-    let strong = |tag: &str| {
-        let digits = tag.trim_matches(' ').strip_prefix('"')?.strip_suffix('"')?;
-        let well_formed =
-            (1..=9).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-        digits.parse().ok().filter(|_| well_formed)
-    };
-    VersionCheck::OneOf(header.split(',').filter_map(strong).collect())
-}
-
 fn header_value(req: &HttpRequest) -> Option<VersionCheck> {
-    let value = req.headers().get(IF_MATCH)?;
-    Some(parse(value.to_str().unwrap_or_default()))
+    req.headers().get(header::IF_MATCH)?;
+    let version = |tag: &EntityTag| {
+        let digits = tag.tag();
+        let ours = !tag.weak
+            && (1..=9).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit());
+        digits.parse().ok().filter(|_| ours)
+    };
+    Some(match header::IfMatch::parse(req) {
+        Ok(header::IfMatch::Any) => VersionCheck::Any,
+        Ok(header::IfMatch::Items(tags)) => {
+            VersionCheck::OneOf(tags.iter().filter_map(version).collect())
+        }
+        Err(_) => VersionCheck::OneOf(Vec::new()),
+    })
 }
 
 impl FromRequest for IfMatch {
@@ -123,7 +124,16 @@ impl FromRequest for OptionalIfMatch {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+
     use super::*;
+
+    fn parse(if_match: &str) -> VersionCheck {
+        let req = TestRequest::default()
+            .insert_header((header::IF_MATCH, if_match))
+            .to_http_request();
+        header_value(&req).unwrap()
+    }
 
     #[test]
     fn parses_strong_tags_lists_and_star() {
@@ -131,6 +141,7 @@ mod tests {
         assert_eq!(parse("\"3\", \"4\""), VersionCheck::OneOf(vec![3, 4]));
         assert_eq!(parse("\"3\",\"4\""), VersionCheck::OneOf(vec![3, 4]));
         assert_eq!(parse("*"), VersionCheck::Any);
+        assert_eq!(etag(7), "\"7\"");
     }
 
     #[test]
@@ -140,5 +151,9 @@ mod tests {
             assert!(!parse(header).admits(3), "{header}");
             assert_ne!(parse(header), VersionCheck::Any, "{header}");
         }
+        assert_eq!(
+            header_value(&TestRequest::default().to_http_request()),
+            None
+        );
     }
 }
