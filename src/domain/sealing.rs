@@ -14,11 +14,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
-use rand::TryRngCore;
-use rand::rngs::OsRng;
+use rand::TryRng;
+use rand::rngs::SysRng;
 use sha2::{Digest, Sha256};
-
-use super::secret::hex_lower;
 
 const VERSION: &str = "v1";
 const KEY_BYTES: usize = 32;
@@ -40,13 +38,13 @@ impl std::fmt::Debug for SecretKey {
 impl SecretKey {
     fn from_bytes(bytes: [u8; KEY_BYTES]) -> Self {
         // The id names the key in sealed values without revealing it.
-        let id = hex_lower(&Sha256::digest(bytes)[..4]);
+        let id = hex::encode(&Sha256::digest(bytes)[..4]);
         Self { bytes, id }
     }
 
     pub fn generate() -> Self {
         let mut bytes = [0u8; KEY_BYTES];
-        OsRng
+        SysRng
             .try_fill_bytes(&mut bytes)
             .expect("the operating system's random source is unavailable");
         Self::from_bytes(bytes)
@@ -75,10 +73,12 @@ impl SecretKey {
         &self.id
     }
 
-    /// The sealing key for `purpose` and `context`.
+    /// The sealing key for `purpose` and `context`: HMAC-SHA256 under the secret key. (Not the
+    /// `hkdf` crate's HKDF-Expand, which would add a counter byte to the same input: every key
+    /// derived so far, and so every secret sealed in a deployment's database, would change.)
     fn derive(&self, purpose: &str, context: &[u8]) -> Key {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.bytes)
-            .expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.bytes).expect("HMAC takes keys of any length");
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(context);
@@ -136,7 +136,7 @@ impl KeyRing {
     pub fn seal(&self, purpose: &str, context: &[u8], plaintext: &[u8]) -> String {
         let key = self.current();
         let mut nonce = [0u8; NONCE_BYTES];
-        OsRng
+        SysRng
             .try_fill_bytes(&mut nonce)
             .expect("the operating system's random source is unavailable");
         let ciphertext = ChaCha20Poly1305::new(&key.derive(purpose, context))

@@ -7,8 +7,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::TryRngCore;
-use rand::rngs::OsRng;
+use rand::TryRng;
+use rand::rngs::SysRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -36,7 +36,7 @@ impl std::fmt::Debug for NewSecret {
 impl NewSecret {
     pub fn generate() -> Self {
         let mut bytes = [0u8; RANDOM_BYTES];
-        OsRng
+        SysRng
             .try_fill_bytes(&mut bytes)
             .expect("the operating system's random source is unavailable");
         let secret = format!("{SCHEME}{}", URL_SAFE_NO_PAD.encode(bytes));
@@ -59,7 +59,7 @@ pub fn prefix_of(presented: &str) -> Option<&str> {
 }
 
 pub fn digest(secret: &str) -> String {
-    hex_lower(&Sha256::digest(secret.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Compares a presented key with a stored digest in time independent of where they differ.
@@ -68,17 +68,6 @@ pub fn matches(presented: &str, stored_digest: &str) -> bool {
         .as_bytes()
         .ct_eq(stored_digest.as_bytes())
         .into()
-}
-
-/// Lower-case hexadecimal, two digits a byte.
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

@@ -100,8 +100,7 @@ fn content_type(mime: &str) -> String {
 /// A strong tag from the file's SHA-256, so it changes exactly when the bytes do. The
 /// conditional-request middleware answers a matching `If-None-Match` with 304.
 fn etag(sha256: &[u8; 32]) -> String {
-    let hex: String = sha256.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("\"{}\"", hex::encode(sha256))
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

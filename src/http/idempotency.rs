@@ -32,7 +32,6 @@ use uuid::Uuid;
 
 use crate::domain::Principal;
 use crate::domain::sealing::KeyRing;
-use crate::domain::secret::hex_lower;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::extract::BodyLimit;
@@ -74,7 +73,7 @@ fn fingerprint(method: &Method, uri: &actix_web::http::Uri, body: &[u8]) -> Stri
     );
     hasher.update(b"\n");
     hasher.update(body);
-    hex_lower(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// A key as the service knows it: the owner's, with the digest it is stored under and what its
@@ -91,7 +90,7 @@ impl Key {
     fn new(owner: Uuid, key: &[u8]) -> Self {
         let mut sealing_context = owner.as_bytes().to_vec();
         sealing_context.extend_from_slice(key);
-        let digest = hex_lower(&Sha256::digest(&sealing_context));
+        let digest = hex::encode(Sha256::digest(&sealing_context));
         Self {
             owner,
             sealing_context,

@@ -2,6 +2,12 @@
 //! simplified script — `zh`, `zh-Hans…`, `zh-CN`, `zh-SG`, `zh-MY` — is `zh-Hans`; `en…` is
 //! English. The acceptable language with the highest weight wins (the first one on a tie);
 //! with none, or a header that cannot be read, the deployment's default. Never an error.
+//!
+//! Not `fluent-langneg`, though it is in the tree through the Fluent crates: its
+//! `Accept-Language` parser keeps only the order of the ranges, not their weights (so `zh;q=0`,
+//! "anything but Chinese", would read as asking for Chinese), and its matching knows only a few
+//! of CLDR's likely subtags, so it answers `zh-TW` and `zh-HK`, Han traditional, in simplified
+//! Chinese. Both are tried in this module's tests.
 
 use super::Language;
 

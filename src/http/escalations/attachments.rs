@@ -24,7 +24,6 @@ use crate::domain::attachment::{
 };
 use crate::domain::escalation::Status;
 use crate::domain::escalation::lifecycle::Side;
-use crate::domain::secret::hex_lower;
 use crate::domain::webhook::EventType;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
@@ -401,7 +400,7 @@ pub async fn upload_attachment(
         filename: stored.filename.into_inner(),
         media_type: stored.media_type.as_str().to_owned(),
         size_bytes: stored.size_bytes,
-        sha256: hex_lower(&stored.sha256),
+        sha256: hex::encode(stored.sha256),
         uploader: Actor {
             role: caller.role,
             key_id: caller.key_id,
