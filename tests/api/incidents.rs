@@ -8,50 +8,83 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, TestApp, incident_body, incident_path, spawn_app};
+use crate::helpers::{
+    Answer, TestApp, incident_body, incident_path, send_concurrently, spawn_app, timestamp,
+};
+use crate::world::World;
 
 const INCIDENTS: &str = "/v1/service-incidents";
 
-// ---------------------------------------------------------------------------------------------
-// Helpers local to this module
-// ---------------------------------------------------------------------------------------------
+/// `If-Match` for an incident as it was opened.
+const AS_OPENED: Option<&str> = Some("\"1\"");
+
+/// The status and code of a refusal.
+type Refusal = (u16, &'static str);
+const BAD_QUERY: Refusal = (400, "invalid_query");
+const FORBIDDEN: Refusal = (403, "forbidden");
+const NOT_FOUND: Refusal = (404, "not_found");
+const NOT_ALLOWED: Refusal = (405, "method_not_allowed");
+const INVALID: Refusal = (422, "validation_failed");
+
+/// The parameters of a list query.
+type Query<'a> = &'a [(&'a str, &'a str)];
 
 fn updates_path(id: Uuid) -> String {
     format!("{INCIDENTS}/{id}/updates")
 }
 
-fn timestamp(value: &Value) -> DateTime<Utc> {
-    value
-        .as_str()
-        .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-        .map(|time| time.with_timezone(&Utc))
-        .unwrap_or_else(|| panic!("an RFC 3339 timestamp, got {value}"))
+fn status(to: &str) -> Value {
+    json!({ "status": to })
 }
 
-/// An incident on `service_key` that started at `started_at`.
-fn started(service_key: &str, started_at: &str) -> Value {
+fn text(text: &str) -> Value {
+    json!({ "text": text })
+}
+
+/// An incident body on `service_key` with `field` set to `value`.
+fn incident_with(service_key: &str, field: &str, value: &str) -> Value {
     let mut body = incident_body(service_key);
-    body["started_at"] = json!(started_at);
+    body[field] = json!(value);
     body
 }
 
+/// Opens an incident on `service_key` as `key` (staff), asserting 201.
+async fn open(app: &TestApp, key: &str, service_key: &str) -> Answer {
+    app.create_incident(key, &incident_body(service_key)).await
+}
+
 /// Publishes an update as `key`, asserting 201.
-async fn publish(app: &TestApp, key: &str, id: Uuid, text: &str) -> Answer {
-    let answer = app
-        .post(&updates_path(id), key, &json!({"text": text}))
-        .await;
+async fn publish(app: &TestApp, key: &str, id: Uuid, update: &str) -> Answer {
+    let answer = app.post(&updates_path(id), key, &text(update)).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     answer
 }
 
 /// The texts of an incident's updates, in order.
 fn texts(incident: &Value) -> Vec<&str> {
-    incident["updates"]
-        .as_array()
-        .expect("an updates list")
+    let updates = incident["updates"].as_array().expect("an updates list");
+    updates
         .iter()
-        .map(|update| update["text"].as_str().expect("a text"))
+        .map(|u| u["text"].as_str().unwrap())
         .collect()
+}
+
+/// Asserts `time` lies between `before` and `after`, give or take a second.
+#[track_caller]
+fn assert_between(time: &Value, before: DateTime<Utc>, after: DateTime<Utc>) {
+    let (time, slack) = (timestamp(time), Duration::seconds(1));
+    assert!(
+        before - slack <= time && time <= after + slack,
+        "{time} is not now ({before} .. {after})"
+    );
+}
+
+/// Asserts a problem with this status and code naming exactly `fields` (space-separated).
+#[track_caller]
+fn assert_refused(answer: &Answer, label: &str, (status, code): Refusal, fields: &str) {
+    assert_eq!(answer.status, status, "{label}: {}", answer.body);
+    answer.problem(status, code);
+    assert_eq!(answer.error_fields().join(" "), fields, "{label}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,237 +92,129 @@ fn texts(incident: &Value) -> Vec<&str> {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn an_operator_opens_an_incident() {
+async fn staff_open_incidents_investigating_from_now_unless_told_otherwise() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let body = json!({
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let full = json!({
         "service_key": "microsoft-365",
         "title": "Exchange Online 邮件投递延迟",
         "severity": "critical",
         "status": "mitigating",
         "started_at": "2026-11-24T14:10:00+08:00"
     });
+    let tomorrow = (Utc::now() + Duration::days(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let announced = incident_with("power-bi", "started_at", &tomorrow);
 
     // Act
-    let answer = app.post(INCIDENTS, &operator, &body).await;
+    let opened = app.create_incident(operator, &full).await;
+    let before = Utc::now();
+    let by_default = open(app, &app.admin_key, "azure").await;
+    let after = Utc::now();
+    let maintenance = app.create_incident(operator, &announced).await;
 
     // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let id = answer.id();
-    assert_eq!(answer.header("location"), Some(incident_path(id).as_str()));
-    assert_eq!(answer.etag(), "\"1\"");
+    let (id, incident) = (opened.id(), &opened.body);
+    assert_eq!(opened.header("location"), Some(incident_path(id).as_str()));
+    assert_eq!(opened.etag(), "\"1\"");
     assert_eq!(id.get_version_num(), 7, "ids are UUID v7");
-    let incident = &answer.body;
-    assert_eq!(incident["service_key"], "microsoft-365");
-    assert_eq!(incident["title"], "Exchange Online 邮件投递延迟");
-    assert_eq!(incident["severity"], "critical");
-    assert_eq!(incident["status"], "mitigating");
-    assert_eq!(
-        timestamp(&incident["started_at"]),
-        timestamp(&json!("2026-11-24T06:10:00Z"))
-    );
+    for field in ["service_key", "title", "severity", "status"] {
+        assert_eq!(incident[field], full[field], "{field}");
+    }
+    let started_at = timestamp(&incident["started_at"]);
+    assert_eq!(started_at, timestamp(&json!("2026-11-24T06:10:00Z")));
     assert_eq!(incident["resolved_at"], Value::Null);
     assert_eq!(incident["updates"], json!([]));
     assert_eq!(incident["version"], 1);
-    let read = app.get(answer.header("location").unwrap(), &operator).await;
+    let read = app.get(opened.header("location").unwrap(), operator).await;
     assert_eq!(read.status, 200, "{}", read.body);
-    assert_eq!(read.body, answer.body);
-}
-
-#[tokio::test]
-async fn an_admin_opens_an_incident_investigating_from_now_by_default() {
-    // Arrange
-    let app = spawn_app().await;
-    let before = Utc::now();
-
-    // Act
-    let answer = app
-        .post(INCIDENTS, &app.admin_key, &incident_body("azure"))
-        .await;
-
-    // Assert
-    let after = Utc::now();
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    assert_eq!(answer.body["status"], "investigating");
-    let started_at = timestamp(&answer.body["started_at"]);
-    assert!(
-        before - Duration::seconds(1) <= started_at && started_at <= after + Duration::seconds(1),
-        "started_at {started_at} is not now ({before} .. {after})"
-    );
-}
-
-#[tokio::test]
-async fn announced_maintenance_may_start_in_the_future() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let tomorrow = (Utc::now() + Duration::days(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
-
-    // Act
-    let answer = app
-        .post(INCIDENTS, &operator, &started("power-bi", &tomorrow))
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(read.body, opened.body);
+    assert_eq!(by_default.body["status"], "investigating");
+    assert_between(&by_default.body["started_at"], before, after);
+    let starts = timestamp(&maintenance.body["started_at"]);
     assert_eq!(
-        timestamp(&answer.body["started_at"]),
-        timestamp(&json!(tomorrow))
+        starts,
+        timestamp(&json!(tomorrow)),
+        "maintenance may start later"
     );
 }
 
 #[tokio::test]
-async fn an_incident_on_a_service_not_in_the_catalog_is_404() {
+async fn a_refused_incident_names_every_bad_field_and_nothing_is_opened() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let unknown = incident_body("contoso-backup");
+    let mut bad = incident_with("azure", "severity", "major");
+    bad["status"] = json!("resolved");
+    bad["started_at"] = json!("yesterday");
+    let malformed = json!({"service_key": "Azure", "title": " ", "severity": "warning"});
+    let cases = [
+        ("a service not in the catalog", unknown, NOT_FOUND, ""),
+        ("bad values", bad, INVALID, "severity started_at status"),
+        ("nothing", json!({}), INVALID, "service_key severity title"),
+        ("malformed", malformed, INVALID, "service_key title"),
+    ];
 
-    // Act
-    let answer = app
-        .post(INCIDENTS, &operator, &incident_body("contoso-backup"))
-        .await;
-
-    // Assert
-    answer.problem(404, "not_found");
-    let list = app.get(INCIDENTS, &operator).await;
-    assert!(list.items().is_empty());
-}
-
-#[tokio::test]
-async fn a_bad_severity_or_opening_status_is_422() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let mut body = incident_body("azure");
-    body["severity"] = json!("major");
-    body["status"] = json!("resolved");
-    body["started_at"] = json!("yesterday");
-
-    // Act
-    let answer = app.post(INCIDENTS, &operator, &body).await;
-
-    // Assert
-    answer.problem(422, "validation_failed");
-    assert_eq!(answer.error_fields(), ["severity", "started_at", "status"]);
-}
-
-#[tokio::test]
-async fn missing_and_malformed_fields_are_all_listed() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-
-    // Act
-    let empty = app.post(INCIDENTS, &operator, &json!({})).await;
-    let malformed = app
-        .post(
-            INCIDENTS,
-            &operator,
-            &json!({"service_key": "Azure", "title": " ", "severity": "warning"}),
-        )
-        .await;
-
-    // Assert
-    empty.problem(422, "validation_failed");
-    assert_eq!(empty.error_fields(), ["service_key", "severity", "title"]);
-    malformed.problem(422, "validation_failed");
-    assert_eq!(malformed.error_fields(), ["service_key", "title"]);
-}
-
-#[tokio::test]
-async fn partners_cannot_open_update_or_publish_incidents() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let partner = app.create_partner("世纪互联合作伙伴").await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let id = incident.id();
-
-    // Act
-    let created = app
-        .post(INCIDENTS, &partner.key, &incident_body("azure"))
-        .await;
-    let patched = app
-        .patch(
-            &incident_path(id),
-            &partner.key,
-            Some("\"1\""),
-            &json!({"status": "resolved"}),
-        )
-        .await;
-    let published = app
-        .post(
-            &updates_path(id),
-            &partner.key,
-            &json!({"text": "客户反馈已恢复"}),
-        )
-        .await;
-
-    // Assert
-    created.problem(403, "forbidden");
-    patched.problem(403, "forbidden");
-    published.problem(403, "forbidden");
-    let read = app.get(&incident_path(id), &partner.key).await;
-    assert_eq!(read.body, incident.body, "nothing changed");
-    assert_eq!(app.get(INCIDENTS, &operator).await.item_ids(), [id]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Read
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn everyone_reads_incidents() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let partner = app.create_partner("世纪互联合作伙伴").await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-
-    for key in [&partner.key, &operator, &app.admin_key] {
+    for (label, body, refusal, fields) in cases {
         // Act
-        let read = app.get(&incident_path(incident.id()), key).await;
-        let list = app.get(INCIDENTS, key).await;
+        let answer = app.post(INCIDENTS, operator, &body).await;
 
         // Assert
-        assert_eq!(read.status, 200, "{}", read.body);
-        assert_eq!(read.etag(), "\"1\"");
-        assert_eq!(read.body, incident.body);
-        assert_eq!(list.item_ids(), [incident.id()]);
-        assert_eq!(list.items()[0], incident.body);
+        assert_refused(&answer, label, refusal, fields);
     }
+    assert!(app.get(INCIDENTS, operator).await.items().is_empty());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Who may do what
+// ---------------------------------------------------------------------------------------------
+
 #[tokio::test]
-async fn an_unknown_incident_is_404() {
+async fn everyone_reads_incidents_only_staff_change_them_and_an_unknown_one_is_404() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let id = Uuid::now_v7();
+    let world = World::new().await;
+    let (app, operator, partner) = (&world.app, &world.operator, world.key());
+    let incident = open(app, operator, "azure").await;
+    let (id, unknown) = (incident.id(), Uuid::now_v7());
+    let (path, updates) = (incident_path(id), updates_path(id));
+    let (lost, lost_updates) = (incident_path(unknown), updates_path(unknown));
+    let (azure, resolve, update) = (incident_body("azure"), status("resolved"), text("已恢复"));
 
     // Act
-    let read = app.get(&incident_path(id), &operator).await;
-    let patched = app
-        .patch(
-            &incident_path(id),
-            &operator,
-            Some("\"1\""),
-            &json!({"status": "resolved"}),
-        )
-        .await;
-    let published = app
-        .post(&updates_path(id), &operator, &json!({"text": "已恢复"}))
-        .await;
+    let partner_tries = [
+        ("open", app.post(INCIDENTS, partner, &azure).await),
+        (
+            "update",
+            app.patch(&path, partner, AS_OPENED, &resolve).await,
+        ),
+        ("publish", app.post(&updates, partner, &update).await),
+    ];
+    let unknown_tries = [
+        ("read", app.get(&lost, operator).await),
+        (
+            "update",
+            app.patch(&lost, operator, AS_OPENED, &resolve).await,
+        ),
+        ("publish", app.post(&lost_updates, operator, &update).await),
+    ];
 
     // Assert
-    read.problem(404, "not_found");
-    patched.problem(404, "not_found");
-    published.problem(404, "not_found");
+    for (label, answer) in &partner_tries {
+        assert_refused(answer, label, FORBIDDEN, "");
+    }
+    for (label, answer) in &unknown_tries {
+        assert_refused(answer, label, NOT_FOUND, "");
+    }
+    for key in [partner, operator, &app.admin_key] {
+        let read = app.get(&path, key).await;
+        assert_eq!(read.status, 200, "{}", read.body);
+        assert_eq!(read.etag(), "\"1\"");
+        assert_eq!(read.body, incident.body, "nothing changed");
+        let list = app.get(INCIDENTS, key).await;
+        assert_eq!(list.item_ids(), [id]);
+        assert_eq!(list.items()[0], incident.body);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,146 +222,104 @@ async fn an_unknown_incident_is_404() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn publishing_an_update_appends_it_and_bumps_the_version() {
+async fn published_updates_append_oldest_first_bump_the_version_and_show_in_the_list() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("microsoft-365"))
-        .await;
-    let id = incident.id();
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let incident = open(app, operator, "microsoft-365").await;
+    let other = open(app, operator, "power-bi").await;
+    let (id, path) = (incident.id(), incident_path(incident.id()));
+    let seen = "正在调查华东区域的邮件投递延迟。";
+    let found = "已定位到传输队列积压，正在扩容。\n预计一小时内恢复。";
 
     // Act
-    let first = app
-        .post(
-            &updates_path(id),
-            &operator,
-            &json!({"text": "正在调查华东区域的邮件投递延迟。"}),
-        )
-        .await;
-    let second = app
-        .post(
-            &updates_path(id),
-            &app.admin_key,
-            &json!({"text": "已定位到传输队列积压，正在扩容。\n预计一小时内恢复。"}),
-        )
-        .await;
-
-    // Assert
-    assert_eq!(first.status, 201, "{}", first.body);
-    assert_eq!(first.header("location"), Some(incident_path(id).as_str()));
-    assert_eq!(first.etag(), "\"2\"");
-    assert_eq!(first.body["version"], 2);
-    assert_eq!(texts(&first.body), ["正在调查华东区域的邮件投递延迟。"]);
-    assert_eq!(second.status, 201, "{}", second.body);
-    assert_eq!(second.etag(), "\"3\"");
-    assert_eq!(
-        texts(&second.body),
-        [
-            "正在调查华东区域的邮件投递延迟。",
-            "已定位到传输队列积压，正在扩容。\n预计一小时内恢复。"
-        ],
-        "oldest first"
-    );
-    let published: Vec<DateTime<Utc>> = second.body["updates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|update| timestamp(&update["published_at"]))
-        .collect();
-    assert!(published[0] <= published[1], "{published:?}");
-    assert_eq!(
-        second.body["updates"][0], first.body["updates"][0],
-        "earlier updates are kept as they were"
-    );
-    let read = app.get(&incident_path(id), &operator).await;
-    assert_eq!(read.body, second.body);
-    assert_eq!(read.etag(), "\"3\"");
-}
-
-#[tokio::test]
-async fn publishing_an_update_makes_an_older_etag_stale() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    publish(&app, &operator, incident.id(), "正在调查。").await;
-
-    // Act
+    let first = publish(app, operator, id, seen).await;
+    publish(app, operator, other.id(), "另一条").await;
+    let second = publish(app, &app.admin_key, id, found).await;
     let stale = app
         .patch(
-            &incident_path(incident.id()),
-            &operator,
+            &path,
+            operator,
             Some(&incident.etag()),
-            &json!({"status": "mitigating"}),
+            &status("mitigating"),
         )
         .await;
 
     // Assert
+    assert_eq!(first.header("location"), Some(path.as_str()));
+    assert_eq!(first.etag(), "\"2\"");
+    assert_eq!(first.body["version"], 2);
+    assert_eq!(texts(&first.body), [seen]);
+    assert_eq!(second.etag(), "\"3\"");
+    assert_eq!(texts(&second.body), [seen, found], "oldest first");
+    let published = |n: usize| timestamp(&second.body["updates"][n]["published_at"]);
+    assert!(published(0) <= published(1));
+    let kept = &first.body["updates"][0];
+    assert_eq!(
+        &second.body["updates"][0], kept,
+        "earlier updates are kept as they were"
+    );
     stale.problem(412, "stale_version");
+    let read = app.get(&path, operator).await;
+    assert_eq!(read.body, second.body);
+    assert_eq!(read.etag(), "\"3\"");
+    let listed = app.get(INCIDENTS, operator).await;
+    assert_eq!(texts(&listed.items()[0]), [seen, found]);
+    assert_eq!(texts(&listed.items()[1]), ["另一条"]);
 }
 
 #[tokio::test]
-async fn updates_are_append_only() {
+async fn updates_are_append_only_and_need_a_text() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let published = publish(&app, &operator, incident.id(), "正在调查。").await;
-    let id = incident.id();
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let id = open(app, operator, "azure").await.id();
+    let published = publish(app, operator, id, "正在调查。").await;
+    let path = incident_path(id);
+    let on_updates = |method| app.request(method, &updates_path(id), operator);
+    let rewrite = app
+        .request(Method::PATCH, &path, operator)
+        .header("If-Match", published.etag())
+        .json(&json!({"updates": [{"text": "一切正常。"}]}));
+    let cases = [
+        ("rewritten", rewrite, INVALID, "updates"),
+        (
+            "replaced",
+            on_updates(Method::PUT).json(&text("一切正常。")),
+            NOT_ALLOWED,
+            "",
+        ),
+        ("deleted", on_updates(Method::DELETE), NOT_ALLOWED, ""),
+        (
+            "blank",
+            on_updates(Method::POST).json(&text("   ")),
+            INVALID,
+            "text",
+        ),
+        (
+            "empty",
+            on_updates(Method::POST).json(&text("")),
+            INVALID,
+            "text",
+        ),
+        (
+            "missing",
+            on_updates(Method::POST).json(&json!({})),
+            INVALID,
+            "text",
+        ),
+    ];
 
-    // Act
-    let rewritten = app
-        .patch(
-            &incident_path(id),
-            &operator,
-            Some(&published.etag()),
-            &json!({"updates": [{"text": "一切正常。"}]}),
-        )
-        .await;
-    let replaced = app
-        .send(
-            app.request(Method::PUT, &updates_path(id), &operator)
-                .json(&json!({"text": "一切正常。"})),
-        )
-        .await;
-    let deleted = app.delete(&updates_path(id), &operator).await;
-
-    // Assert
-    rewritten.problem(422, "validation_failed");
-    assert_eq!(rewritten.error_fields(), ["updates"]);
-    replaced.problem(405, "method_not_allowed");
-    deleted.problem(405, "method_not_allowed");
-    let read = app.get(&incident_path(id), &operator).await;
-    assert_eq!(read.body, published.body);
-}
-
-#[tokio::test]
-async fn a_blank_or_missing_update_text_is_refused() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-
-    for body in [json!({"text": "   "}), json!({"text": ""}), json!({})] {
+    for (label, request, refusal, fields) in cases {
         // Act
-        let answer = app
-            .post(&updates_path(incident.id()), &operator, &body)
-            .await;
+        let answer = app.send(request).await;
 
         // Assert
-        answer.problem(422, "validation_failed");
-        assert_eq!(answer.error_fields(), ["text"], "{body}");
+        assert_refused(&answer, label, refusal, fields);
     }
-    let read = app.get(&incident_path(incident.id()), &operator).await;
-    assert_eq!(read.etag(), "\"1\"");
-    assert_eq!(read.body["updates"], json!([]));
+    let read = app.get(&path, operator).await;
+    assert_eq!(read.etag(), published.etag());
+    assert_eq!(read.body, published.body);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,105 +327,72 @@ async fn a_blank_or_missing_update_text_is_refused() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn investigating_and_mitigating_move_either_way() {
+async fn investigating_and_mitigating_move_either_way_and_either_resolves() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let incident = open(app, operator, "power-apps").await;
+    let mitigated = incident_with("azure", "status", "mitigating");
+    let mitigated = app.create_incident(operator, &mitigated).await;
+    let title = "华北 2 区域虚拟机不可用";
+    let changes = json!({"status": "mitigating", "severity": "critical", "title": title});
+    let path = incident_path(incident.id());
 
     // Act
-    let mitigating = app
-        .patch(
-            &incident_path(incident.id()),
-            &operator,
-            Some(&incident.etag()),
-            &json!({"status": "mitigating", "severity": "critical", "title": "华北 2 区域虚拟机不可用"}),
-        )
-        .await;
+    let mitigating = app.patch(&path, operator, AS_OPENED, &changes).await;
     let investigating = app
         .move_incident(&app.admin_key, &mitigating, "investigating")
         .await;
+    let before = Utc::now();
+    let resolved = app
+        .move_incident(operator, &investigating, "resolved")
+        .await;
+    let resolved_mitigated = app.move_incident(operator, &mitigated, "resolved").await;
+    let after = Utc::now();
 
     // Assert
     assert_eq!(mitigating.status, 200, "{}", mitigating.body);
-    assert_eq!(mitigating.body["status"], "mitigating");
-    assert_eq!(mitigating.body["severity"], "critical");
-    assert_eq!(mitigating.body["title"], "华北 2 区域虚拟机不可用");
+    for field in ["status", "severity", "title"] {
+        assert_eq!(mitigating.body[field], changes[field], "{field}");
+    }
     assert_eq!(mitigating.etag(), "\"2\"");
     assert_eq!(investigating.body["status"], "investigating");
     assert_eq!(investigating.body["severity"], "critical");
     assert_eq!(investigating.etag(), "\"3\"");
     assert_eq!(investigating.body["resolved_at"], Value::Null);
+    for (answer, version) in [(&resolved, "\"4\""), (&resolved_mitigated, "\"2\"")] {
+        assert_eq!(answer.body["status"], "resolved");
+        assert_eq!(answer.etag(), version);
+        assert_between(&answer.body["resolved_at"], before, after);
+        let read = app.get(&incident_path(answer.id()), operator).await;
+        assert_eq!(read.body, answer.body);
+    }
 }
 
 #[tokio::test]
-async fn resolving_sets_resolved_at() {
+async fn resolved_is_final_keeps_its_first_resolved_at_and_takes_closing_updates() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let mitigating = app.move_incident(&operator, &incident, "mitigating").await;
-    let before = Utc::now();
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let incident = open(app, operator, "azure").await;
+    let path = incident_path(incident.id());
+    let resolved = app.move_incident(operator, &incident, "resolved").await;
+    let tag = resolved.etag();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     // Act
-    let resolved = app.move_incident(&operator, &mitigating, "resolved").await;
-
-    // Assert
-    let after = Utc::now();
-    assert_eq!(resolved.body["status"], "resolved");
-    assert_eq!(resolved.etag(), "\"3\"");
-    let resolved_at = timestamp(&resolved.body["resolved_at"]);
-    assert!(
-        before - Duration::seconds(1) <= resolved_at && resolved_at <= after + Duration::seconds(1),
-        "resolved_at {resolved_at} is not now ({before} .. {after})"
-    );
-    let read = app.get(&incident_path(incident.id()), &operator).await;
-    assert_eq!(read.body, resolved.body);
-}
-
-#[tokio::test]
-async fn an_incident_resolves_straight_from_investigating() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("power-apps"))
-        .await;
-
-    // Act
-    let resolved = app.move_incident(&operator, &incident, "resolved").await;
-
-    // Assert
-    assert_eq!(resolved.body["status"], "resolved");
-    assert!(resolved.body["resolved_at"].is_string());
-}
-
-#[tokio::test]
-async fn a_resolved_incident_cannot_move_again() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let resolved = app.move_incident(&operator, &incident, "resolved").await;
-
+    let mut reopened = Vec::new();
     for to in ["investigating", "mitigating"] {
-        // Act
-        let answer = app
-            .patch(
-                &incident_path(incident.id()),
-                &operator,
-                Some(&resolved.etag()),
-                &json!({"status": to}),
-            )
-            .await;
+        reopened.push((
+            to,
+            app.patch(&path, operator, Some(&tag), &status(to)).await,
+        ));
+    }
+    let again = app.move_incident(operator, &resolved, "resolved").await;
+    let closing = publish(app, operator, incident.id(), "事后分析报告已发布。").await;
 
-        // Assert
+    // Assert
+    for (to, answer) in &reopened {
         let problem = answer.problem(409, "invalid_transition");
         assert_eq!(answer.error_fields(), ["status"]);
         let detail = problem["detail"].as_str().unwrap();
@@ -550,128 +400,50 @@ async fn a_resolved_incident_cannot_move_again() {
             detail.contains("resolved") && detail.contains(to) && detail.contains("final"),
             "{detail}"
         );
-        assert!(
-            problem["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("is final"),
-            "{problem}"
-        );
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("is final"), "{problem}");
     }
-    let read = app.get(&incident_path(incident.id()), &operator).await;
-    assert_eq!(read.body, resolved.body);
-}
-
-#[tokio::test]
-async fn resolving_again_keeps_the_first_resolved_at() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let resolved = app.move_incident(&operator, &incident, "resolved").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-
-    // Act
-    let again = app.move_incident(&operator, &resolved, "resolved").await;
-
-    // Assert
+    let first_resolution = timestamp(&resolved.body["resolved_at"]);
     assert_eq!(again.body["status"], "resolved");
     assert_eq!(
         timestamp(&again.body["resolved_at"]),
-        timestamp(&resolved.body["resolved_at"]),
-        "the first resolution time stays"
+        first_resolution,
+        "it stays"
     );
-    let read = app.get(&incident_path(incident.id()), &operator).await;
-    assert_eq!(read.body["resolved_at"], resolved.body["resolved_at"]);
-}
-
-#[tokio::test]
-async fn a_resolved_incident_still_takes_a_closing_update() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let resolved = app.move_incident(&operator, &incident, "resolved").await;
-
-    // Act
-    let closing = publish(&app, &operator, incident.id(), "事后分析报告已发布。").await;
-
-    // Assert
     assert_eq!(closing.body["status"], "resolved");
     assert_eq!(closing.body["resolved_at"], resolved.body["resolved_at"]);
     assert_eq!(texts(&closing.body), ["事后分析报告已发布。"]);
+    assert_eq!(app.get(&path, operator).await.body, closing.body);
 }
 
 #[tokio::test]
-async fn an_update_without_if_match_is_428_and_a_stale_one_412() {
+async fn a_change_needs_a_current_if_match_and_valid_fields() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let path = incident_path(incident.id());
+    let world = World::new().await;
+    let (app, operator) = (&world.app, &world.operator);
+    let path = incident_path(open(app, operator, "azure").await.id());
+    let invalid =
+        json!({"status": "closed", "severity": "major", "title": "", "service_key": "power-bi"});
 
     // Act
-    let without = app
-        .patch(&path, &operator, None, &json!({"status": "resolved"}))
-        .await;
-    let first = app
-        .patch(
-            &path,
-            &operator,
-            Some("\"1\""),
-            &json!({"severity": "critical"}),
-        )
-        .await;
+    let without = app.patch(&path, operator, None, &status("resolved")).await;
+    let refused = app.patch(&path, operator, AS_OPENED, &invalid).await;
+    let critical = json!({"severity": "critical"});
+    let first = app.patch(&path, operator, AS_OPENED, &critical).await;
     let stale = app
-        .patch(
-            &path,
-            &operator,
-            Some("\"1\""),
-            &json!({"status": "resolved"}),
-        )
+        .patch(&path, operator, AS_OPENED, &status("resolved"))
         .await;
 
     // Assert
     without.problem(428, "if_match_required");
+    let fields = "service_key severity status title";
+    assert_refused(&refused, "invalid", INVALID, fields);
     assert_eq!(first.status, 200, "{}", first.body);
     stale.problem(412, "stale_version");
-    let read = app.get(&path, &operator).await;
+    let read = app.get(&path, operator).await;
     assert_eq!(read.body["status"], "investigating");
     assert_eq!(read.body["severity"], "critical");
     assert_eq!(read.etag(), "\"2\"");
-}
-
-#[tokio::test]
-async fn an_update_is_validated() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-
-    // Act
-    let answer = app
-        .patch(
-            &incident_path(incident.id()),
-            &operator,
-            Some("\"1\""),
-            &json!({"status": "closed", "severity": "major", "title": "", "service_key": "power-bi"}),
-        )
-        .await;
-
-    // Assert
-    answer.problem(422, "validation_failed");
-    assert_eq!(
-        answer.error_fields(),
-        ["service_key", "severity", "status", "title"]
-    );
 }
 
 #[tokio::test]
@@ -679,292 +451,28 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_through() {
     // Arrange
     let app = spawn_app().await;
     let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let url = app.url(&incident_path(incident.id()));
+    let path = incident_path(open(&app, &operator, "azure").await.id());
+    let requests = (0..10)
+        .map(|n| {
+            let body = json!({"status": "mitigating", "title": format!("并发更新 {n}")});
+            let request = app.request(Method::PATCH, &path, &operator);
+            request.header("If-Match", "\"1\"").json(&body)
+        })
+        .collect();
 
     // Act
-    let mut tasks = Vec::new();
-    for n in 0..10 {
-        let request = app
-            .client
-            .patch(&url)
-            .bearer_auth(&operator)
-            .header("If-Match", "\"1\"")
-            .json(&json!({"status": "mitigating", "title": format!("并发更新 {n}")}));
-        tasks.push(tokio::spawn(async move {
-            Answer::read(request.send().await.expect("the request is sent")).await
-        }));
-    }
-    let mut answers = Vec::new();
-    for task in tasks {
-        answers.push(task.await.expect("the request task completes"));
-    }
+    let answers = send_concurrently(requests).await;
 
     // Assert
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     let winners: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "statuses: {:?}",
-        answers.iter().map(|a| a.status).collect::<Vec<_>>()
-    );
+    assert_eq!(winners.len(), 1, "statuses: {statuses:?}");
     for loser in answers.iter().filter(|a| a.status != 200) {
         loser.problem(412, "stale_version");
     }
-    let read = app.get(&incident_path(incident.id()), &operator).await;
+    let read = app.get(&path, &operator).await;
     assert_eq!(read.etag(), "\"2\"");
     assert_eq!(read.body["title"], winners[0].body["title"]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// List filters and pagination
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn the_list_filters_on_service_status_and_activity() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let partner = app.create_partner("世纪互联合作伙伴").await;
-    let azure_investigating = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await
-        .id();
-    let mut mitigating = incident_body("azure");
-    mitigating["status"] = json!("mitigating");
-    let azure_mitigating = app.create_incident(&operator, &mitigating).await.id();
-    let m365 = app
-        .create_incident(&operator, &incident_body("microsoft-365"))
-        .await;
-    let m365_resolved = app.move_incident(&operator, &m365, "resolved").await.id();
-    let power_bi = app
-        .create_incident(&operator, &incident_body("power-bi"))
-        .await
-        .id();
-    let list = async |params: &[(&str, &str)]| {
-        app.get_query(INCIDENTS, &partner.key, params)
-            .await
-            .item_ids()
-    };
-
-    // Act / Assert
-    assert_eq!(
-        list(&[]).await,
-        [
-            azure_investigating,
-            azure_mitigating,
-            m365_resolved,
-            power_bi
-        ]
-    );
-    assert_eq!(
-        list(&[("service", "azure")]).await,
-        [azure_investigating, azure_mitigating]
-    );
-    assert_eq!(list(&[("status", "mitigating")]).await, [azure_mitigating]);
-    assert_eq!(
-        list(&[("status", "investigating")]).await,
-        [azure_investigating, power_bi]
-    );
-    assert_eq!(
-        list(&[("active", "true")]).await,
-        [azure_investigating, azure_mitigating, power_bi]
-    );
-    assert_eq!(list(&[("active", "false")]).await, [m365_resolved]);
-    assert_eq!(list(&[("status", "resolved")]).await, [m365_resolved]);
-    assert!(
-        list(&[("service", "microsoft-365"), ("active", "true")])
-            .await
-            .is_empty()
-    );
-    assert_eq!(
-        list(&[
-            ("service", "azure"),
-            ("active", "true"),
-            ("status", "investigating")
-        ])
-        .await,
-        [azure_investigating]
-    );
-    assert!(list(&[("service", "dynamics-365")]).await.is_empty());
-}
-
-#[tokio::test]
-async fn the_list_filters_on_a_started_at_range() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let march = app
-        .create_incident(&operator, &started("azure", "2026-03-10T00:00:00Z"))
-        .await
-        .id();
-    let january = app
-        .create_incident(&operator, &started("azure", "2026-01-10T00:00:00Z"))
-        .await
-        .id();
-    let february = app
-        .create_incident(&operator, &started("azure", "2026-02-10T00:00:00Z"))
-        .await
-        .id();
-    let list = async |params: &[(&str, &str)]| {
-        let ids: HashSet<Uuid> = app
-            .get_query(INCIDENTS, &operator, params)
-            .await
-            .item_ids()
-            .into_iter()
-            .collect();
-        ids
-    };
-    let set = |ids: &[Uuid]| ids.iter().copied().collect::<HashSet<Uuid>>();
-
-    // Act / Assert
-    assert_eq!(
-        list(&[
-            ("started_after", "2026-02-01T00:00:00Z"),
-            ("started_before", "2026-03-01T00:00:00Z")
-        ])
-        .await,
-        set(&[february])
-    );
-    assert_eq!(
-        list(&[("started_after", "2026-02-01T00:00:00Z")]).await,
-        set(&[february, march])
-    );
-    assert_eq!(
-        list(&[("started_before", "2026-02-01T00:00:00Z")]).await,
-        set(&[january])
-    );
-    assert_eq!(
-        list(&[("started_after", "2026-02-10T00:00:00Z")]).await,
-        set(&[february, march]),
-        "started_after includes its bound"
-    );
-    assert_eq!(
-        list(&[("started_before", "2026-02-10T00:00:00Z")]).await,
-        set(&[january]),
-        "started_before excludes its bound"
-    );
-    assert_eq!(
-        list(&[
-            ("started_after", "2026-02-10T08:00:00+08:00"),
-            ("started_before", "2026-03-10T08:00:00.001+08:00")
-        ])
-        .await,
-        set(&[february, march]),
-        "offsets are honoured"
-    );
-    assert!(
-        list(&[
-            ("started_after", "2026-03-01T00:00:00Z"),
-            ("started_before", "2026-02-01T00:00:00Z")
-        ])
-        .await
-        .is_empty()
-    );
-}
-
-#[tokio::test]
-async fn a_bad_query_is_400_invalid_query() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("世纪互联合作伙伴").await;
-
-    for (params, field) in [
-        (&[("started_after", "yesterday")][..], "started_after"),
-        (
-            &[("started_before", "2026-02-30T00:00:00Z")],
-            "started_before",
-        ),
-        (&[("started_after", "2026-02-01")], "started_after"),
-        (&[("active", "maybe")], "active"),
-        (&[("status", "closed")], "status"),
-        (&[("service", "Azure")], "service"),
-        (&[("limit", "0")], "limit"),
-        (&[("cursor", "AAAA")], "cursor"),
-    ] {
-        // Act
-        let answer = app.get_query(INCIDENTS, &partner.key, params).await;
-
-        // Assert
-        answer.problem(400, "invalid_query");
-        assert_eq!(answer.error_fields(), [field], "{params:?}");
-    }
-}
-
-#[tokio::test]
-async fn the_list_pages_one_at_a_time() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let partner = app.create_partner("世纪互联合作伙伴").await;
-    let mut created = Vec::new();
-    for service_key in ["azure", "power-bi", "azure", "azure"] {
-        created.push(
-            app.create_incident(&operator, &incident_body(service_key))
-                .await
-                .id(),
-        );
-    }
-    let azure: Vec<Uuid> = [created[0], created[2], created[3]].to_vec();
-
-    // Act
-    let mut pages = Vec::new();
-    let mut answer = app
-        .get_query(
-            INCIDENTS,
-            &partner.key,
-            &[("limit", "1"), ("service", "azure")],
-        )
-        .await;
-    loop {
-        pages.push(answer.item_ids());
-        let Some(cursor) = answer.body["next_cursor"].as_str().map(str::to_owned) else {
-            assert_eq!(answer.next_link(), None);
-            break;
-        };
-        let link = answer.next_link().expect("a Link to the next page");
-        assert!(link.contains("service=azure"), "{link}");
-        answer = app
-            .get_query(
-                INCIDENTS,
-                &partner.key,
-                &[("limit", "1"), ("service", "azure"), ("cursor", &cursor)],
-            )
-            .await;
-    }
-
-    // Assert
-    assert_eq!(
-        pages,
-        azure.iter().map(|id| vec![*id]).collect::<Vec<_>>(),
-        "one per page, oldest first"
-    );
-}
-
-#[tokio::test]
-async fn listed_incidents_carry_their_updates() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let first = app
-        .create_incident(&operator, &incident_body("azure"))
-        .await;
-    let second = app
-        .create_incident(&operator, &incident_body("power-bi"))
-        .await;
-    publish(&app, &operator, first.id(), "第一条").await;
-    publish(&app, &operator, second.id(), "另一条").await;
-    publish(&app, &operator, first.id(), "第二条").await;
-
-    // Act
-    let list = app.get(INCIDENTS, &operator).await;
-
-    // Assert
-    let items = list.items();
-    assert_eq!(texts(&items[0]), ["第一条", "第二条"]);
-    assert_eq!(texts(&items[1]), ["另一条"]);
 }
 
 /// `resolved` is final whatever `If-Match` says: a PATCH with `If-Match: *` that read the
@@ -976,46 +484,31 @@ async fn a_resolution_stays_final_against_concurrent_wildcard_updates() {
     // Arrange
     let app = spawn_app().await;
     let operator = app.operator_key().await;
-    let mut body = incident_body("azure");
-    body["status"] = json!("mitigating");
+    let body = incident_with("azure", "status", "mitigating");
 
     for round in 0..40 {
         let incident = app.create_incident(&operator, &body).await;
-        let url = app.url(&incident_path(incident.id()));
+        let path = incident_path(incident.id());
+        let requests = (0..6)
+            .map(|n| {
+                let (to, if_match) = match n {
+                    0 => ("resolved", incident.etag()),
+                    _ => ("investigating", "*".to_owned()),
+                };
+                let request = app.request(Method::PATCH, &path, &operator);
+                request.header("If-Match", if_match).json(&status(to))
+            })
+            .collect();
 
         // Act
-        let mut tasks = Vec::new();
-        for n in 0..6 {
-            let (status, if_match) = if n == 0 {
-                ("resolved", incident.etag())
-            } else {
-                ("investigating", "*".to_owned())
-            };
-            let request = app
-                .client
-                .patch(&url)
-                .bearer_auth(&operator)
-                .header("If-Match", if_match)
-                .json(&json!({"status": status}));
-            tasks.push(tokio::spawn(async move {
-                let answer = Answer::read(request.send().await.expect("the request is sent")).await;
-                (status, answer)
-            }));
-        }
-        let mut resolution_accepted = false;
-        for task in tasks {
-            let (status, answer) = task.await.expect("the request task completes");
-            assert!(
-                matches!(answer.status, 200 | 409 | 412),
-                "{status}: {}",
-                answer.body
-            );
-            resolution_accepted |= status == "resolved" && answer.status == 200;
-        }
+        let answers = send_concurrently(requests).await;
 
         // Assert
-        let read = app.get(&incident_path(incident.id()), &operator).await;
-        if resolution_accepted {
+        for answer in &answers {
+            assert!(matches!(answer.status, 200 | 409 | 412), "{}", answer.body);
+        }
+        if answers[0].status == 200 {
+            let read = app.get(&path, &operator).await;
             assert_eq!(
                 read.body["status"], "resolved",
                 "round {round}: a resolution answered 200, then a wildcard PATCH reopened the \
@@ -1024,4 +517,139 @@ async fn a_resolution_stays_final_against_concurrent_wildcard_updates() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// List filters and pagination
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_list_filters_on_service_status_and_activity_and_refuses_a_bad_query() {
+    // Arrange
+    let world = World::new().await;
+    let (app, operator, partner) = (&world.app, &world.operator, world.key());
+    let azure = open(app, operator, "azure").await.id();
+    let mitigating = incident_with("azure", "status", "mitigating");
+    let mitigating = app.create_incident(operator, &mitigating).await.id();
+    let m365 = open(app, operator, "microsoft-365").await;
+    let resolved = app.move_incident(operator, &m365, "resolved").await.id();
+    let power_bi = open(app, operator, "power-bi").await.id();
+    let everything = [azure, mitigating, resolved, power_bi];
+    let filters: [(Query, &[Uuid]); 10] = [
+        (&[], &everything),
+        (&[("service", "azure")], &[azure, mitigating]),
+        (&[("status", "mitigating")], &[mitigating]),
+        (&[("status", "investigating")], &[azure, power_bi]),
+        (&[("active", "true")], &[azure, mitigating, power_bi]),
+        (&[("active", "false")], &[resolved]),
+        (&[("status", "resolved")], &[resolved]),
+        (&[("service", "microsoft-365"), ("active", "true")], &[]),
+        (
+            &[
+                ("service", "azure"),
+                ("active", "true"),
+                ("status", "investigating"),
+            ],
+            &[azure],
+        ),
+        (&[("service", "dynamics-365")], &[]),
+    ];
+    let refusals = [
+        ("started_after", "yesterday"),
+        ("started_before", "2026-02-30T00:00:00Z"),
+        ("started_after", "2026-02-01"),
+        ("active", "maybe"),
+        ("status", "closed"),
+        ("service", "Azure"),
+        ("limit", "0"),
+        ("cursor", "AAAA"),
+    ];
+
+    for (params, expected) in filters {
+        // Act
+        let listed = app.get_query(INCIDENTS, partner, params).await;
+
+        // Assert
+        assert_eq!(listed.item_ids(), expected, "{params:?}");
+    }
+    for (name, value) in refusals {
+        // Act
+        let answer = app.get_query(INCIDENTS, partner, &[(name, value)]).await;
+
+        // Assert
+        assert_refused(&answer, &format!("{name}={value}"), BAD_QUERY, name);
+    }
+}
+
+#[tokio::test]
+async fn the_list_filters_on_a_started_at_range() {
+    // Arrange
+    let app = spawn_app().await;
+    let operator = app.operator_key().await;
+    let open = async |day: &str| {
+        let body = incident_with("azure", "started_at", &format!("2026-{day}T00:00:00Z"));
+        app.create_incident(&operator, &body).await.id()
+    };
+    let march = open("03-10").await;
+    let january = open("01-10").await;
+    let february = open("02-10").await;
+    let feb_1 = "2026-02-01T00:00:00Z";
+    let feb_10 = "2026-02-10T00:00:00Z";
+    let mar_1 = "2026-03-01T00:00:00Z";
+    let (after, before) = ("started_after", "started_before");
+    let offsets = [
+        (after, "2026-02-10T08:00:00+08:00"),
+        (before, "2026-03-10T08:00:00.001+08:00"),
+    ];
+    let cases: [(&str, Query, &[Uuid]); 7] = [
+        ("a range", &[(after, feb_1), (before, mar_1)], &[february]),
+        ("after", &[(after, feb_1)], &[february, march]),
+        ("before", &[(before, feb_1)], &[january]),
+        ("after is inclusive", &[(after, feb_10)], &[february, march]),
+        ("before is exclusive", &[(before, feb_10)], &[january]),
+        ("offsets are honoured", &offsets, &[february, march]),
+        ("an empty range", &[(after, mar_1), (before, feb_1)], &[]),
+    ];
+
+    for (label, params, expected) in cases {
+        // Act
+        let listed = app.get_query(INCIDENTS, &operator, params).await;
+
+        // Assert
+        let ids: HashSet<Uuid> = listed.item_ids().into_iter().collect();
+        assert_eq!(ids, expected.iter().copied().collect(), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn the_list_pages_one_at_a_time() {
+    // Arrange
+    let world = World::new().await;
+    let (app, operator, partner) = (&world.app, &world.operator, world.key());
+    let mut azure = Vec::new();
+    for service_key in ["azure", "power-bi", "azure", "azure"] {
+        let id = open(app, operator, service_key).await.id();
+        if service_key == "azure" {
+            azure.push(vec![id]);
+        }
+    }
+
+    // Act
+    let (mut pages, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let mut query = vec![("limit", "1"), ("service", "azure")];
+        query.extend(cursor.as_deref().map(|cursor| ("cursor", cursor)));
+        let answer = app.get_query(INCIDENTS, partner, &query).await;
+        pages.push(answer.item_ids());
+        cursor = answer.body["next_cursor"].as_str().map(str::to_owned);
+        let Some(link) = answer.next_link() else {
+            assert_eq!(cursor, None, "a next_cursor comes with a Link");
+            break;
+        };
+        assert!(cursor.is_some(), "a Link comes with a next_cursor");
+        assert!(link.contains("service=azure"), "{link}");
+    }
+
+    // Assert
+    assert_eq!(pages, azure, "one per page, oldest first");
 }
