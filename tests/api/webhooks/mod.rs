@@ -85,6 +85,13 @@ pub async fn create_endpoint(app: &TestApp, key: &str, url: &str, events: &[&str
     create_endpoint_from(app, key, &endpoint_body(url, events)).await
 }
 
+/// Asserts a problem with this status and code; `label` names the case when the status differs.
+#[track_caller]
+pub fn assert_problem(answer: &Answer, label: &str, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{label}: {}", answer.body);
+    answer.problem(status, code);
+}
+
 /// The secret of a 201 or rotate answer.
 #[track_caller]
 pub fn secret(answer: &Answer) -> String {
