@@ -36,6 +36,7 @@ mod rate_limits;
 mod remediation;
 mod secrets;
 mod self_help;
+mod servers;
 mod services;
 mod sla_alerts;
 mod sql_log;

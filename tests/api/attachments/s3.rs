@@ -1,5 +1,5 @@
-//! The attachment flows against a real S3-compatible server (moto, started by `.ci/run`): ignored
-//! unless asked for, and failing, rather than skipping, without `ESCALADE_TEST_S3_ENDPOINT`.
+//! The attachment flows against a real S3-compatible server (moto, which `.ci/run` starts); see
+//! `servers` for what happens without one.
 
 use std::time::Duration;
 
@@ -9,33 +9,35 @@ use uuid::Uuid;
 
 use super::{MIB, PNG, attachments_path, escalation, executable, log_bytes, sha256};
 use crate::helpers::{TestApp, spawn_app_with};
+use crate::servers::Needed;
 
-/// A server on the S3-compatible server `.ci/run` starts (`ESCALADE_TEST_S3_ENDPOINT`, bucket
-/// `ESCALADE_TEST_S3_BUCKET`, credentials in the usual `AWS_*` variables), under a fresh prefix.
-async fn spawn_on_s3(attachments: AttachmentSettings, housekeeping_secs: u64) -> TestApp {
-    let endpoint = std::env::var("ESCALADE_TEST_S3_ENDPOINT")
-        .expect("ESCALADE_TEST_S3_ENDPOINT names the S3-compatible server these tests use");
+/// A server on the S3-compatible store (`ESCALADE_TEST_S3_ENDPOINT`, bucket
+/// `ESCALADE_TEST_S3_BUCKET`, credentials in the usual `AWS_*` variables), under a fresh prefix;
+/// `None` when the test is skipped for want of one.
+async fn spawn_on_s3(attachments: AttachmentSettings, housekeeping_secs: u64) -> Option<TestApp> {
+    let endpoint = Needed::s3().or_skip()?;
     let bucket =
         std::env::var("ESCALADE_TEST_S3_BUCKET").unwrap_or_else(|_| "escalade-test".into());
     let store = format!(
         "s3://{bucket}/{}?endpoint={endpoint}&allow_http=true",
         Uuid::new_v4()
     );
-    spawn_app_with(ServeSettings {
+    let settings = ServeSettings {
         housekeeping_interval_secs: housekeeping_secs,
         attachments: AttachmentSettings {
             attachment_store: Some(StoreLocation::parse(&store).unwrap()),
             ..attachments
         },
         ..ServeSettings::default()
-    })
-    .await
+    };
+    Some(spawn_app_with(settings).await)
 }
 
 #[tokio::test]
-#[ignore = "needs an S3-compatible server: .ci/run starts moto and runs these"]
 async fn a_20_mib_file_goes_up_in_parts_and_comes_back_whole_and_by_range() {
-    let app = spawn_on_s3(AttachmentSettings::default(), 600).await;
+    let Some(app) = spawn_on_s3(AttachmentSettings::default(), 600).await else {
+        return;
+    };
     let (key, id, _) = escalation(&app).await;
     let log = log_bytes(20 * MIB);
 
@@ -66,14 +68,15 @@ async fn a_20_mib_file_goes_up_in_parts_and_comes_back_whole_and_by_range() {
 }
 
 #[tokio::test]
-#[ignore = "needs an S3-compatible server: .ci/run starts moto and runs these"]
 async fn refusals_leave_no_object_and_the_quota_holds() {
     let limits = AttachmentSettings {
         attachment_max_bytes: MIB as u64,
         attachment_max_files: 1,
         ..AttachmentSettings::default()
     };
-    let app = spawn_on_s3(limits, 600).await;
+    let Some(app) = spawn_on_s3(limits, 600).await else {
+        return;
+    };
     let (key, id, _) = escalation(&app).await;
     app.upload(&key, id, "big.log", &log_bytes(MIB + 1))
         .await
@@ -90,13 +93,14 @@ async fn refusals_leave_no_object_and_the_quota_holds() {
 }
 
 #[tokio::test]
-#[ignore = "needs an S3-compatible server: .ci/run starts moto and runs these"]
 async fn housekeeping_deletes_objects_no_row_names() {
     let limits = AttachmentSettings {
         attachment_orphan_grace_secs: 0,
         ..AttachmentSettings::default()
     };
-    let app = spawn_on_s3(limits, 1).await;
+    let Some(app) = spawn_on_s3(limits, 1).await else {
+        return;
+    };
     let (key, id, _) = escalation(&app).await;
     let kept = app.upload(&key, id, "a.png", PNG).await;
     let store = AttachmentStore::open(app.attachment_store()).unwrap();
