@@ -1,23 +1,16 @@
 //! `POST /v1/escalations/{id}/transitions`: the whole lifecycle table through HTTP (every status
-//! × every target × every role), the data each move needs and records, `If-Match` and the audit
-//! trail. Concurrent moves and creates are in `escalations_concurrency`.
+//! × every target × every role), the data each move needs and records, reopening, `If-Match`
+//! and the audit trail. Concurrent moves and creates are in `escalations_concurrency`.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::helpers::{
-    Answer, EscalationFixture, TestApp, engineer, escalation_body, escalation_path, spawn_app,
-    timestamp,
-};
+use crate::escalations::audit_trail;
+use crate::helpers::{Answer, engineer, escalation_body, escalation_path, timestamp};
+use crate::world::World;
 
-// ---------------------------------------------------------------------------------------------
-// Helpers local to this module
-// ---------------------------------------------------------------------------------------------
-
-/// The statuses a move may name as `to`: every status but `submitted`, which nothing returns
-/// to (the API sketch in DESIGN.md lists these six).
-const TARGETS: [&str; 6] = [
+const STATUSES: [&str; 7] = [
+    "submitted",
     "in_progress",
     "awaiting_partner",
     "resolved",
@@ -26,81 +19,35 @@ const TARGETS: [&str; 6] = [
     "withdrawn",
 ];
 
-/// Who moves an escalation: 21Vianet's side (operators and admins) or the partner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Operator,
-    Partner,
-}
-
-/// Every move the lifecycle allows, and for which side, as DESIGN.md describes it.
-const MOVES: [(&str, &str, Side); 12] = [
-    ("submitted", "in_progress", Side::Operator),
-    ("submitted", "rejected", Side::Operator),
-    ("submitted", "withdrawn", Side::Partner),
-    ("in_progress", "awaiting_partner", Side::Operator),
-    ("in_progress", "resolved", Side::Operator),
-    ("in_progress", "rejected", Side::Operator),
-    ("awaiting_partner", "in_progress", Side::Operator),
-    ("awaiting_partner", "in_progress", Side::Partner),
-    ("awaiting_partner", "resolved", Side::Operator),
-    ("resolved", "in_progress", Side::Partner),
-    ("resolved", "closed", Side::Operator),
-    ("resolved", "closed", Side::Partner),
+/// Every move the lifecycle allows, and for which side (`operator` stands for operators and
+/// admins), as DESIGN.md describes it.
+const MOVES: [(&str, &str, &str); 12] = [
+    ("submitted", "in_progress", "operator"),
+    ("submitted", "rejected", "operator"),
+    ("submitted", "withdrawn", "partner"),
+    ("in_progress", "awaiting_partner", "operator"),
+    ("in_progress", "resolved", "operator"),
+    ("in_progress", "rejected", "operator"),
+    ("awaiting_partner", "in_progress", "operator"),
+    ("awaiting_partner", "in_progress", "partner"),
+    ("awaiting_partner", "resolved", "operator"),
+    ("resolved", "in_progress", "partner"),
+    ("resolved", "closed", "operator"),
+    ("resolved", "closed", "partner"),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Partner,
-    Operator,
-    Admin,
-}
+/// Each role, and the side it moves for.
+const ROLES: [(&str, &str); 3] = [
+    ("partner", "partner"),
+    ("operator", "operator"),
+    ("admin", "operator"),
+];
 
-impl Role {
-    const ALL: [Role; 3] = [Role::Partner, Role::Operator, Role::Admin];
-
-    fn side(self) -> Side {
-        match self {
-            Role::Partner => Side::Partner,
-            Role::Operator | Role::Admin => Side::Operator,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Role::Partner => "partner",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-/// One partner's escalations, and a key for every role.
-struct Desk {
-    fixture: EscalationFixture,
-    operator: String,
-    admin: String,
-}
-
-impl Desk {
-    async fn new(app: &TestApp) -> Self {
-        Desk {
-            fixture: app.escalation_fixture("premium").await,
-            operator: app.operator_key().await,
-            admin: app.admin_key.clone(),
-        }
-    }
-
-    fn partner(&self) -> &str {
-        &self.fixture.partner.key
-    }
-
-    fn key(&self, role: Role) -> &str {
-        match role {
-            Role::Partner => self.partner(),
-            Role::Operator => &self.operator,
-            Role::Admin => &self.admin,
-        }
+fn key_of<'a>(world: &'a World, role: &str) -> &'a str {
+    match role {
+        "partner" => world.key(),
+        "operator" => &world.operator,
+        _ => &world.app.admin_key,
     }
 }
 
@@ -116,682 +63,416 @@ fn move_body(from: &str, to: &str) -> Value {
     }
 }
 
+/// The move `body` of the escalation `current` (an answer carrying it and its ETag), as `key`.
+async fn attempt(world: &World, key: &str, current: &Answer, body: &Value) -> Answer {
+    let (id, etag) = (current.id(), current.etag());
+    world.app.transition(key, id, &etag, body).await
+}
+
 /// Moves the escalation `current` to `to` as `key`; asserts 200 and returns the answer.
-async fn advance(app: &TestApp, key: &str, current: &Answer, to: &str) -> Answer {
+async fn advance(world: &World, key: &str, current: &Answer, to: &str) -> Answer {
     let from = current.body["status"].as_str().unwrap();
-    let answer = app
-        .transition(key, current.id(), &current.etag(), &move_body(from, to))
-        .await;
+    let answer = attempt(world, key, current, &move_body(from, to)).await;
     assert_eq!(answer.status, 200, "{from} -> {to}: {}", answer.body);
     answer
 }
 
 /// A fresh escalation (of a fresh customer, so it never duplicates another) brought to
 /// `status` through allowed moves; returns the last answer.
-async fn escalation_in(app: &TestApp, desk: &Desk, status: &str) -> Answer {
-    let customer_id = app
-        .create_escalatable_customer(&desk.fixture.partner, "standard")
+async fn escalation_in(world: &World, status: &str) -> Answer {
+    let customer_id = world
+        .app
+        .create_escalatable_customer(&world.partner, "standard")
         .await;
-    let created = app
-        .submit_escalation(desk.partner(), &escalation_body(customer_id))
-        .await;
-    let op = desk.operator.as_str();
-    match status {
-        "submitted" => created,
-        "in_progress" => advance(app, op, &created, "in_progress").await,
-        "awaiting_partner" => {
-            let started = advance(app, op, &created, "in_progress").await;
-            advance(app, op, &started, "awaiting_partner").await
-        }
-        "resolved" => {
-            let started = advance(app, op, &created, "in_progress").await;
-            advance(app, op, &started, "resolved").await
-        }
-        "closed" => {
-            let started = advance(app, op, &created, "in_progress").await;
-            let resolved = advance(app, op, &started, "resolved").await;
-            advance(app, op, &resolved, "closed").await
-        }
-        "rejected" => advance(app, op, &created, "rejected").await,
-        "withdrawn" => advance(app, desk.partner(), &created, "withdrawn").await,
+    let body = escalation_body(customer_id);
+    let mut current = world.app.submit_escalation(world.key(), &body).await;
+    let route: &[&str] = match status {
+        "submitted" => &[],
+        "in_progress" => &["in_progress"],
+        "awaiting_partner" => &["in_progress", "awaiting_partner"],
+        "resolved" => &["in_progress", "resolved"],
+        "closed" => &["in_progress", "resolved", "closed"],
+        "rejected" => &["rejected"],
+        "withdrawn" => &["withdrawn"],
         other => panic!("no way to reach {other}"),
+    };
+    for to in route {
+        let key = if *to == "withdrawn" {
+            world.key()
+        } else {
+            &world.operator
+        };
+        current = advance(world, key, &current, to).await;
     }
+    current
 }
 
-/// The audit trail of escalation `id`, oldest first.
-async fn events(app: &TestApp, key: &str, id: Uuid) -> Vec<Value> {
-    app.get(&format!("{}/events", escalation_path(id)), key)
-        .await
-        .items()
-        .clone()
-}
-
-/// Whether `answer` is the problem `status`/`code`; what is wrong with it otherwise.
+/// What is wrong with `answer` if it is not the problem `status`/`code`.
 fn problem_mismatch(answer: &Answer, status: u16, code: &str) -> Option<String> {
     let content_type = answer.header("content-type");
     (answer.status != status
         || answer.body["code"] != code
         || content_type != Some("application/problem+json"))
     .then(|| {
-        format!(
-            "expected {status} {code}, got {} {content_type:?} {}",
-            answer.status, answer.body
-        )
+        let (got, body) = (answer.status, &answer.body);
+        format!("expected {status} {code}, got {got} {content_type:?} {body}")
     })
 }
 
-/// What is wrong with an allowed move from `from` to `to` by `role`, made on `fresh`.
-async fn allowed_move_mismatch(
-    app: &TestApp,
-    desk: &Desk,
-    fresh: &Answer,
+/// What is wrong with `role`'s move to `to` from the status of `shared`. An allowed move, made
+/// on a fresh escalation, gives the next version and ETag and a `status_changed` event by the
+/// role; a move for the other side is 403; a move nobody may make is 409 naming the possible
+/// ones (or saying the status is final).
+async fn move_mismatch(
+    world: &World,
+    shared: &Answer,
     to: &str,
-    role: Role,
+    (role, side): (&str, &str),
 ) -> Option<String> {
-    let from = fresh.body["status"].as_str().unwrap();
-    let key = desk.key(role);
-    let version = fresh.body["version"].as_i64().unwrap();
-    let answer = app
-        .transition(key, fresh.id(), &fresh.etag(), &move_body(from, to))
-        .await;
-    if answer.status != 200 {
-        return Some(format!(
-            "expected 200, got {} {}",
-            answer.status, answer.body
-        ));
+    let from = shared.body["status"].as_str().unwrap();
+    let (key, body) = (key_of(world, role), move_body(from, to));
+    if !MOVES.contains(&(from, to, side)) {
+        let answer = attempt(world, key, shared, &body).await;
+        if MOVES.iter().any(|(f, t, _)| (*f, *t) == (from, to)) {
+            return problem_mismatch(&answer, 403, "forbidden");
+        }
+        let possible: Vec<String> = MOVES
+            .iter()
+            .filter(|(f, _, _)| *f == from)
+            .map(|(_, to, side)| format!("{to} ({side})"))
+            .collect();
+        return problem_mismatch(&answer, 409, "invalid_transition").or_else(|| {
+            let detail = answer.body["detail"].as_str().unwrap_or_default();
+            let names_all = possible.iter().all(|named| detail.contains(named.as_str()));
+            let final_said = !possible.is_empty() || detail.contains("final");
+            let missing = format!("the detail does not name {possible:?}: {detail}");
+            (!names_all || !final_said).then_some(missing)
+        });
     }
-    let new_tag = format!("\"{}\"", version + 1);
-    if answer.body["status"] != to
-        || answer.body["version"] != version + 1
-        || answer.header("etag") != Some(new_tag.as_str())
+    let fresh = escalation_in(world, from).await;
+    let answer = attempt(world, key, &fresh, &body).await;
+    let version = fresh.body["version"].as_i64().unwrap() + 1;
+    let tag = format!("\"{version}\"");
+    if (answer.status, answer.header("etag")) != (200, Some(tag.as_str()))
+        || answer.body["status"] != to
+        || answer.body["version"] != version
     {
+        let (status, etag, body) = (answer.status, answer.header("etag"), &answer.body);
         return Some(format!(
-            "expected {to} at version {} with ETag {new_tag}, got {:?} {}",
-            version + 1,
-            answer.header("etag"),
-            answer.body
+            "expected 200, {to}, version {tag}: {status} {etag:?} {body}"
         ));
     }
-    let trail = events(app, key, fresh.id()).await;
+    let trail = audit_trail(&world.app, key, fresh.id()).await;
     let last = trail.last().unwrap();
-    (last["kind"] != "status_changed"
-        || last["before"]["status"] != from
-        || last["after"]["status"] != to
-        || last["actor"]["role"] != role.name())
-    .then(|| {
-        format!(
-            "expected a status_changed event by {}, got {last}",
-            role.name()
-        )
-    })
+    let event = (
+        &last["kind"],
+        &last["before"]["status"],
+        &last["after"]["status"],
+    );
+    let expected = (&json!("status_changed"), &json!(from), &json!(to));
+    (event != expected || last["actor"]["role"] != role)
+        .then(|| format!("expected a status_changed event by {role}, got {last}"))
 }
 
-/// Tries every target as every role from `from`: allowed moves succeed (each on a fresh
-/// escalation) with a new ETag and a `status_changed` event; moves for the other side are 403;
-/// moves nobody may make are 409 naming the possible ones. Refused moves change nothing. Every
-/// cell of the table is tried before the test fails, and every wrong one is reported.
-async fn every_move_from(from: &str) {
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let shared = escalation_in(&app, &desk, from).await;
-    let shared_events = events(&app, &desk.admin, shared.id()).await.len();
-    let possible: Vec<String> = MOVES
-        .iter()
-        .filter(|(f, _, _)| *f == from)
-        .map(|(_, to, side)| {
-            let side = if *side == Side::Operator {
-                "operator"
-            } else {
-                "partner"
-            };
-            format!("{to} ({side})")
-        })
-        .collect();
-    let mut wrong: Vec<String> = Vec::new();
-
-    for to in TARGETS {
-        for role in Role::ALL {
-            let allowed = MOVES.contains(&(from, to, role.side()));
-            let for_the_other_side = MOVES
-                .iter()
-                .any(|(f, t, side)| *f == from && *t == to && *side != role.side());
-            let mismatch = if allowed {
-                let fresh = escalation_in(&app, &desk, from).await;
-                allowed_move_mismatch(&app, &desk, &fresh, to, role).await
-            } else {
-                let answer = app
-                    .transition(
-                        desk.key(role),
-                        shared.id(),
-                        &shared.etag(),
-                        &move_body(from, to),
-                    )
-                    .await;
-                if for_the_other_side {
-                    problem_mismatch(&answer, 403, "forbidden")
-                } else {
-                    problem_mismatch(&answer, 409, "invalid_transition").or_else(|| {
-                        let detail = answer.body["detail"].as_str().unwrap_or_default();
-                        let names_all =
-                            possible.iter().all(|named| detail.contains(named.as_str()));
-                        let names_none = !possible.is_empty() || detail.contains("final");
-                        (!names_all || !names_none)
-                            .then(|| format!("the detail does not name {possible:?}: {detail}"))
-                    })
-                }
-            };
-            if let Some(mismatch) = mismatch {
-                wrong.push(format!("{from} -> {to} by {}: {mismatch}", role.name()));
-            }
-        }
-    }
-    assert!(
-        wrong.is_empty(),
-        "{} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
-    let after = app.get(&escalation_path(shared.id()), &desk.admin).await;
-    assert_eq!(after.body, shared.body, "refused moves changed nothing");
-    assert_eq!(
-        events(&app, &desk.admin, shared.id()).await.len(),
-        shared_events,
-        "refused moves are not events"
-    );
+/// Sets the resolution time of `escalation` to `days` ago.
+async fn resolved_days_ago(world: &World, escalation: &Answer, days: i64) {
+    let resolved_at = Utc::now() - Duration::days(days);
+    let sql = "UPDATE escalations SET resolved_at = $1 WHERE id = $2";
+    let values = vec![resolved_at.into(), escalation.id().into()];
+    assert_eq!(world.app.execute_sql(sql, values).await, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The lifecycle table
 // ---------------------------------------------------------------------------------------------
 
+/// Every target (`submitted` too, which nothing returns to) as every role from every status;
+/// refused moves change nothing and are no events. Every cell is tried before the test fails,
+/// and every wrong one is reported.
 #[tokio::test]
-async fn every_move_from_submitted_is_allowed_or_refused_as_the_table_says() {
-    every_move_from("submitted").await;
-}
+async fn every_move_from_every_status_is_allowed_or_refused_as_the_table_says() {
+    // Arrange
+    let world = World::new().await;
+    let admin = &world.app.admin_key;
+    let mut wrong: Vec<String> = Vec::new();
 
-#[tokio::test]
-async fn every_move_from_in_progress_is_allowed_or_refused_as_the_table_says() {
-    every_move_from("in_progress").await;
-}
+    for from in STATUSES {
+        let shared = escalation_in(&world, from).await;
+        let events = audit_trail(&world.app, admin, shared.id()).await.len();
 
-#[tokio::test]
-async fn every_move_from_awaiting_partner_is_allowed_or_refused_as_the_table_says() {
-    every_move_from("awaiting_partner").await;
-}
-
-#[tokio::test]
-async fn every_move_from_resolved_is_allowed_or_refused_as_the_table_says() {
-    every_move_from("resolved").await;
-}
-
-#[tokio::test]
-async fn nothing_moves_a_closed_escalation() {
-    every_move_from("closed").await;
-}
-
-#[tokio::test]
-async fn nothing_moves_a_rejected_escalation() {
-    every_move_from("rejected").await;
-}
-
-#[tokio::test]
-async fn nothing_moves_a_withdrawn_escalation() {
-    every_move_from("withdrawn").await;
+        for to in STATUSES {
+            for role in ROLES {
+                // Act & Assert
+                if let Some(mismatch) = move_mismatch(&world, &shared, to, role).await {
+                    wrong.push(format!("{from} -> {to} by {}: {mismatch}", role.0));
+                }
+            }
+        }
+        let after = world.escalation(admin, shared.id()).await;
+        if after.body != shared.body {
+            wrong.push(format!("{from}: refused moves changed {}", after.body));
+        }
+        if audit_trail(&world.app, admin, shared.id()).await.len() != events {
+            wrong.push(format!("{from}: refused moves are events"));
+        }
+    }
+    let (count, wrong) = (wrong.len(), wrong.join("\n"));
+    assert!(wrong.is_empty(), "{count} wrong:\n{wrong}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // What moves need and record
 // ---------------------------------------------------------------------------------------------
 
+/// Each case is refused naming its one field; the partner makes the move from `resolved`, an
+/// operator the others.
 #[tokio::test]
-async fn starting_work_needs_an_engineer_and_records_the_first_response() {
+async fn a_move_lacking_what_it_needs_or_carrying_what_it_may_not_is_422_and_changes_nothing() {
     // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "submitted").await;
-
-    // Act
-    let without = app
-        .transition(
-            &desk.operator,
-            created.id(),
-            "\"1\"",
-            &json!({"to": "in_progress"}),
-        )
-        .await;
-    let incomplete = app
-        .transition(
-            &desk.operator,
-            created.id(),
-            "\"1\"",
-            &json!({"to": "in_progress", "engineer": {"name": "李娜"}}),
-        )
-        .await;
-    let before = Utc::now();
-    let started = app
-        .transition(
-            &desk.operator,
-            created.id(),
-            "\"1\"",
-            &json!({"to": "in_progress", "engineer": engineer()}),
-        )
-        .await;
-    let after = Utc::now();
-
-    // Assert
-    without.problem(422, "validation_failed");
-    assert_eq!(without.error_fields(), ["engineer"]);
-    incomplete.problem(422, "validation_failed");
-    assert_eq!(incomplete.error_fields(), ["engineer.email"]);
-    assert_eq!(started.status, 200, "{}", started.body);
-    assert_eq!(started.etag(), "\"2\"", "refused attempts made no version");
-    assert_eq!(
-        started.body["engineer"],
-        json!({"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+861055550123"})
-    );
-    let first_response = timestamp(&started.body["sla"]["first_response_at"]);
-    assert!(
-        before - Duration::seconds(1) <= first_response
-            && first_response <= after + Duration::seconds(1),
-        "{first_response} not in [{before}, {after}]"
-    );
-    assert_eq!(started.body["sla"]["breached"], false);
-    let trail = events(&app, &desk.operator, created.id()).await;
-    assert_eq!(trail.len(), 2);
-    assert!(trail[1]["before"]["engineer"].is_null());
-    assert_eq!(trail[1]["after"]["engineer"], started.body["engineer"]);
-}
-
-#[tokio::test]
-async fn the_first_response_is_kept_when_work_resumes() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let waiting = escalation_in(&app, &desk, "awaiting_partner").await;
-    let first_response = waiting.body["sla"]["first_response_at"].clone();
-    assert!(first_response.is_string());
-
-    // Act
-    let answered = advance(&app, desk.partner(), &waiting, "in_progress").await;
-    let waiting_again = advance(&app, &desk.operator, &answered, "awaiting_partner").await;
-    let resumed = advance(&app, &desk.operator, &waiting_again, "in_progress").await;
-
-    // Assert
-    for answer in [&answered, &resumed] {
-        assert_eq!(answer.body["sla"]["first_response_at"], first_response);
-        assert_eq!(answer.body["engineer"], waiting.body["engineer"]);
-    }
-}
-
-#[tokio::test]
-async fn an_engineer_is_assigned_only_when_an_operator_starts_work() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let in_progress = escalation_in(&app, &desk, "in_progress").await;
-    let resolved = escalation_in(&app, &desk, "resolved").await;
-
-    // Act
-    let to_waiting = app
-        .transition(
-            &desk.operator,
-            in_progress.id(),
-            &in_progress.etag(),
-            &json!({"to": "awaiting_partner", "engineer": engineer()}),
-        )
-        .await;
-    let reopened = app
-        .transition(
-            desk.partner(),
-            resolved.id(),
-            &resolved.etag(),
-            &json!({"to": "in_progress", "engineer": engineer()}),
-        )
-        .await;
-
-    // Assert
-    for answer in [&to_waiting, &reopened] {
-        answer.problem(422, "validation_failed");
-        assert_eq!(answer.error_fields(), ["engineer"]);
-    }
-}
-
-#[tokio::test]
-async fn resolving_needs_a_resolution_and_records_it() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let started = escalation_in(&app, &desk, "in_progress").await;
-
-    // Act
-    let without = app
-        .transition(
-            &desk.operator,
-            started.id(),
-            &started.etag(),
-            &json!({"to": "resolved"}),
-        )
-        .await;
-    let blank = app
-        .transition(
-            &desk.operator,
-            started.id(),
-            &started.etag(),
-            &json!({"to": "resolved", "reason": "   "}),
-        )
-        .await;
-    let before = Utc::now();
-    let resolved = app
-        .transition(
-            &desk.operator,
-            started.id(),
-            &started.etag(),
-            &json!({"to": "resolved", "reason": "已在服务端修复传输规则。"}),
-        )
-        .await;
-
-    // Assert
-    for answer in [&without, &blank] {
-        answer.problem(422, "validation_failed");
-        assert_eq!(answer.error_fields(), ["reason"]);
-    }
-    assert_eq!(resolved.status, 200, "{}", resolved.body);
-    assert_eq!(resolved.body["resolution"], "已在服务端修复传输规则。");
-    let resolved_at = timestamp(&resolved.body["resolved_at"]);
-    assert!(
-        resolved_at >= before - Duration::seconds(1),
-        "{resolved_at}"
-    );
-    let trail = events(&app, desk.partner(), started.id()).await;
-    assert_eq!(
-        trail.last().unwrap()["after"]["reason"],
-        "已在服务端修复传输规则。"
-    );
-}
-
-#[tokio::test]
-async fn rejecting_needs_misescalation_and_a_reason() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "submitted").await;
-    let id = created.id();
-
-    // Act
-    let no_flag = app
-        .transition(
-            &desk.operator,
-            id,
-            "\"1\"",
-            &json!({"to": "rejected", "reason": "操作指导类问题。"}),
-        )
-        .await;
-    let no_reason = app
-        .transition(
-            &desk.operator,
-            id,
-            "\"1\"",
-            &json!({"to": "rejected", "misescalation": true}),
-        )
-        .await;
-    let rejected = app
-        .transition(
-            &desk.operator,
-            id,
-            "\"1\"",
-            &json!({"to": "rejected", "misescalation": true, "reason": "这是操作指导类问题，属于合作伙伴的工作。"}),
-        )
-        .await;
-
-    // Assert
-    no_flag.problem(422, "validation_failed");
-    assert_eq!(no_flag.error_fields(), ["misescalation"]);
-    no_reason.problem(422, "validation_failed");
-    assert_eq!(no_reason.error_fields(), ["reason"]);
-    assert_eq!(rejected.status, 200, "{}", rejected.body);
-    assert_eq!(rejected.body["status"], "rejected");
-    assert_eq!(
-        rejected.body["misescalation"],
-        json!({"reason": "这是操作指导类问题，属于合作伙伴的工作。"})
-    );
-    let read = app.get(&escalation_path(id), desk.partner()).await;
-    assert_eq!(read.body["misescalation"], rejected.body["misescalation"]);
-    let trail = events(&app, desk.partner(), id).await;
-    assert_eq!(trail.last().unwrap()["after"]["misescalation"], true);
-}
-
-#[tokio::test]
-async fn a_rejection_that_is_not_a_misescalation_shows_none() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let started = escalation_in(&app, &desk, "in_progress").await;
-
-    // Act
-    let rejected = app
-        .transition(
-            &desk.admin,
-            started.id(),
-            &started.etag(),
-            &json!({"to": "rejected", "misescalation": false, "reason": "客户已取消该服务。"}),
-        )
-        .await;
-
-    // Assert
-    assert_eq!(rejected.status, 200, "{}", rejected.body);
-    assert!(
-        rejected.body["misescalation"].is_null(),
-        "{}",
-        rejected.body
-    );
-}
-
-#[tokio::test]
-async fn misescalation_is_given_only_when_rejecting() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let started = escalation_in(&app, &desk, "in_progress").await;
-
-    // Act
-    let answer = app
-        .transition(
-            &desk.operator,
-            started.id(),
-            &started.etag(),
-            &json!({"to": "awaiting_partner", "misescalation": true}),
-        )
-        .await;
-
-    // Assert
-    answer.problem(422, "validation_failed");
-    assert_eq!(answer.error_fields(), ["misescalation"]);
-}
-
-#[tokio::test]
-async fn a_bad_transition_body_is_422_naming_the_field() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "submitted").await;
+    let world = World::new().await;
+    let submitted = escalation_in(&world, "submitted").await;
+    let started = escalation_in(&world, "in_progress").await;
+    let resolved = escalation_in(&world, "resolved").await;
+    let (partner, operator) = (world.key(), world.operator.as_str());
     let reason = "问题不属于 21Vianet 的支持范围。";
+    let engineer = engineer();
+    let (required, invalid, wrong_type) = ("required", "invalid_value", "invalid_type");
+    let (unknown, not_allowed) = ("unknown_field", "not_allowed");
     let cases = [
-        (json!({}), "to"),
-        (json!({"to": "reopened"}), "to"),
-        (json!({"to": 3}), "to"),
-        (json!({"to": "withdrawn", "why": "changed my mind"}), "why"),
+        ("no target", &submitted, json!({}), "to", required),
         (
+            "an unknown target",
+            &submitted,
+            json!({"to": "reopened"}),
+            "to",
+            invalid,
+        ),
+        (
+            "a target not text",
+            &submitted,
+            json!({"to": 3}),
+            "to",
+            wrong_type,
+        ),
+        (
+            "an unknown field",
+            &submitted,
+            json!({"to": "withdrawn", "why": "changed my mind"}),
+            "why",
+            unknown,
+        ),
+        (
+            "no engineer",
+            &submitted,
+            json!({"to": "in_progress"}),
+            "engineer",
+            required,
+        ),
+        (
+            "an engineer without an e-mail",
+            &submitted,
+            json!({"to": "in_progress", "engineer": {"name": "李娜"}}),
+            "engineer.email",
+            required,
+        ),
+        (
+            "an engineer as text",
+            &submitted,
+            json!({"to": "in_progress", "engineer": "李娜"}),
+            "engineer",
+            wrong_type,
+        ),
+        (
+            "an engineer when waiting",
+            &started,
+            json!({"to": "awaiting_partner", "engineer": engineer}),
+            "engineer",
+            not_allowed,
+        ),
+        (
+            "an engineer when reopening",
+            &resolved,
+            json!({"to": "in_progress", "engineer": engineer}),
+            "engineer",
+            not_allowed,
+        ),
+        (
+            "resolved without a reason",
+            &started,
+            json!({"to": "resolved"}),
+            "reason",
+            required,
+        ),
+        (
+            "resolved with a blank reason",
+            &started,
+            json!({"to": "resolved", "reason": "   "}),
+            "reason",
+            "length",
+        ),
+        (
+            "a reason not text",
+            &submitted,
+            json!({"to": "resolved", "reason": 42}),
+            "reason",
+            wrong_type,
+        ),
+        (
+            "rejected without misescalation",
+            &submitted,
+            json!({"to": "rejected", "reason": "操作指导类问题。"}),
+            "misescalation",
+            required,
+        ),
+        (
+            "rejected without a reason",
+            &submitted,
+            json!({"to": "rejected", "misescalation": true}),
+            "reason",
+            required,
+        ),
+        (
+            "misescalation not a boolean",
+            &submitted,
             json!({"to": "rejected", "misescalation": "yes", "reason": reason}),
             "misescalation",
+            wrong_type,
         ),
-        (json!({"to": "resolved", "reason": 42}), "reason"),
-        (json!({"to": "in_progress", "engineer": "李娜"}), "engineer"),
+        (
+            "misescalation when not rejecting",
+            &started,
+            json!({"to": "awaiting_partner", "misescalation": true}),
+            "misescalation",
+            not_allowed,
+        ),
     ];
-    let mut wrong = Vec::new();
 
-    for (body, field) in cases {
+    for (label, escalation, body, field, code) in cases {
+        let key = if escalation.id() == resolved.id() {
+            partner
+        } else {
+            operator
+        };
+
         // Act
-        let answer = app
-            .transition(&desk.operator, created.id(), "\"1\"", &body)
-            .await;
+        let answer = attempt(&world, key, escalation, &body).await;
 
         // Assert
-        let fields = answer.error_fields();
-        if answer.status != 422
-            || answer.body["code"] != "validation_failed"
-            || fields.len() != 1
-            || !fields[0].starts_with(field)
-        {
-            wrong.push(format!(
-                "{body}: expected 422 naming {field}, got {}",
-                answer.body
-            ));
-        }
+        answer.case_refused(label, 422, "validation_failed", &[(field, code)]);
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    let read = app
-        .get(&escalation_path(created.id()), desk.partner())
-        .await;
-    assert_eq!(read.body, created.body, "nothing changed");
+    for escalation in [&submitted, &started, &resolved] {
+        let read = world.escalation(operator, escalation.id()).await;
+        assert_eq!(read.body, escalation.body, "nothing changed");
+    }
 }
 
 #[tokio::test]
-async fn moving_back_to_submitted_is_409_naming_the_possible_moves() {
-    // Arrange: nothing returns to submitted
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "in_progress").await;
+async fn moves_record_the_engineer_first_response_resolution_and_misescalation() {
+    // Arrange
+    let world = World::new().await;
+    let (partner, operator) = (world.key(), world.operator.as_str());
+    let submitted = escalation_in(&world, "submitted").await;
+    let to_reject = escalation_in(&world, "submitted").await;
+    let to_decline = escalation_in(&world, "in_progress").await;
+    let misescalation = "这是操作指导类问题，属于合作伙伴的工作。";
+    let reject = json!({"to": "rejected", "misescalation": true, "reason": misescalation});
+    let decline = json!({"to": "rejected", "misescalation": false, "reason": "客户已取消该服务。"});
 
     // Act
-    let answer = app
-        .transition(
-            &desk.operator,
-            created.id(),
-            &created.etag(),
-            &json!({"to": "submitted"}),
-        )
-        .await;
+    let before = Utc::now();
+    let started = advance(&world, operator, &submitted, "in_progress").await;
+    let after = Utc::now();
+    let waiting = advance(&world, operator, &started, "awaiting_partner").await;
+    let answered = advance(&world, partner, &waiting, "in_progress").await;
+    let waiting_again = advance(&world, operator, &answered, "awaiting_partner").await;
+    let resumed = advance(&world, operator, &waiting_again, "in_progress").await;
+    let resolving = Utc::now();
+    let resolved = advance(&world, operator, &resumed, "resolved").await;
+    let rejected = attempt(&world, operator, &to_reject, &reject).await;
+    let declined = attempt(&world, &world.app.admin_key, &to_decline, &decline).await;
 
     // Assert
-    answer.problem(409, "invalid_transition");
-    let detail = answer.body["detail"].as_str().unwrap();
-    for possible in ["awaiting_partner", "resolved", "rejected"] {
-        assert!(detail.contains(possible), "{detail}");
+    let engineer =
+        json!({"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+861055550123"});
+    assert_eq!(started.body["engineer"], engineer);
+    let first_response = &started.body["sla"]["first_response_at"];
+    let (at, second) = (timestamp(first_response), Duration::seconds(1));
+    assert!(
+        before - second <= at && at <= after + second,
+        "{at} not in [{before}, {after}]"
+    );
+    assert_eq!(started.body["sla"]["breached"], false);
+    let trail = audit_trail(&world.app, partner, submitted.id()).await;
+    assert!(trail[1]["before"]["engineer"].is_null());
+    assert_eq!(trail[1]["after"]["engineer"], engineer);
+    for answer in [&answered, &resumed] {
+        let kept = &answer.body["sla"]["first_response_at"];
+        assert_eq!(kept, first_response, "kept when work resumes");
+        assert_eq!(answer.body["engineer"], engineer);
     }
+    let resolution = &move_body("in_progress", "resolved")["reason"];
+    assert_eq!(&resolved.body["resolution"], resolution);
+    let resolved_at = timestamp(&resolved.body["resolved_at"]);
+    assert!(resolved_at >= resolving - second, "{resolved_at}");
+    assert_eq!(trail.len(), 7);
+    assert_eq!(&trail[6]["after"]["reason"], resolution);
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    assert_eq!(rejected.body["status"], "rejected");
+    let recorded = json!({ "reason": misescalation });
+    assert_eq!(rejected.body["misescalation"], recorded);
+    let read = world.escalation(partner, to_reject.id()).await;
+    assert_eq!(read.body["misescalation"], recorded);
+    let trail = audit_trail(&world.app, partner, to_reject.id()).await;
+    assert_eq!(trail.last().unwrap()["after"]["misescalation"], true);
+    assert_eq!(declined.status, 200, "{}", declined.body);
+    let none = &declined.body["misescalation"];
+    assert!(none.is_null(), "not a misescalation: {}", declined.body);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reopening
+// ---------------------------------------------------------------------------------------------
+
 #[tokio::test]
-async fn a_partner_reopens_a_resolved_escalation_within_14_days() {
-    // Arrange: resolved 13 days ago
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let resolved = escalation_in(&app, &desk, "resolved").await;
-    let changed = app
-        .execute_sql(
-            "UPDATE escalations SET resolved_at = $1 WHERE id = $2",
-            vec![
-                (Utc::now() - Duration::days(13)).into(),
-                resolved.id().into(),
-            ],
-        )
-        .await;
-    assert_eq!(changed, 1);
+async fn a_partner_reopens_within_14_days_unless_a_newer_escalation_is_open() {
+    // Arrange: resolved 13 and 15 days ago; and the same problem escalated again once resolved
+    let world = World::new().await;
+    let partner = world.key();
+    let recent = escalation_in(&world, "resolved").await;
+    resolved_days_ago(&world, &recent, 13).await;
+    let old = escalation_in(&world, "resolved").await;
+    resolved_days_ago(&world, &old, 15).await;
+    let first = world.in_progress().await;
+    let first = advance(&world, &world.operator, &first, "resolved").await;
+    let second = world.submit().await;
+    let reopen = json!({"to": "in_progress", "reason": "问题在部分邮箱上再次出现。"});
+    let (to_in_progress, to_closed) = (json!({"to": "in_progress"}), json!({"to": "closed"}));
 
     // Act
-    let reopened = app
-        .transition(
-            desk.partner(),
-            resolved.id(),
-            &resolved.etag(),
-            &json!({"to": "in_progress", "reason": "问题在部分邮箱上再次出现。"}),
-        )
-        .await;
+    let reopened = attempt(&world, partner, &recent, &reopen).await;
+    let too_late = attempt(&world, partner, &old, &to_in_progress).await;
+    let closed = attempt(&world, partner, &old, &to_closed).await;
+    let duplicate = attempt(&world, partner, &first, &to_in_progress).await;
 
     // Assert
     assert_eq!(reopened.status, 200, "{}", reopened.body);
     assert_eq!(reopened.body["status"], "in_progress");
     assert!(reopened.body["resolved_at"].is_null());
-    assert_eq!(reopened.body["engineer"], resolved.body["engineer"]);
-    let trail = events(&app, desk.partner(), resolved.id()).await;
+    assert_eq!(reopened.body["engineer"], recent.body["engineer"]);
+    let trail = audit_trail(&world.app, partner, recent.id()).await;
     let last = trail.last().unwrap();
-    assert_eq!(
-        (&last["before"]["status"], &last["after"]["status"]),
-        (&json!("resolved"), &json!("in_progress"))
-    );
+    let statuses = (&last["before"]["status"], &last["after"]["status"]);
+    assert_eq!(statuses, (&json!("resolved"), &json!("in_progress")));
     assert_eq!(last["actor"]["role"], "partner");
-}
-
-#[tokio::test]
-async fn after_14_days_a_resolved_escalation_cannot_be_reopened() {
-    // Arrange: resolved 15 days ago
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let resolved = escalation_in(&app, &desk, "resolved").await;
-    app.execute_sql(
-        "UPDATE escalations SET resolved_at = $1 WHERE id = $2",
-        vec![
-            (Utc::now() - Duration::days(15)).into(),
-            resolved.id().into(),
-        ],
-    )
-    .await;
-
-    // Act
-    let reopened = app
-        .transition(
-            desk.partner(),
-            resolved.id(),
-            &resolved.etag(),
-            &json!({"to": "in_progress"}),
-        )
-        .await;
-    let closed = app
-        .transition(
-            desk.partner(),
-            resolved.id(),
-            &resolved.etag(),
-            &json!({"to": "closed"}),
-        )
-        .await;
-
-    // Assert
-    let problem = reopened.problem(409, "reopen_window_closed");
+    let problem = too_late.problem(409, "reopen_window_closed");
     assert!(problem["detail"].as_str().unwrap().contains("14 days"));
-    assert_eq!(
-        closed.status, 200,
-        "closing stays possible: {}",
-        closed.body
-    );
-}
-
-#[tokio::test]
-async fn reopening_while_a_newer_escalation_is_open_is_409_pointing_to_it() {
-    // Arrange: the same problem escalated again after the first was resolved
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let body = desk.fixture.body.clone();
-    let first = app.submit_escalation(desk.partner(), &body).await;
-    let started = advance(&app, &desk.operator, &first, "in_progress").await;
-    let resolved = advance(&app, &desk.operator, &started, "resolved").await;
-    let second = app.submit_escalation(desk.partner(), &body).await;
-
-    // Act
-    let reopened = app
-        .transition(
-            desk.partner(),
-            first.id(),
-            &resolved.etag(),
-            &json!({"to": "in_progress"}),
-        )
-        .await;
-
-    // Assert
-    let problem = reopened.problem(409, "duplicate_escalation");
+    assert_eq!(closed.status, 200, "closing stays possible");
+    let problem = duplicate.problem(409, "duplicate_escalation");
     assert_eq!(problem["duplicate_of"]["id"], json!(second.id()));
     assert_eq!(problem["duplicate_of"]["number"], second.body["number"]);
-    let still = app.get(&escalation_path(first.id()), desk.partner()).await;
+    let still = world.escalation(partner, first.id()).await;
     assert_eq!(still.body["status"], "resolved");
-    assert_eq!(still.etag(), resolved.etag());
+    assert_eq!(still.etag(), first.etag());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -799,75 +480,41 @@ async fn reopening_while_a_newer_escalation_is_open_is_409_pointing_to_it() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn a_transition_without_if_match_is_428() {
+async fn a_move_needs_an_if_match_naming_the_current_version() {
     // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "submitted").await;
+    let world = World::new().await;
+    let (app, operator) = (&world.app, world.operator.as_str());
+    let submitted = escalation_in(&world, "submitted").await;
+    let started = escalation_in(&world, "in_progress").await;
+    assert_eq!(started.etag(), "\"2\"");
+    let path = format!("{}/transitions", escalation_path(submitted.id()));
+    let withdraw = app.request(reqwest::Method::POST, &path, world.key());
+    let to_waiting = json!({"to": "awaiting_partner"});
+    let id = started.id();
 
     // Act
-    let answer = app
-        .send(
-            app.request(
-                reqwest::Method::POST,
-                &format!("{}/transitions", escalation_path(created.id())),
-                desk.partner(),
-            )
-            .json(&json!({"to": "withdrawn"})),
-        )
+    let without = app.send(withdraw.json(&json!({"to": "withdrawn"}))).await;
+    let mut stale = Vec::new();
+    for tag in ["\"1\"", "W/\"2\"", "\"3\"", "nonsense"] {
+        stale.push((tag, app.transition(operator, id, tag, &to_waiting).await));
+    }
+    let unchanged = world.escalation(operator, id).await;
+    let listed = app
+        .transition(operator, id, "\"1\", \"2\"", &to_waiting)
+        .await;
+    let any = app
+        .transition(operator, id, "*", &json!({"to": "in_progress"}))
         .await;
 
     // Assert
-    answer.problem(428, "if_match_required");
-    let read = app
-        .get(&escalation_path(created.id()), desk.partner())
-        .await;
+    without.problem(428, "if_match_required");
+    let read = world.escalation(world.key(), submitted.id()).await;
     assert_eq!(read.body["status"], "submitted");
-}
-
-#[tokio::test]
-async fn a_stale_or_weak_if_match_is_412() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let started = escalation_in(&app, &desk, "in_progress").await;
-    assert_eq!(started.etag(), "\"2\"");
-
-    for tag in ["\"1\"", "W/\"2\"", "\"3\"", "nonsense"] {
-        // Act
-        let answer = app
-            .transition(
-                &desk.operator,
-                started.id(),
-                tag,
-                &json!({"to": "awaiting_partner"}),
-            )
-            .await;
-
-        // Assert
-        answer.problem(412, "stale_version");
+    for (tag, answer) in stale {
+        answer.case_refused(tag, 412, "stale_version", &[]);
     }
-    let read = app
-        .get(&escalation_path(started.id()), &desk.operator)
-        .await;
-    assert_eq!(read.body, started.body, "nothing changed");
-    let listed = app
-        .transition(
-            &desk.operator,
-            started.id(),
-            "\"1\", \"2\"",
-            &json!({"to": "awaiting_partner"}),
-        )
-        .await;
+    assert_eq!(unchanged.body, started.body, "nothing changed");
     assert_eq!(listed.status, 200, "a list naming the current tag matches");
-    let any = app
-        .transition(
-            &desk.operator,
-            started.id(),
-            "*",
-            &json!({"to": "in_progress"}),
-        )
-        .await;
     assert_eq!(any.status, 200, "* matches the current version");
     assert_eq!(any.etag(), "\"4\"");
 }
@@ -877,29 +524,34 @@ async fn a_stale_or_weak_if_match_is_412() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn every_move_is_an_event_with_before_after_and_the_actor() {
+async fn every_move_is_an_event_with_before_after_and_the_actor_paged_oldest_first() {
     // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "submitted").await;
+    let world = World::new().await;
+    let (app, partner) = (&world.app, world.key());
+    let created = world.submit().await;
     let path = [
-        (Role::Operator, "in_progress"),
-        (Role::Operator, "awaiting_partner"),
-        (Role::Partner, "in_progress"),
-        (Role::Admin, "resolved"),
-        (Role::Partner, "in_progress"),
-        (Role::Operator, "resolved"),
-        (Role::Partner, "closed"),
+        ("operator", "in_progress"),
+        ("operator", "awaiting_partner"),
+        ("partner", "in_progress"),
+        ("admin", "resolved"),
+        ("partner", "in_progress"),
+        ("operator", "resolved"),
+        ("partner", "closed"),
     ];
 
     // Act
     let mut current = created;
     for (role, to) in path {
-        current = advance(&app, desk.key(role), &current, to).await;
+        current = advance(&world, key_of(&world, role), &current, to).await;
     }
+    let events = format!("{}/events", escalation_path(current.id()));
+    let first = app.get_query(&events, partner, &[("limit", "4")]).await;
+    let second = app
+        .get(&first.next_link().expect("a next page"), partner)
+        .await;
 
     // Assert
-    let trail = events(&app, desk.partner(), current.id()).await;
+    let trail = audit_trail(app, partner, current.id()).await;
     assert_eq!(trail.len(), 1 + path.len());
     assert_eq!(trail[0]["kind"], "created");
     let mut from = "submitted";
@@ -907,7 +559,7 @@ async fn every_move_is_an_event_with_before_after_and_the_actor() {
         assert_eq!(event["kind"], "status_changed", "{event}");
         assert_eq!(event["before"]["status"], from, "{event}");
         assert_eq!(event["after"]["status"], *to, "{event}");
-        assert_eq!(event["actor"]["role"], role.name(), "{event}");
+        assert_eq!(event["actor"]["role"], *role, "{event}");
         assert!(event["actor"]["key_id"].is_string(), "{event}");
         from = to;
     }
@@ -915,44 +567,7 @@ async fn every_move_is_an_event_with_before_after_and_the_actor() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     assert_eq!(current.body["version"], 1 + path.len());
     assert_eq!(current.body["status"], "closed");
-}
-
-#[tokio::test]
-async fn the_trail_pages_oldest_first() {
-    // Arrange
-    let app = spawn_app().await;
-    let desk = Desk::new(&app).await;
-    let created = escalation_in(&app, &desk, "closed").await;
-    let path = format!("{}/events", escalation_path(created.id()));
-
-    // Act
-    let first = app
-        .get_query(&path, desk.partner(), &[("limit", "2")])
-        .await;
-    let link = first.next_link().expect("a next page");
-    let second = app.get(&link, desk.partner()).await;
-
-    // Assert
-    let kinds = |answer: &Answer| -> Vec<String> {
-        answer
-            .items()
-            .iter()
-            .map(|e| format!("{}:{}", e["kind"], e["after"]["status"]))
-            .collect()
-    };
-    assert_eq!(
-        kinds(&first),
-        [
-            "\"created\":\"submitted\"",
-            "\"status_changed\":\"in_progress\""
-        ]
-    );
-    assert_eq!(
-        kinds(&second),
-        [
-            "\"status_changed\":\"resolved\"",
-            "\"status_changed\":\"closed\""
-        ]
-    );
+    assert_eq!(first.items()[..], trail[..4], "the first page");
+    assert_eq!(second.items()[..], trail[4..], "the second page");
     assert!(second.next_link().is_none());
 }
