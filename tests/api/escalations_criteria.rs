@@ -12,111 +12,50 @@ use escalade::store::customers::{self, Contact, NewCustomer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::customers::{edited, without};
+use crate::escalations::premium_body;
 use crate::helpers::{
-    ESCALATIONS, TestApp, TestPartner, assert_refused, escalation_body, incident_body, spawn_app,
-    violation_message,
+    ESCALATIONS, assert_refused, escalation_body, incident_body, violation_message,
 };
+use crate::world::World;
 
-// ---------------------------------------------------------------------------------------------
-// Helpers local to this module
-// ---------------------------------------------------------------------------------------------
+/// The categories that are the partner's own work.
+const PARTNER_OWNED: [&str; 6] = [
+    "how_to",
+    "account_setup",
+    "software_configuration",
+    "client_connectivity",
+    "service_update_question",
+    "performance_within_partner_control",
+];
 
-/// A service `key` in the catalog, created by an operator.
-async fn create_service(
-    app: &TestApp,
+/// Adds service `key` to the catalog as an operator: run by `operated_by`, first party or not,
+/// taking escalations of `categories`.
+async fn add_service(
+    world: &World,
     key: &str,
     operated_by: &str,
     first_party: bool,
-    categories: Value,
+    categories: &[&str],
 ) {
-    let operator = app.operator_key().await;
-    let answer = app
-        .post(
-            "/v1/services",
-            &operator,
-            &json!({
-                "key": key,
-                "name": format!("{key} service"),
-                "operated_by": operated_by,
-                "first_party": first_party,
-                "admin_center_url": "https://admin.example.cn",
-                "support_hours": "business_hours",
-                "categories": categories
-            }),
-        )
-        .await;
+    let service = json!({
+        "key": key,
+        "name": format!("{key} service"),
+        "operated_by": operated_by,
+        "first_party": first_party,
+        "admin_center_url": "https://admin.example.cn",
+        "support_hours": "business_hours",
+        "categories": categories
+    });
+    let (app, operator) = (&world.app, &world.operator);
+    let answer = app.post("/v1/services", operator, &service).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
 }
 
-/// Suspends or reactivates `partner` as the admin.
-async fn set_partner_status(app: &TestApp, partner: &TestPartner, status: &str) {
-    let path = format!("/v1/partners/{}", partner.id);
-    let current = app.get(&path, &app.admin_key).await;
-    assert_eq!(current.status, 200, "{}", current.body);
-    let answer = app
-        .patch(
-            &path,
-            &app.admin_key,
-            Some(&current.etag()),
-            &json!({"status": status}),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-}
-
-// ---------------------------------------------------------------------------------------------
-// customer_relationship: 404, not 422
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn another_partners_customer_is_404() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let other = app.create_partner("Other partner").await;
-    let mut also_bad = fixture.body.clone();
-    also_bad["category"] = json!("how_to");
-
-    for body in [&fixture.body, &also_bad] {
-        // Act
-        let answer = app.post(ESCALATIONS, &other.key, body).await;
-
-        // Assert
-        answer.problem(404, "not_found");
-        assert!(answer.body.get("violations").is_none());
-    }
-    assert!(
-        app.get(ESCALATIONS, &app.admin_key)
-            .await
-            .items()
-            .is_empty()
-    );
-}
-
-#[tokio::test]
-async fn an_unknown_customer_is_404() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("Unknown customer").await;
-
-    // Act
-    let answer = app
-        .post(ESCALATIONS, &partner.key, &escalation_body(Uuid::now_v7()))
-        .await;
-
-    // Assert
-    answer.problem(404, "not_found");
-}
-
-// ---------------------------------------------------------------------------------------------
-// not_partner_tenant
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn the_partners_own_tenant_is_not_covered() {
-    // Arrange: the API refuses such a customer, so it is written through the store
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
+/// A customer on the partner's own tenant with an active Microsoft 365 subscription, written
+/// through the store: the API refuses such a customer.
+async fn own_tenant_customer(world: &World) -> Uuid {
+    let (app, partner) = (&world.app, &world.partner);
     let own = customers::create(
         &app.db,
         partner.id,
@@ -135,187 +74,180 @@ async fn the_partners_own_tenant_is_not_covered() {
     )
     .await
     .expect("the customer is stored");
-    app.create_subscription(&partner, own.id, "microsoft-365", "active")
+    app.create_subscription(partner, own.id, "microsoft-365", "active")
         .await;
-
-    // Act
-    let answer = assert_refused(
-        &app,
-        &partner,
-        &escalation_body(own.id),
-        &["not_partner_tenant"],
-    )
-    .await;
-
-    // Assert
-    assert!(violation_message(&answer, "not_partner_tenant").contains("own tenant"));
+    own.id
 }
 
-// ---------------------------------------------------------------------------------------------
-// service_escalatable
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn a_marketplace_service_goes_to_its_publisher() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let categories = json!(["service_unavailable", "product_bug"]);
-    create_service(
-        &app,
-        "contoso-backup",
-        "Contoso Software",
-        false,
-        categories.clone(),
-    )
-    .await;
-    create_service(&app, "vianet-addon", "21Vianet", false, categories.clone()).await;
-    create_service(&app, "fabrikam-mail", "Fabrikam", true, categories).await;
-
-    for key in ["contoso-backup", "vianet-addon", "fabrikam-mail"] {
-        app.create_subscription(&fixture.partner, fixture.customer_id, key, "active")
-            .await;
-        let body = fixture.edited(|body| body["service_key"] = json!(key));
-
-        // Act
-        let answer = assert_refused(&app, &fixture.partner, &body, &["service_escalatable"]).await;
-
-        // Assert
-        assert!(
-            violation_message(&answer, "service_escalatable").contains("publisher"),
-            "{key}: {}",
-            answer.body
-        );
-    }
+/// Suspends or reactivates the partner, as the admin.
+async fn set_partner_status(world: &World, status: &str) {
+    let (app, path) = (&world.app, format!("/v1/partners/{}", world.partner.id));
+    let current = app.get(&path, &app.admin_key).await;
+    assert_eq!(current.status, 200, "{}", current.body);
+    let change = json!({ "status": status });
+    let tag = current.etag();
+    let answer = app.patch(&path, &app.admin_key, Some(&tag), &change).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
 }
 
 #[tokio::test]
-async fn a_service_not_in_the_catalog_is_not_escalatable() {
+async fn another_partners_or_an_unknown_customer_is_404_not_a_criterion() {
     // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let body = fixture.edited(|body| body["service_key"] = json!("no-such-service"));
+    let world = World::new().await;
+    let other = world.app.create_partner("Other partner").await;
+    let partner_owned = edited(world.body.clone(), &[("category", json!("how_to"))]);
 
-    // Act
-    let answer = assert_refused(
-        &app,
-        &fixture.partner,
-        &body,
-        &["service_escalatable", "active_subscription"],
-    )
-    .await;
-
-    // Assert
-    assert!(violation_message(&answer, "service_escalatable").contains("catalog"));
-}
-
-// ---------------------------------------------------------------------------------------------
-// active_subscription
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn a_customer_without_a_subscription_to_the_service_is_refused() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let body = fixture.edited(|body| body["service_key"] = json!("azure"));
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["active_subscription"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "active_subscription").contains("no subscription"));
-}
-
-#[tokio::test]
-async fn a_pending_subscription_is_not_active() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    app.create_subscription(&fixture.partner, fixture.customer_id, "azure", "pending")
-        .await;
-    let body = fixture.edited(|body| body["service_key"] = json!("azure"));
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["active_subscription"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "active_subscription").contains("pending"));
-}
-
-#[tokio::test]
-async fn a_suspended_subscription_is_not_active() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let subscription = app
-        .create_subscription(&fixture.partner, fixture.customer_id, "azure", "active")
-        .await;
-    app.move_subscription(&fixture.partner, &subscription, "suspended")
-        .await;
-    let body = fixture.edited(|body| body["service_key"] = json!("azure"));
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["active_subscription"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "active_subscription").contains("suspended"));
-}
-
-#[tokio::test]
-async fn a_deleted_subscription_is_no_subscription() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let subscription = app
-        .create_subscription(&fixture.partner, fixture.customer_id, "azure", "active")
-        .await;
-    app.move_subscription(&fixture.partner, &subscription, "deleted")
-        .await;
-    let body = fixture.edited(|body| body["service_key"] = json!("azure"));
-
-    // Act & Assert
-    assert_refused(&app, &fixture.partner, &body, &["active_subscription"]).await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// escalatable_category
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn partner_owned_work_is_not_escalated() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-
-    for category in [
-        "how_to",
-        "account_setup",
-        "software_configuration",
-        "client_connectivity",
-        "service_update_question",
-        "performance_within_partner_control",
+    for (label, key, body) in [
+        ("another partner's", other.key.as_str(), world.body.clone()),
+        ("another's, partner-owned", &other.key, partner_owned),
+        ("unknown", world.key(), escalation_body(Uuid::now_v7())),
     ] {
-        let body = fixture.edited(|body| body["category"] = json!(category));
-
         // Act
-        let answer = assert_refused(&app, &fixture.partner, &body, &["escalatable_category"]).await;
+        let answer = world.app.post(ESCALATIONS, key, &body).await;
 
         // Assert
-        assert!(
-            violation_message(&answer, "escalatable_category").contains(category),
-            "{}",
-            answer.body
-        );
+        answer.case_refused(label, 404, "not_found", &[]);
+        assert!(answer.body.get("violations").is_none(), "{label}");
     }
+    let everyone = world.app.get(ESCALATIONS, &world.app.admin_key).await;
+    assert!(everyone.items().is_empty());
+}
+
+/// Each case fails exactly one criterion (a service not in the catalog has no subscription
+/// either), and its message says why.
+#[tokio::test]
+async fn each_criterion_failing_alone_is_422_naming_it_and_saying_why() {
+    // Arrange
+    let world = World::new().await;
+    let (app, partner) = (&world.app, &world.partner);
+    let subscribe = async |service: &str, status: &str| {
+        let customer_id = world.customer_id;
+        app.create_subscription(partner, customer_id, service, status)
+            .await
+    };
+    let (both, only) = (
+        ["service_unavailable", "product_bug"],
+        ["service_unavailable"],
+    );
+    for (key, operated_by, first_party, categories) in [
+        ("contoso-backup", "Contoso Software", false, &both[..]),
+        ("vianet-addon", "21Vianet", false, &both),
+        ("fabrikam-mail", "Fabrikam", true, &both),
+        ("azure-stack-hub", "21Vianet", true, &only),
+    ] {
+        add_service(&world, key, operated_by, first_party, categories).await;
+        subscribe(key, "active").await;
+    }
+    subscribe("power-bi", "pending").await;
+    for (service, status) in [("dynamics-365", "suspended"), ("power-apps", "deleted")] {
+        let active = subscribe(service, "active").await;
+        app.move_subscription(partner, &active, status).await;
+    }
+    let critical = [("severity", json!("critical"))];
+    let premium = edited(premium_body(&world).await, &critical);
+    let by_email = [("contact.preferred_contact_method", json!("email"))];
+    let body = |edits: &[(&str, Value)]| edited(world.body.clone(), edits);
+    let not_accepted = [
+        ("service_key", json!("azure-stack-hub")),
+        ("category", json!("billing_dispute")),
+    ];
+    let severity = "severity_entitlement";
+    let mut cases: Vec<(&str, Value, Vec<&str>, &str)> = vec![
+        (
+            "own tenant",
+            escalation_body(own_tenant_customer(&world).await),
+            vec!["not_partner_tenant"],
+            "own tenant",
+        ),
+        (
+            "not in the catalog",
+            body(&[("service_key", json!("no-such-service"))]),
+            vec!["service_escalatable", "active_subscription"],
+            "catalog",
+        ),
+        (
+            "not accepted by the service",
+            body(&not_accepted),
+            vec!["escalatable_category"],
+            "does not accept",
+        ),
+        (
+            "critical, standard customer",
+            body(&critical),
+            vec![severity],
+            "premium",
+        ),
+        (
+            "critical, contact not 24x7",
+            edited(premium.clone(), &[("contact.available_24x7", json!(false))]),
+            vec![severity],
+            "24x7",
+        ),
+        (
+            // Contact by e-mail is complete, but critical needs a phone.
+            "critical, no phone",
+            without(edited(premium, &by_email), &["contact.phone"]),
+            vec![severity],
+            "phone",
+        ),
+    ];
+    for (service, criterion, why) in [
+        ("contoso-backup", "service_escalatable", "publisher"), // a marketplace product
+        ("vianet-addon", "service_escalatable", "publisher"),   // 21Vianet's, not first party
+        ("fabrikam-mail", "service_escalatable", "publisher"),  // first party, not 21Vianet's
+        ("azure", "active_subscription", "no subscription"),
+        ("power-bi", "active_subscription", "pending"),
+        ("dynamics-365", "active_subscription", "suspended"),
+        ("power-apps", "active_subscription", "no subscription"), // deleted
+    ] {
+        let about = body(&[("service_key", json!(service))]);
+        cases.push((service, about, vec![criterion], why));
+    }
+    for owned in PARTNER_OWNED {
+        let category = body(&[("category", json!(owned))]);
+        cases.push((owned, category, vec!["escalatable_category"], owned));
+    }
+
+    for (label, body, criteria, why) in cases {
+        // Act
+        let answer = assert_refused(app, partner, &body, &criteria).await;
+
+        // Assert
+        let message = violation_message(&answer, criteria[0]);
+        assert!(message.contains(why), "{label}: {}", answer.body);
+    }
+    set_partner_status(&world, "suspended").await;
+    let standing = ["partner_in_good_standing"];
+    let refused = assert_refused(app, partner, &world.body, &standing).await;
+    assert!(violation_message(&refused, standing[0]).contains("suspended"));
+    set_partner_status(&world, "active").await;
+    let reactivated = world.app.post(ESCALATIONS, world.key(), &world.body).await;
+    assert_eq!(reactivated.status, 201, "{}", reactivated.body);
 }
 
 #[tokio::test]
-async fn every_category_21vianet_handles_is_accepted() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-
+async fn every_category_21vianet_handles_and_critical_when_entitled_are_accepted() {
+    // Arrange: a first-party service that accepts only service_unavailable, a premium customer
+    let world = World::new().await;
+    let (app, partner) = (&world.app, &world.partner);
+    let only = ["service_unavailable"];
+    add_service(&world, "azure-stack-hub", "21Vianet", true, &only).await;
+    let customer_id = world.customer_id;
+    app.create_subscription(partner, customer_id, "azure-stack-hub", "active")
+        .await;
+    let critical = edited(
+        premium_body(&world).await,
+        &[("severity", json!("critical"))],
+    );
+    let body = |field: &str, value: &str| edited(world.body.clone(), &[(field, json!(value))]);
+    let mut cases = vec![
+        (
+            "the service's only category",
+            body("service_key", "azure-stack-hub"),
+            "service_key",
+        ),
+        ("critical, premium, 24x7 by phone", critical, "severity"),
+    ];
     for category in [
         "service_unavailable",
         "undocumented_defect",
@@ -324,173 +256,45 @@ async fn every_category_21vianet_handles_is_accepted() {
         "regional_multi_tenant_issue",
         "billing_dispute",
     ] {
-        let body = fixture.edited(|body| body["category"] = json!(category));
+        cases.push((category, body("category", category), "category"));
+    }
 
+    for (label, body, field) in cases {
         // Act
-        let answer = app.post(ESCALATIONS, &fixture.partner.key, &body).await;
+        let answer = app.post(ESCALATIONS, world.key(), &body).await;
 
         // Assert
-        assert_eq!(answer.status, 201, "{category}: {}", answer.body);
-        assert_eq!(answer.body["category"], category);
+        assert_eq!(answer.status, 201, "{label}: {}", answer.body);
+        assert_eq!(answer.body[field], body[field], "{label}");
     }
 }
 
 #[tokio::test]
-async fn a_category_the_service_does_not_accept_is_refused() {
-    // Arrange: a first-party service that accepts only service_unavailable
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    create_service(
-        &app,
-        "azure-stack-hub",
-        "21Vianet",
-        true,
-        json!(["service_unavailable"]),
-    )
-    .await;
-    app.create_subscription(
-        &fixture.partner,
-        fixture.customer_id,
-        "azure-stack-hub",
-        "active",
-    )
-    .await;
-    let body = fixture.edited(|body| {
-        body["service_key"] = json!("azure-stack-hub");
-        body["category"] = json!("billing_dispute");
-    });
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["escalatable_category"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "escalatable_category").contains("does not accept"));
-    let accepted = fixture.edited(|body| body["service_key"] = json!("azure-stack-hub"));
-    app.submit_escalation(&fixture.partner.key, &accepted).await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// severity_entitlement
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn critical_is_for_premium_customers_only() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let body = fixture.edited(|body| body["severity"] = json!("critical"));
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["severity_entitlement"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "severity_entitlement").contains("premium"));
-}
-
-#[tokio::test]
-async fn critical_needs_a_contact_available_24x7() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("premium").await;
-    let body = fixture.edited(|body| {
-        body["severity"] = json!("critical");
-        body["contact"]["available_24x7"] = json!(false);
-    });
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["severity_entitlement"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "severity_entitlement").contains("24x7"));
-}
-
-#[tokio::test]
-async fn critical_needs_a_contact_reachable_by_phone() {
-    // Arrange: contact by e-mail is complete, but critical needs a phone
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("premium").await;
-    let body = fixture.edited(|body| {
-        body["severity"] = json!("critical");
-        body["contact"]["preferred_contact_method"] = json!("email");
-        body["contact"].as_object_mut().unwrap().remove("phone");
-    });
-
-    // Act
-    let answer = assert_refused(&app, &fixture.partner, &body, &["severity_entitlement"]).await;
-
-    // Assert
-    assert!(violation_message(&answer, "severity_entitlement").contains("phone"));
-}
-
-#[tokio::test]
-async fn critical_for_a_premium_customer_with_a_24x7_phone_contact_is_accepted() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("premium").await;
-    let body = fixture.edited(|body| body["severity"] = json!("critical"));
-
-    // Act
-    let answer = app.post(ESCALATIONS, &fixture.partner.key, &body).await;
-
-    // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    assert_eq!(answer.body["severity"], "critical");
-}
-
-// ---------------------------------------------------------------------------------------------
-// partner_in_good_standing
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn a_suspended_partner_cannot_escalate_until_reactivated() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    set_partner_status(&app, &fixture.partner, "suspended").await;
-
-    // Act
-    let refused = assert_refused(
-        &app,
-        &fixture.partner,
-        &fixture.body,
-        &["partner_in_good_standing"],
-    )
-    .await;
-    set_partner_status(&app, &fixture.partner, "active").await;
-    let accepted = app
-        .post(ESCALATIONS, &fixture.partner.key, &fixture.body)
-        .await;
-
-    // Assert
-    assert!(violation_message(&refused, "partner_in_good_standing").contains("suspended"));
-    assert_eq!(accepted.status, 201, "{}", accepted.body);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Several at once
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
 async fn every_failed_criterion_is_listed_in_the_table_order() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
-    app.create_incident(&operator, &incident_body("microsoft-365"))
-        .await;
-    let body = fixture.edited(|body| {
-        body["category"] = json!("how_to");
-        body["severity"] = json!("critical");
-        body["reasons"] = json!([]);
-        body["troubleshooting"]["admin_center_attempted"] = json!(false);
-        body["contact"].as_object_mut().unwrap().remove("last_name");
-    });
+    // Arrange: one open escalation; then an incident on its service
+    let world = World::new().await;
+    let (app, partner) = (&world.app, &world.partner);
+    world.submit().await;
+    let duplicate = edited(world.body.clone(), &[("reasons", json!([]))]);
+    let many_wrong = edited(
+        world.body.clone(),
+        &[
+            ("category", json!("how_to")),
+            ("severity", json!("critical")),
+            ("reasons", json!([])),
+            ("troubleshooting.admin_center_attempted", json!(false)),
+        ],
+    );
+    let many_wrong = without(many_wrong, &["contact.last_name"]);
+    let incident = incident_body("microsoft-365");
 
     // Act & Assert
+    assert_refused(app, partner, &duplicate, &["reason_given", "no_duplicate"]).await;
+    app.create_incident(&world.operator, &incident).await;
     assert_refused(
-        &app,
-        &fixture.partner,
-        &body,
+        app,
+        partner,
+        &many_wrong,
         &[
             "escalatable_category",
             "reason_given",
@@ -499,25 +303,6 @@ async fn every_failed_criterion_is_listed_in_the_table_order() {
             "severity_entitlement",
             "contact_complete",
         ],
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_duplicate_with_other_failures_is_422_listing_no_duplicate_too() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    app.submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    let body = fixture.edited(|body| body["reasons"] = json!([]));
-
-    // Act & Assert
-    assert_refused(
-        &app,
-        &fixture.partner,
-        &body,
-        &["reason_given", "no_duplicate"],
     )
     .await;
 }

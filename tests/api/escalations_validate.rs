@@ -1,9 +1,12 @@
 //! `POST /v1/escalations/validate`: the dry run that shows the partner every criterion's outcome
 //! as it types, and writes nothing.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{ESCALATIONS, spawn_app};
+use crate::customers::edited;
+use crate::escalations::VALIDATE;
+use crate::helpers::{Answer, ESCALATIONS};
+use crate::world::World;
 
 /// The twelve criteria, in the order of the table in DESIGN.md.
 const CRITERIA: [&str; 12] = [
@@ -21,201 +24,100 @@ const CRITERIA: [&str; 12] = [
     "partner_in_good_standing",
 ];
 
-/// Every escalation visible to `key`, newest first.
-async fn all_numbers(app: &crate::helpers::TestApp, key: &str) -> Vec<serde_json::Value> {
-    app.get_query(ESCALATIONS, key, &[("order", "newest")])
-        .await
-        .items()
-        .iter()
-        .map(|e| e["number"].clone())
-        .collect()
-}
-
-#[tokio::test]
-async fn validate_lists_every_criterion_passed_for_a_good_body() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-
-    // Act
-    let answer = app
-        .post(
-            &format!("{ESCALATIONS}/validate"),
-            &fixture.partner.key,
-            &fixture.body,
-        )
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["eligible"], true);
+/// Asserts a 200 dry run judging the twelve criteria in order, each passed or failed with a
+/// message, eligible exactly when none failed; returns the criteria that failed.
+#[track_caller]
+fn failed_criteria(answer: &Answer, label: &str) -> Vec<String> {
+    assert_eq!(answer.status, 200, "{label}: {}", answer.body);
     let checks = answer.body["checks"].as_array().expect("checks");
     let criteria: Vec<&str> = checks
         .iter()
         .map(|c| c["criterion"].as_str().unwrap())
         .collect();
-    assert_eq!(criteria, CRITERIA);
+    assert_eq!(criteria, CRITERIA, "{label}");
     for check in checks {
-        assert_eq!(check["outcome"], "passed", "{check}");
+        let outcome = &check["outcome"];
         assert!(
-            check["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{check}"
+            outcome == "passed" || outcome == "failed",
+            "{label}: {check}"
         );
+        let message = check["message"].as_str();
+        assert!(message.is_some_and(|m| !m.is_empty()), "{label}: {check}");
     }
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| c["outcome"] == "failed")
+        .map(|c| c["criterion"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(answer.body["eligible"], failed.is_empty(), "{label}");
+    failed
+}
+
+/// The message of `criterion` in a dry run.
+#[track_caller]
+fn message<'a>(answer: &'a Answer, criterion: &str) -> &'a str {
+    let checks = answer.body["checks"].as_array().expect("checks");
+    let check = checks.iter().find(|c| c["criterion"] == criterion);
+    check
+        .and_then(|c| c["message"].as_str())
+        .expect("the criterion's message")
 }
 
 #[tokio::test]
-async fn validate_shows_which_criteria_fail_for_a_bad_body() {
+async fn the_dry_run_shows_every_criterions_outcome_and_writes_nothing() {
     // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let mut body = fixture.body.clone();
-    body["category"] = json!("how_to");
-    body["severity"] = json!("critical");
-    body["troubleshooting"]["admin_center_attempted"] = json!(false);
+    let world = World::new().await;
+    let (app, key) = (&world.app, world.key());
+    let other = app.create_partner("Other partner").await;
+    let bad: Value = edited(
+        world.body.clone(),
+        &[
+            ("category", json!("how_to")),
+            ("severity", json!("critical")),
+            ("troubleshooting.admin_center_attempted", json!(false)),
+        ],
+    );
 
     // Act
-    let answer = app
-        .post(
-            &format!("{ESCALATIONS}/validate"),
-            &fixture.partner.key,
-            &body,
-        )
-        .await;
+    let mut good = Vec::new();
+    for _ in 0..3 {
+        good.push(app.post(VALIDATE, key, &world.body).await);
+    }
+    let failing = app.post(VALIDATE, key, &bad).await;
+    let foreign = app.post(VALIDATE, &other.key, &world.body).await;
+    let listed = [
+        world.escalations().await,
+        app.get(ESCALATIONS, &app.admin_key).await,
+    ];
+    let open = world.submit().await;
+    let duplicate = app.post(VALIDATE, key, &world.body).await;
 
     // Assert
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["eligible"], false);
-    let checks = answer.body["checks"].as_array().expect("checks");
-    assert_eq!(checks.len(), 12);
-    let failed: Vec<&str> = checks
-        .iter()
-        .filter(|c| c["outcome"] == "failed")
-        .map(|c| c["criterion"].as_str().unwrap())
-        .collect();
+    for answer in &good {
+        assert!(failed_criteria(answer, "a good body").is_empty());
+    }
     assert_eq!(
-        failed,
+        failed_criteria(&failing, "a bad body"),
         [
             "escalatable_category",
             "partner_troubleshooting",
             "severity_entitlement"
         ]
     );
-    for check in checks {
-        assert!(
-            check["outcome"] == "passed" || check["outcome"] == "failed",
-            "{check}"
-        );
-        assert!(
-            check["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{check}"
-        );
-    }
-    let troubleshooting = checks
-        .iter()
-        .find(|c| c["criterion"] == "partner_troubleshooting")
-        .unwrap();
-    assert!(
-        troubleshooting["message"]
-            .as_str()
-            .unwrap()
-            .contains("admin center"),
-        "{troubleshooting}"
+    assert!(message(&failing, "partner_troubleshooting").contains("admin center"));
+    assert_eq!(
+        failed_criteria(&foreign, "another partner's")[0],
+        "customer_relationship"
     );
-}
-
-#[tokio::test]
-async fn validate_writes_nothing_and_consumes_no_number() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-
-    // Act
-    for _ in 0..3 {
-        let answer = app
-            .post(
-                &format!("{ESCALATIONS}/validate"),
-                &fixture.partner.key,
-                &fixture.body,
-            )
-            .await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        assert_eq!(answer.body["eligible"], true);
-    }
-
-    // Assert
-    assert!(all_numbers(&app, &fixture.partner.key).await.is_empty());
-    assert!(all_numbers(&app, &app.admin_key).await.is_empty());
-    let first = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    assert_eq!(first.body["number"], "ESC-000001");
-}
-
-#[tokio::test]
-async fn validate_for_another_partners_customer_fails_customer_relationship() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let other = app.create_partner("Other partner").await;
-
-    // Act
-    let answer = app
-        .post(
-            &format!("{ESCALATIONS}/validate"),
-            &other.key,
-            &fixture.body,
-        )
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["eligible"], false);
-    let checks = answer.body["checks"].as_array().unwrap();
-    assert_eq!(checks[0]["criterion"], "customer_relationship");
-    assert_eq!(checks[0]["outcome"], "failed");
     assert!(
-        !checks[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains(&fixture.customer_id.to_string()),
+        !message(&foreign, "customer_relationship").contains(&world.customer_id.to_string()),
         "nothing of the other partner's customer is revealed"
     );
-}
-
-#[tokio::test]
-async fn validate_also_sees_an_open_duplicate() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let open = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-
-    // Act
-    let answer = app
-        .post(
-            &format!("{ESCALATIONS}/validate"),
-            &fixture.partner.key,
-            &fixture.body,
-        )
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["eligible"], false);
-    let duplicate = answer.body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["criterion"] == "no_duplicate")
-        .unwrap();
-    assert_eq!(duplicate["outcome"], "failed");
-    assert!(
-        duplicate["message"]
-            .as_str()
-            .unwrap()
-            .contains(open.body["number"].as_str().unwrap()),
-        "{duplicate}"
-    );
+    for list in listed {
+        assert!(list.items().is_empty(), "nothing was written");
+    }
+    assert_eq!(open.body["number"], "ESC-000001", "no number was consumed");
+    assert_eq!(failed_criteria(&duplicate, "a duplicate"), ["no_duplicate"]);
+    let number = open.body["number"].as_str().unwrap();
+    assert!(message(&duplicate, "no_duplicate").contains(number));
 }
