@@ -1,270 +1,49 @@
 //! `GET /v1/escalations`: a partner's history (newest first) and 21Vianet's triage queue
 //! (earliest first response due first), its filters, and pages in both orders.
 
-use chrono::{Duration, Utc};
-use serde_json::json;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{
-    Answer, ESCALATIONS, EscalationFixture, TestApp, TestPartner, escalation_path, spawn_app,
-    timestamp,
-};
+use crate::escalations::{premium_body, rated};
+use crate::helpers::{Answer, ESCALATIONS, TestApp, timestamp};
+use crate::world::World;
 
 /// Query parameters.
-type Query<'a> = Vec<(&'a str, &'a str)>;
+type Query<'a> = &'a [(&'a str, &'a str)];
 
-/// Submits `body` with `severity` and `category` changed; asserts 201.
-async fn submit_as(
-    app: &TestApp,
-    partner: &TestPartner,
-    body: &serde_json::Value,
-    severity: &str,
-    category: &str,
-) -> Answer {
-    let mut body = body.clone();
-    body["severity"] = json!(severity);
-    body["category"] = json!(category);
-    app.submit_escalation(&partner.key, &body).await
+/// Three escalations of a premium customer of the world's partner, created minimal, critical,
+/// moderate; returns them in that order.
+async fn three_severities(world: &World) -> [Answer; 3] {
+    let body = premium_body(world).await;
+    let submit = async |severity: &str, category: &str| {
+        let rated = rated(&body, severity, category);
+        world.app.submit_escalation(world.key(), &rated).await
+    };
+    [
+        submit("minimal", "undocumented_defect").await,
+        submit("critical", "service_unavailable").await,
+        submit("moderate", "product_bug").await,
+    ]
 }
 
-// ---------------------------------------------------------------------------------------------
-// List: a partner's history and the triage queue
-// ---------------------------------------------------------------------------------------------
-
-/// A premium customer's three escalations, created minimal, critical, moderate; returns the
-/// fixture and the answers in that order.
-async fn three_severities(app: &TestApp) -> (EscalationFixture, [Answer; 3]) {
-    let fixture = app.escalation_fixture("premium").await;
-    let minimal = submit_as(
-        app,
-        &fixture.partner,
-        &fixture.body,
-        "minimal",
-        "undocumented_defect",
-    )
-    .await;
-    let critical = submit_as(
-        app,
-        &fixture.partner,
-        &fixture.body,
-        "critical",
-        "service_unavailable",
-    )
-    .await;
-    let moderate = submit_as(
-        app,
-        &fixture.partner,
-        &fixture.body,
-        "moderate",
-        "product_bug",
-    )
-    .await;
-    (fixture, [minimal, critical, moderate])
+/// When the first response to a listed escalation is due.
+fn response_due(escalation: &Value) -> DateTime<Utc> {
+    timestamp(&escalation["sla"]["response_due_at"])
 }
 
-#[tokio::test]
-async fn a_partner_lists_its_escalations_newest_first() {
-    // Arrange
-    let app = spawn_app().await;
-    let (fixture, [minimal, critical, moderate]) = three_severities(&app).await;
-
-    // Act
-    let answer = app.get(ESCALATIONS, &fixture.partner.key).await;
-
-    // Assert
-    assert_eq!(
-        answer.item_ids(),
-        [moderate.id(), critical.id(), minimal.id()]
-    );
-    assert!(answer.body["next_cursor"].is_null());
-    assert!(answer.next_link().is_none());
-}
-
-#[tokio::test]
-async fn operators_list_the_triage_queue_earliest_due_first() {
-    // Arrange
-    let app = spawn_app().await;
-    let (fixture, [minimal, critical, moderate]) = three_severities(&app).await;
-    let operator = app.operator_key().await;
-
-    for key in [&operator, &app.admin_key] {
-        // Act
-        let answer = app.get(ESCALATIONS, key).await;
-
-        // Assert
-        assert_eq!(
-            answer.item_ids(),
-            [critical.id(), moderate.id(), minimal.id()]
-        );
-        let due: Vec<_> = answer
-            .items()
-            .iter()
-            .map(|e| timestamp(&e["sla"]["response_due_at"]))
-            .collect();
-        assert!(due.windows(2).all(|w| w[0] <= w[1]), "{due:?}");
-    }
-    let newest = app
-        .get_query(ESCALATIONS, &operator, &[("order", "newest")])
-        .await;
-    assert_eq!(
-        newest.item_ids(),
-        [moderate.id(), critical.id(), minimal.id()]
-    );
-    let due_for_partner = app
-        .get_query(ESCALATIONS, &fixture.partner.key, &[("order", "due")])
-        .await;
-    assert_eq!(
-        due_for_partner.item_ids(),
-        [critical.id(), moderate.id(), minimal.id()]
-    );
-}
-
-#[tokio::test]
-async fn the_list_filters_by_status_severity_service_partner_and_customer() {
-    // Arrange
-    let app = spawn_app().await;
-    let (fixture, [minimal, critical, moderate]) = three_severities(&app).await;
-    let other = app.escalation_fixture("standard").await;
-    let elsewhere = app.submit_escalation(&other.partner.key, &other.body).await;
-    app.create_subscription(&fixture.partner, fixture.customer_id, "azure", "active")
-        .await;
-    let mut azure_body = fixture.body.clone();
-    azure_body["service_key"] = json!("azure");
-    let azure = app
-        .submit_escalation(&fixture.partner.key, &azure_body)
-        .await;
-    let operator = app.operator_key().await;
-    let withdrawn = app
-        .transition(
-            &fixture.partner.key,
-            minimal.id(),
-            "\"1\"",
-            &json!({"to": "withdrawn"}),
-        )
-        .await;
-    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
-    let partner_id = fixture.partner.id.to_string();
-    let customer_id = other.customer_id.to_string();
-    let cases: Vec<(Query, Vec<Uuid>)> = vec![
-        (vec![("status", "withdrawn")], vec![minimal.id()]),
-        (
-            vec![("status", "submitted"), ("order", "newest")],
-            vec![azure.id(), elsewhere.id(), moderate.id(), critical.id()],
-        ),
-        (vec![("severity", "critical")], vec![critical.id()]),
-        (vec![("service", "azure")], vec![azure.id()]),
-        (
-            vec![("partner_id", &partner_id), ("order", "newest")],
-            vec![azure.id(), moderate.id(), critical.id(), minimal.id()],
-        ),
-        (vec![("customer_id", &customer_id)], vec![elsewhere.id()]),
-        (
-            vec![("severity", "moderate"), ("service", "microsoft-365")],
-            vec![moderate.id(), elsewhere.id()],
-        ),
-        (vec![("status", "closed")], vec![]),
-    ];
-
-    for (params, expected) in cases {
-        // Act
-        let answer = app.get_query(ESCALATIONS, &operator, &params).await;
-
-        // Assert
-        let mut ids = answer.item_ids();
-        let mut expected = expected.clone();
-        if !params.iter().any(|(k, _)| *k == "order") {
-            ids.sort();
-            expected.sort();
-        }
-        assert_eq!(ids, expected, "{params:?}");
-    }
-}
-
-#[tokio::test]
-async fn the_list_filters_by_breach_and_due_time() {
-    // Arrange
-    let app = spawn_app().await;
-    let (_fixture, [minimal, critical, moderate]) = three_severities(&app).await;
-    let overdue = Utc::now() - Duration::minutes(30);
-    let changed = app
-        .execute_sql(
-            "UPDATE escalations SET response_due_at = $1 WHERE id = $2",
-            vec![overdue.into(), moderate.id().into()],
-        )
-        .await;
-    assert_eq!(changed, 1);
-    let operator = app.operator_key().await;
-    let in_three_hours = (Utc::now() + Duration::hours(3)).to_rfc3339();
-
-    // Act
-    let breached = app
-        .get_query(ESCALATIONS, &operator, &[("breached", "true")])
-        .await;
-    let not_breached = app
-        .get_query(ESCALATIONS, &operator, &[("breached", "false")])
-        .await;
-    let due_soon = app
-        .get_query(ESCALATIONS, &operator, &[("due_before", &in_three_hours)])
-        .await;
-
-    // Assert
-    assert_eq!(breached.item_ids(), [moderate.id()]);
-    assert_eq!(breached.items()[0]["sla"]["breached"], true);
-    assert_eq!(not_breached.item_ids(), [critical.id(), minimal.id()]);
-    assert!(
-        not_breached
-            .items()
-            .iter()
-            .all(|e| e["sla"]["breached"] == false)
-    );
-    assert_eq!(due_soon.item_ids(), [moderate.id(), critical.id()]);
-    let read = app.get(&escalation_path(moderate.id()), &operator).await;
-    assert_eq!(read.body["sla"]["breached"], true);
-}
-
-#[tokio::test]
-async fn a_late_first_response_stays_breached() {
-    // Arrange: due in the past, then an operator starts work
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let escalation = app
-        .submit_escalation(&fixture.partner.key, &fixture.body)
-        .await;
-    app.execute_sql(
-        "UPDATE escalations SET response_due_at = $1 WHERE id = $2",
-        vec![
-            (Utc::now() - Duration::hours(1)).into(),
-            escalation.id().into(),
-        ],
-    )
-    .await;
-    let operator = app.operator_key().await;
-
-    // Act
-    let started = app
-        .transition(
-            &operator,
-            escalation.id(),
-            "\"1\"",
-            &json!({"to": "in_progress", "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com"}}),
-        )
-        .await;
-
-    // Assert
-    assert_eq!(started.status, 200, "{}", started.body);
-    assert_eq!(started.body["sla"]["breached"], true);
-    let breached = app
-        .get_query(ESCALATIONS, &operator, &[("breached", "true")])
-        .await;
-    assert_eq!(breached.item_ids(), [escalation.id()]);
+/// Sets when the first response to `escalation` is due.
+async fn due_at(app: &TestApp, escalation: &Answer, due: DateTime<Utc>) {
+    let sql = "UPDATE escalations SET response_due_at = $1 WHERE id = $2";
+    let values = vec![due.into(), escalation.id().into()];
+    assert_eq!(app.execute_sql(sql, values).await, 1);
 }
 
 /// Follows `limit=1` pages from `params` by `next_cursor` and by `Link`; both must agree.
 async fn page_through(app: &TestApp, key: &str, params: &[(&str, &str)]) -> Vec<Uuid> {
-    let mut query: Vec<(&str, String)> = params.iter().map(|(k, v)| (*k, v.to_string())).collect();
-    query.push(("limit", "1".to_owned()));
-    let borrowed: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut page = app.get_query(ESCALATIONS, key, &borrowed).await;
+    let mut query = params.to_vec();
+    query.push(("limit", "1"));
+    let mut page = app.get_query(ESCALATIONS, key, &query).await;
     let mut by_cursor = Vec::new();
     loop {
         assert!(page.items().len() <= 1, "{}", page.body);
@@ -275,7 +54,7 @@ async fn page_through(app: &TestApp, key: &str, params: &[(&str, &str)]) -> Vec<
         };
         let link = page.next_link().expect("a Link with the next_cursor");
         assert!(link.starts_with(ESCALATIONS), "{link}");
-        let mut next: Vec<(&str, &str)> = borrowed.clone();
+        let mut next = query.clone();
         next.push(("cursor", &cursor));
         let by_query = app.get_query(ESCALATIONS, key, &next).await;
         let by_link = app.get(&link, key).await;
@@ -286,56 +65,108 @@ async fn page_through(app: &TestApp, key: &str, params: &[(&str, &str)]) -> Vec<
     by_cursor
 }
 
+/// The partner's history is newest first, staff's triage queue earliest due first (ties broken
+/// by id), either on request; whole or in pages of one.
 #[tokio::test]
-async fn pages_of_one_follow_the_cursor_in_both_orders() {
+async fn partners_list_newest_first_and_staff_earliest_due_first_whole_or_in_pages() {
     // Arrange
-    let app = spawn_app().await;
-    let (fixture, [minimal, critical, moderate]) = three_severities(&app).await;
-    let operator = app.operator_key().await;
+    let world = World::new().await;
+    let (app, partner, operator) = (&world.app, world.key(), world.operator.as_str());
+    let [minimal, critical, moderate] = three_severities(&world).await;
+    let newest = [moderate.id(), critical.id(), minimal.id()];
+    let due = [critical.id(), moderate.id(), minimal.id()];
+    let (by_newest, by_due) = ([("order", "newest")], [("order", "due")]);
 
-    // Act
-    let newest = page_through(&app, &fixture.partner.key, &[]).await;
-    let due = page_through(&app, &operator, &[]).await;
-    let due_for_partner = page_through(&app, &fixture.partner.key, &[("order", "due")]).await;
-    let newest_for_operator = page_through(&app, &operator, &[("order", "newest")]).await;
+    for (label, key, params, expected) in [
+        ("the partner's history", partner, &[][..], newest),
+        ("the operator's queue", operator, &[], due),
+        ("the admin's queue", &app.admin_key, &[], due),
+        ("the partner, by due", partner, &by_due, due),
+        ("the operator, newest", operator, &by_newest, newest),
+    ] {
+        // Act
+        let whole = app.get_query(ESCALATIONS, key, params).await;
+        let paged = page_through(app, key, params).await;
 
-    // Assert
-    assert_eq!(newest, [moderate.id(), critical.id(), minimal.id()]);
-    assert_eq!(newest_for_operator, newest);
-    assert_eq!(due, [critical.id(), moderate.id(), minimal.id()]);
-    assert_eq!(due_for_partner, due);
-}
-
-#[tokio::test]
-async fn pages_in_due_order_keep_escalations_due_at_the_same_time() {
-    // Arrange: three escalations due at exactly the same moment
-    let app = spawn_app().await;
-    let (_fixture, answers) = three_severities(&app).await;
-    let same = Utc::now() + Duration::hours(5);
-    for answer in &answers {
-        app.execute_sql(
-            "UPDATE escalations SET response_due_at = $1 WHERE id = $2",
-            vec![same.into(), answer.id().into()],
-        )
-        .await;
+        // Assert
+        assert_eq!(whole.item_ids(), expected, "{label}");
+        assert!(whole.body["next_cursor"].is_null(), "{label}");
+        assert!(whole.next_link().is_none(), "{label}");
+        assert_eq!(paged, expected, "{label}, in pages of one");
+        let dues: Vec<_> = whole.items().iter().map(response_due).collect();
+        if expected == due {
+            assert!(dues.windows(2).all(|w| w[0] <= w[1]), "{label}: {dues:?}");
+        }
     }
-    let operator = app.operator_key().await;
+
+    // Arrange: the three due at exactly the same moment
+    let same = Utc::now() + Duration::hours(5);
+    for escalation in [&minimal, &critical, &moderate] {
+        due_at(app, escalation, same).await;
+    }
 
     // Act
-    let due = page_through(&app, &operator, &[]).await;
+    let tied = page_through(app, operator, &[]).await;
 
     // Assert: ties are broken by id, each exactly once
-    let mut expected: Vec<Uuid> = answers.iter().map(Answer::id).collect();
-    expected.sort();
-    assert_eq!(due, expected);
+    let mut by_id = newest.to_vec();
+    by_id.sort();
+    assert_eq!(tied, by_id);
 }
 
 #[tokio::test]
-async fn a_bad_list_query_is_400_naming_the_parameter() {
+async fn the_list_filters_by_status_severity_service_partner_and_customer_and_refuses_bad_ones() {
     // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-    let cases: [(&str, &str); 10] = [
+    let world = World::new().await;
+    let (app, partner, operator) = (&world.app, &world.partner, world.operator.as_str());
+    let [minimal, critical, moderate] = three_severities(&world).await;
+    let other = app.escalation_fixture("standard").await;
+    let elsewhere = app.submit_escalation(&other.partner.key, &other.body).await;
+    app.create_subscription(partner, world.customer_id, "azure", "active")
+        .await;
+    let azure = world
+        .submit_edited(|body| body["service_key"] = json!("azure"))
+        .await;
+    let withdraw = json!({"to": "withdrawn"});
+    let withdrawn = app
+        .transition(&partner.key, minimal.id(), "\"1\"", &withdraw)
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    let (partner_id, customer_id) = (partner.id.to_string(), other.customer_id.to_string());
+    let newest = ("order", "newest");
+    let cases: [(Query, Vec<Uuid>); 8] = [
+        (&[("status", "withdrawn")], vec![minimal.id()]),
+        (
+            &[("status", "submitted"), newest],
+            vec![azure.id(), elsewhere.id(), moderate.id(), critical.id()],
+        ),
+        (&[("severity", "critical")], vec![critical.id()]),
+        (&[("service", "azure")], vec![azure.id()]),
+        (
+            &[("partner_id", &partner_id), newest],
+            vec![azure.id(), moderate.id(), critical.id(), minimal.id()],
+        ),
+        (&[("customer_id", &customer_id)], vec![elsewhere.id()]),
+        (
+            &[("severity", "moderate"), ("service", "microsoft-365")],
+            vec![moderate.id(), elsewhere.id()],
+        ),
+        (&[("status", "closed")], vec![]),
+    ];
+
+    for (params, mut expected) in cases {
+        // Act
+        let answer = app.get_query(ESCALATIONS, operator, params).await;
+
+        // Assert
+        let mut ids = answer.item_ids();
+        if !params.contains(&newest) {
+            ids.sort();
+            expected.sort();
+        }
+        assert_eq!(ids, expected, "{params:?}");
+    }
+    for (name, value) in [
         ("status", "open"),
         ("severity", "urgent"),
         ("service", "Microsoft 365"),
@@ -346,24 +177,47 @@ async fn a_bad_list_query_is_400_naming_the_parameter() {
         ("order", "oldest"),
         ("limit", "0"),
         ("colour", "red"),
-    ];
-
-    for (name, value) in cases {
+        ("cursor", "not a cursor"),
+        ("limit", "101"),
+    ] {
         // Act
-        let answer = app
-            .get_query(ESCALATIONS, &operator, &[(name, value)])
-            .await;
+        let answer = app.get_query(ESCALATIONS, operator, &[(name, value)]).await;
 
         // Assert
         answer.problem(400, "invalid_query");
         assert_eq!(answer.error_fields(), [name], "{name}={value}");
     }
-    let cursor = app
-        .get_query(ESCALATIONS, &operator, &[("cursor", "not a cursor")])
-        .await;
-    cursor.problem(400, "invalid_query");
-    let limit = app
-        .get_query(ESCALATIONS, &operator, &[("limit", "101")])
-        .await;
-    limit.problem(400, "invalid_query");
+}
+
+/// An escalation past its due time is breached, and stays so once an operator starts work.
+#[tokio::test]
+async fn the_list_filters_by_breach_and_due_time_and_a_late_response_stays_breached() {
+    // Arrange: the moderate one due half an hour ago
+    let world = World::new().await;
+    let (app, operator) = (&world.app, world.operator.as_str());
+    let [minimal, critical, moderate] = three_severities(&world).await;
+    due_at(app, &moderate, Utc::now() - Duration::minutes(30)).await;
+    let in_three_hours = (Utc::now() + Duration::hours(3)).to_rfc3339();
+    let filter = async |name: &str, value: &str| {
+        app.get_query(ESCALATIONS, operator, &[(name, value)]).await
+    };
+
+    // Act
+    let breached = filter("breached", "true").await;
+    let not_breached = filter("breached", "false").await;
+    let due_soon = filter("due_before", &in_three_hours).await;
+    let read = world.escalation(operator, moderate.id()).await;
+    let started = app.start_work(operator, moderate.id(), "\"1\"").await;
+    let still_breached = filter("breached", "true").await;
+
+    // Assert
+    assert_eq!(breached.item_ids(), [moderate.id()]);
+    assert_eq!(breached.items()[0]["sla"]["breached"], true);
+    assert_eq!(not_breached.item_ids(), [critical.id(), minimal.id()]);
+    let items = not_breached.items();
+    assert!(items.iter().all(|e| e["sla"]["breached"] == false));
+    assert_eq!(due_soon.item_ids(), [moderate.id(), critical.id()]);
+    assert_eq!(read.body["sla"]["breached"], true);
+    assert_eq!(started.body["sla"]["breached"], true, "responded late");
+    assert_eq!(still_breached.item_ids(), [moderate.id()]);
 }

@@ -8,14 +8,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::customers::Fields;
+use crate::escalations::{VALIDATE, rated};
 use crate::helpers::{
-    Answer, ESCALATIONS, EscalationFixture, TestApp, TestPartner, spawn_app, spawn_app_with,
-    timestamp,
+    Answer, ESCALATIONS, TestApp, TestPartner, assert_refused, timestamp, violation_message,
 };
-
-// ---------------------------------------------------------------------------------------------
-// Helpers local to this module
-// ---------------------------------------------------------------------------------------------
+use crate::world::World;
 
 fn quality_path(partner_id: Uuid) -> String {
     format!("/v1/partners/{partner_id}/escalation-quality")
@@ -29,11 +27,10 @@ fn plan_path(partner_id: Uuid, plan_id: Uuid) -> String {
     format!("{}/{plan_id}", plans_path(partner_id))
 }
 
-/// Today in Beijing, where `respond_by` dates are meant.
-fn today_in_beijing() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive()
+/// The day `days` from today in Beijing, where `respond_by` dates are meant.
+fn in_days(days: i64) -> NaiveDate {
+    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+    Utc::now().with_timezone(&beijing).date_naive() + Duration::days(days)
 }
 
 fn plan_body(respond_by: NaiveDate) -> Value {
@@ -50,9 +47,8 @@ async fn request_plan(
     partner: &TestPartner,
     respond_by: NaiveDate,
 ) -> Answer {
-    let answer = app
-        .post(&plans_path(partner.id), staff_key, &plan_body(respond_by))
-        .await;
+    let body = plan_body(respond_by);
+    let answer = app.post(&plans_path(partner.id), staff_key, &body).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     answer
 }
@@ -74,39 +70,34 @@ async fn act_on_plan(
     app.send(request).await
 }
 
-/// Makes `plan` due yesterday (Beijing time), as if its date had passed.
-async fn make_overdue(app: &TestApp, plan: &Answer) {
-    let yesterday = today_in_beijing() - Duration::days(1);
-    let changed = app
-        .execute_sql(
-            "UPDATE remediation_plans SET respond_by = $1 WHERE id = $2",
-            vec![yesterday.into(), plan.id().into()],
-        )
-        .await;
-    assert_eq!(changed, 1);
+/// Runs one statement that must change exactly one row.
+async fn change_one(app: &TestApp, sql: &str, values: Vec<sea_orm::Value>) {
+    assert_eq!(app.execute_sql(sql, values).await, 1, "{sql}");
 }
 
-/// Submits one escalation per category for the fixture's customer; returns the answers.
-async fn escalate(app: &TestApp, fixture: &EscalationFixture, categories: &[&str]) -> Vec<Answer> {
+/// Makes `plan` due yesterday (Beijing time), as if its date had passed.
+async fn make_overdue(app: &TestApp, plan: &Answer) {
+    let sql = "UPDATE remediation_plans SET respond_by = $1 WHERE id = $2";
+    change_one(app, sql, vec![in_days(-1).into(), plan.id().into()]).await;
+}
+
+/// Submits one escalation per category for the world's customer; returns the answers.
+async fn escalate(world: &World, categories: &[&str]) -> Vec<Answer> {
     let mut answers = Vec::new();
     for category in categories {
-        let mut body = fixture.body.clone();
-        body["category"] = json!(category);
-        answers.push(app.submit_escalation(&fixture.partner.key, &body).await);
+        let body = rated(&world.body, "moderate", category);
+        answers.push(world.app.submit_escalation(world.key(), &body).await);
     }
     answers
 }
 
-/// Rejects the submitted escalation `escalation` as `operator`.
-async fn reject(app: &TestApp, operator: &str, escalation: &Answer, misescalation: bool) {
-    let answer = app
-        .transition(
-            operator,
-            escalation.id(),
-            &escalation.etag(),
-            &json!({"to": "rejected", "misescalation": misescalation, "reason": "不属于 21Vianet 的支持范围。"}),
-        )
-        .await;
+/// Rejects the submitted escalation `escalation` as the world's operator.
+async fn reject(world: &World, escalation: &Answer, misescalation: bool) {
+    let reason = "不属于 21Vianet 的支持范围。";
+    let body = json!({"to": "rejected", "misescalation": misescalation, "reason": reason});
+    let (id, etag) = (escalation.id(), escalation.etag());
+    let operator = &world.operator;
+    let answer = world.app.transition(operator, id, &etag, &body).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
 }
 
@@ -115,135 +106,102 @@ async fn reject(app: &TestApp, operator: &str, escalation: &Answer, misescalatio
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn the_partner_itself_operators_and_admins_read_escalation_quality() {
+async fn the_partner_and_staff_read_its_misescalations_over_the_last_90_days() {
     // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
-
-    for key in [&fixture.partner.key, &operator, &app.admin_key] {
-        // Act
-        let answer = app.get(&quality_path(fixture.partner.id), key).await;
-
-        // Assert
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        let quality = &answer.body;
-        assert_eq!(quality["partner_id"], json!(fixture.partner.id));
-        assert_eq!(quality["window_days"], 90);
-        let since = timestamp(&quality["since"]);
-        let expected = Utc::now() - Duration::days(90);
-        assert!(
-            (since - expected).num_seconds().abs() < 60,
-            "{since} vs {expected}"
-        );
-        assert_eq!(quality["escalations"], 0);
-        assert_eq!(quality["misescalations"], 0);
-        assert_eq!(quality["rate"], 0.0);
-        assert_eq!(quality["threshold"], 0.25);
-        assert_eq!(quality["min_escalations"], 8);
-        assert_eq!(quality["exceeds_threshold"], false);
-    }
-}
-
-#[tokio::test]
-async fn another_partners_quality_is_404() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
+    let world = World::new().await;
+    let app = &world.app;
+    let path = quality_path(world.partner.id);
     let other = app.create_partner("Nosy partner").await;
-    let operator = app.operator_key().await;
+    let readers = [
+        ("the partner itself", world.key()),
+        ("an operator", &world.operator),
+        ("an admin", &app.admin_key),
+    ];
 
-    // Act
-    let foreign = app.get(&quality_path(fixture.partner.id), &other.key).await;
-    let unknown = app.get(&quality_path(Uuid::now_v7()), &operator).await;
+    // Act: before any escalation
+    let mut empty = Vec::new();
+    for (label, key) in readers {
+        empty.push((label, app.get(&path, key).await));
+    }
+    let foreign = app.get(&path, &other.key).await;
+    let unknown_path = quality_path(Uuid::now_v7());
+    let unknown = app.get(&unknown_path, &world.operator).await;
 
-    // Assert
-    foreign.problem(404, "not_found");
-    unknown.problem(404, "not_found");
-}
-
-#[tokio::test]
-async fn quality_counts_escalations_and_misescalations_over_90_days() {
-    // Arrange: four escalations, one rejected as a misescalation, one rejected otherwise
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
+    // Act: four escalations, one rejected as a misescalation, one rejected otherwise; and a
+    // misescalation 91 days old
     let answers = escalate(
-        &app,
-        &fixture,
+        &world,
         &[
             "service_unavailable",
             "product_bug",
             "billing_dispute",
             "network_disruption",
+            "undocumented_defect",
         ],
     )
     .await;
-    reject(&app, &operator, &answers[0], true).await;
-    reject(&app, &operator, &answers[1], false).await;
-
-    // Act
-    let answer = app
-        .get(&quality_path(fixture.partner.id), &fixture.partner.key)
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["escalations"], 4);
-    assert_eq!(answer.body["misescalations"], 1);
-    assert_eq!(answer.body["rate"], 0.25);
-    assert_eq!(
-        answer.body["exceeds_threshold"], false,
-        "4 escalations are too few to judge by default"
-    );
-}
-
-#[tokio::test]
-async fn escalations_older_than_90_days_do_not_count() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
-    let answers = escalate(&app, &fixture, &["service_unavailable", "product_bug"]).await;
-    reject(&app, &operator, &answers[0], true).await;
-    app.execute_sql(
-        "UPDATE escalations SET created_at = $1 WHERE id = $2",
-        vec![
-            (Utc::now() - Duration::days(91)).into(),
-            answers[0].id().into(),
-        ],
-    )
-    .await;
-
-    // Act
-    let answer = app.get(&quality_path(fixture.partner.id), &operator).await;
+    reject(&world, &answers[0], true).await;
+    reject(&world, &answers[1], false).await;
+    reject(&world, &answers[4], true).await;
+    let long_ago = Utc::now() - Duration::days(91);
+    let sql = "UPDATE escalations SET created_at = $1 WHERE id = $2";
+    change_one(app, sql, vec![long_ago.into(), answers[4].id().into()]).await;
+    let counted = app.get(&path, world.key()).await;
 
     // Assert
-    assert_eq!(answer.body["escalations"], 1);
-    assert_eq!(answer.body["misescalations"], 0);
-    assert_eq!(answer.body["rate"], 0.0);
+    for (label, answer) in empty {
+        assert_eq!(answer.status, 200, "{label}: {}", answer.body);
+        let since = timestamp(&answer.body["since"]);
+        let expected = Utc::now() - Duration::days(90);
+        let off = (since - expected).num_seconds().abs();
+        assert!(off < 60, "{label}: {since} vs {expected}");
+        answer.holds(
+            label,
+            &[
+                ("partner_id", json!(world.partner.id)),
+                ("window_days", json!(90)),
+                ("escalations", json!(0)),
+                ("misescalations", json!(0)),
+                ("rate", json!(0.0)),
+                ("threshold", json!(0.25)),
+                ("min_escalations", json!(8)),
+                ("exceeds_threshold", json!(false)),
+            ],
+        );
+    }
+    foreign.problem(404, "not_found");
+    unknown.problem(404, "not_found");
+    assert_eq!(counted.status, 200, "{}", counted.body);
+    let expected = [
+        ("escalations", json!(4)),
+        ("misescalations", json!(1)),
+        ("rate", json!(0.25)),
+        // 4 escalations are too few to judge by default.
+        ("exceeds_threshold", json!(false)),
+    ];
+    counted.holds("the last 90 days", &expected);
 }
 
 #[tokio::test]
 async fn the_threshold_and_minimum_come_from_the_configuration() {
     // Arrange: at least 2 escalations, threshold 50 %
-    let app = spawn_app_with(ServeSettings {
+    let world = World::with(ServeSettings {
         misescalation_threshold: 0.5,
         misescalation_min_escalations: 2,
         ..ServeSettings::default()
     })
     .await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
-    let answers = escalate(&app, &fixture, &["service_unavailable"]).await;
-    reject(&app, &operator, &answers[0], true).await;
+    let path = quality_path(world.partner.id);
+    let quality = async || world.app.get(&path, &world.operator).await;
+    let answers = escalate(&world, &["service_unavailable"]).await;
+    reject(&world, &answers[0], true).await;
 
     // Act
-    let one = app.get(&quality_path(fixture.partner.id), &operator).await;
-    escalate(&app, &fixture, &["product_bug"]).await;
-    let two = app.get(&quality_path(fixture.partner.id), &operator).await;
-    escalate(&app, &fixture, &["billing_dispute"]).await;
-    let three = app.get(&quality_path(fixture.partner.id), &operator).await;
+    let one = quality().await;
+    escalate(&world, &["product_bug"]).await;
+    let two = quality().await;
+    escalate(&world, &["billing_dispute"]).await;
+    let three = quality().await;
 
     // Assert
     assert_eq!(one.body["threshold"], 0.5);
@@ -265,395 +223,220 @@ async fn the_threshold_and_minimum_come_from_the_configuration() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn an_operator_requests_a_remediation_plan() {
+async fn staff_request_plans_that_the_partner_and_staff_list_oldest_first() {
     // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let operator = app.operator_key().await;
-    let respond_by = today_in_beijing() + Duration::days(14);
+    let world = World::new().await;
+    let (app, partner, operator) = (&world.app, &world.partner, world.operator.as_str());
+    let other = app.create_partner("Nosy partner").await;
+    let path = plans_path(partner.id);
+    let malformed = json!({"reason": "", "respond_by": "next week"});
+    let next_week = plan_body(in_days(7));
 
     // Act
-    let answer = app
-        .post(&plans_path(partner.id), &operator, &plan_body(respond_by))
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let id = answer.id();
-    assert_eq!(
-        answer.header("location"),
-        Some(plan_path(partner.id, id).as_str())
+    let requested = app.post(&path, operator, &plan_body(in_days(14))).await;
+    let due_today = request_plan(app, &app.admin_key, partner, in_days(0)).await;
+    let others = request_plan(app, operator, &other, in_days(7)).await;
+    let (plan, unknown) = (
+        plan_path(partner.id, requested.id()),
+        plans_path(Uuid::now_v7()),
     );
-    assert_eq!(answer.etag(), "\"1\"");
-    let plan = &answer.body;
-    assert_eq!(plan["partner_id"], json!(partner.id));
-    assert_eq!(plan["status"], "requested");
-    assert_eq!(plan["respond_by"], json!(respond_by));
-    assert_eq!(plan["overdue"], false);
-    assert!(plan["acknowledged_at"].is_null());
-    assert!(plan["completed_at"].is_null());
-    assert_eq!(plan["version"], 1);
-    let read = app.get(&plan_path(partner.id, id), &partner.key).await;
+    let misplaced = plan_path(other.id, requested.id());
+    let refusals: [(&str, Answer, u16, &str, Fields); 5] = [
+        (
+            "due yesterday",
+            app.post(&path, operator, &plan_body(in_days(-1))).await,
+            422,
+            "validation_failed",
+            &[("respond_by", "in_the_past")],
+        ),
+        (
+            "empty",
+            app.post(&path, operator, &json!({})).await,
+            422,
+            "validation_failed",
+            &[("reason", "required"), ("respond_by", "required")],
+        ),
+        (
+            "malformed",
+            app.post(&path, operator, &malformed).await,
+            422,
+            "validation_failed",
+            &[("reason", "length"), ("respond_by", "invalid_type")],
+        ),
+        (
+            "by the partner",
+            app.post(&path, &partner.key, &next_week).await,
+            403,
+            "forbidden",
+            &[],
+        ),
+        (
+            "for an unknown partner",
+            app.post(&unknown, operator, &next_week).await,
+            404,
+            "not_found",
+            &[],
+        ),
+    ];
+    let read = app.get(&plan, &partner.key).await;
+    let lists = [
+        app.get(&path, &partner.key).await,
+        app.get(&path, operator).await,
+    ];
+    let paged = app.get_query(&path, operator, &[("limit", "1")]).await;
+    let foreign = [
+        ("another partner's list", app.get(&path, &other.key).await),
+        ("another partner's plan", app.get(&plan, &other.key).await),
+        (
+            "under another partner",
+            app.get(&misplaced, &other.key).await,
+        ),
+        (
+            "acknowledged by another",
+            act_on_plan(app, &other.key, &requested, "acknowledge", None).await,
+        ),
+    ];
+
+    // Assert
+    assert_eq!(requested.status, 201, "{}", requested.body);
+    let id = requested.id();
+    let location = plan_path(partner.id, id);
+    assert_eq!(requested.header("location"), Some(location.as_str()));
+    assert_eq!(requested.etag(), "\"1\"");
+    requested.holds(
+        "requested",
+        &[
+            ("partner_id", json!(partner.id)),
+            ("status", json!("requested")),
+            ("respond_by", json!(in_days(14))),
+            ("overdue", json!(false)),
+            ("acknowledged_at", Value::Null),
+            ("completed_at", Value::Null),
+            ("version", json!(1)),
+        ],
+    );
     assert_eq!(read.status, 200, "{}", read.body);
-    assert_eq!(read.body, answer.body);
-    assert_eq!(read.etag(), "\"1\"");
+    assert_eq!(
+        (read.etag(), read.body),
+        ("\"1\"".to_owned(), requested.body.clone())
+    );
+    assert_eq!(due_today.body["overdue"], false, "due today is not overdue");
+    for (label, answer, status, code, fields) in refusals {
+        answer.case_refused(label, status, code, fields);
+    }
+    for list in lists {
+        assert_eq!(list.item_ids(), [id, due_today.id()], "nothing else");
+    }
+    assert_eq!(paged.item_ids(), [id]);
+    assert!(paged.next_link().is_some());
+    for (label, answer) in foreign {
+        answer.case_refused(label, 404, "not_found", &[]);
+    }
+    assert_eq!(others.body["partner_id"], json!(other.id));
 }
 
 #[tokio::test]
-async fn an_admin_may_request_a_plan_due_today() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
+async fn the_partner_acknowledges_a_plan_and_staff_complete_it_one_way_only() {
+    // Arrange: one plan moved with If-Match, one without
+    let world = World::new().await;
+    let (app, operator) = (&world.app, world.operator.as_str());
+    let (partner, admin) = (world.key(), app.admin_key.as_str());
+    let plan = request_plan(app, operator, &world.partner, in_days(7)).await;
+    let other_plan = request_plan(app, operator, &world.partner, in_days(7)).await;
+    let act = async |key: &str, plan: &Answer, action: &str| {
+        act_on_plan(app, key, plan, action, None).await
+    };
+    let status = async || {
+        let path = plan_path(world.partner.id, plan.id());
+        app.get(&path, operator).await.body["status"].clone()
+    };
+    let (ack, complete) = ("acknowledge", "complete");
 
     // Act
-    let answer = request_plan(&app, &app.admin_key, &partner, today_in_beijing()).await;
+    let refused = [
+        ("an operator acknowledges", act(operator, &plan, ack).await),
+        ("an admin acknowledges", act(admin, &plan, ack).await),
+        ("the partner completes", act(partner, &plan, complete).await),
+    ];
+    let completed_early = act(operator, &plan, complete).await;
+    let still_requested = status().await;
+    let acknowledged = act(partner, &plan, ack).await;
+    let acknowledged_again = act(partner, &plan, ack).await;
+    let stale = act_on_plan(app, operator, &acknowledged, complete, Some("\"1\"")).await;
+    let still_acknowledged = status().await;
+    let tag = acknowledged.etag();
+    let completed = act_on_plan(app, operator, &acknowledged, complete, Some(&tag)).await;
+    let completed_again = act(operator, &plan, complete).await;
+    let without_if_match = [
+        act(partner, &other_plan, ack).await,
+        act(operator, &other_plan, complete).await,
+    ];
 
     // Assert
-    assert_eq!(answer.body["overdue"], false, "due today is not overdue");
-}
-
-#[tokio::test]
-async fn a_plan_cannot_be_due_in_the_past_or_lack_a_reason() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let operator = app.operator_key().await;
-    let yesterday = today_in_beijing() - Duration::days(1);
-
-    // Act
-    let past = app
-        .post(&plans_path(partner.id), &operator, &plan_body(yesterday))
-        .await;
-    let empty = app
-        .post(&plans_path(partner.id), &operator, &json!({}))
-        .await;
-    let malformed = app
-        .post(
-            &plans_path(partner.id),
-            &operator,
-            &json!({"reason": "", "respond_by": "next week"}),
-        )
-        .await;
-
-    // Assert
-    past.problem(422, "validation_failed");
-    assert_eq!(past.error_fields(), ["respond_by"]);
-    empty.problem(422, "validation_failed");
-    assert_eq!(empty.error_fields(), ["reason", "respond_by"]);
-    malformed.problem(422, "validation_failed");
-    assert_eq!(malformed.error_fields(), ["reason", "respond_by"]);
-    let listed = app.get(&plans_path(partner.id), &operator).await;
-    assert!(listed.items().is_empty());
-}
-
-#[tokio::test]
-async fn a_partner_cannot_request_a_plan() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-
-    // Act
-    let answer = app
-        .post(
-            &plans_path(partner.id),
-            &partner.key,
-            &plan_body(today_in_beijing() + Duration::days(7)),
-        )
-        .await;
-
-    // Assert
-    answer.problem(403, "forbidden");
-}
-
-#[tokio::test]
-async fn a_plan_for_an_unknown_partner_is_404() {
-    // Arrange
-    let app = spawn_app().await;
-    let operator = app.operator_key().await;
-
-    // Act
-    let answer = app
-        .post(
-            &plans_path(Uuid::now_v7()),
-            &operator,
-            &plan_body(today_in_beijing() + Duration::days(7)),
-        )
-        .await;
-
-    // Assert
-    answer.problem(404, "not_found");
-}
-
-#[tokio::test]
-async fn the_partner_acknowledges_and_the_operator_completes() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let operator = app.operator_key().await;
-    let requested = request_plan(
-        &app,
-        &operator,
-        &partner,
-        today_in_beijing() + Duration::days(7),
-    )
-    .await;
-
-    // Act
-    let acknowledged = act_on_plan(&app, &partner.key, &requested, "acknowledge", None).await;
-    let completed = act_on_plan(
-        &app,
-        &operator,
-        &acknowledged,
-        "complete",
-        Some(&acknowledged.etag()),
-    )
-    .await;
-
-    // Assert
+    for (label, answer) in refused {
+        answer.case_refused(label, 403, "forbidden", &[]);
+    }
+    completed_early.problem(409, "invalid_transition");
+    assert_eq!(still_requested, "requested");
     assert_eq!(acknowledged.status, 200, "{}", acknowledged.body);
     assert_eq!(acknowledged.body["status"], "acknowledged");
     assert!(acknowledged.body["acknowledged_at"].is_string());
     assert_eq!(acknowledged.etag(), "\"2\"");
+    acknowledged_again.problem(409, "invalid_transition");
+    stale.problem(412, "stale_version");
+    assert_eq!(still_acknowledged, "acknowledged");
     assert_eq!(completed.status, 200, "{}", completed.body);
     assert_eq!(completed.body["status"], "completed");
     assert!(completed.body["completed_at"].is_string());
-    assert_eq!(
-        completed.body["acknowledged_at"],
-        acknowledged.body["acknowledged_at"]
-    );
+    let kept = &completed.body["acknowledged_at"];
+    assert_eq!(kept, &acknowledged.body["acknowledged_at"]);
     assert_eq!(completed.etag(), "\"3\"");
-}
-
-#[tokio::test]
-async fn each_side_may_only_make_its_own_move() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let operator = app.operator_key().await;
-    let requested = request_plan(
-        &app,
-        &operator,
-        &partner,
-        today_in_beijing() + Duration::days(7),
-    )
-    .await;
-
-    // Act
-    let operator_acknowledges = act_on_plan(&app, &operator, &requested, "acknowledge", None).await;
-    let admin_acknowledges =
-        act_on_plan(&app, &app.admin_key, &requested, "acknowledge", None).await;
-    let partner_completes = act_on_plan(&app, &partner.key, &requested, "complete", None).await;
-
-    // Assert
-    operator_acknowledges.problem(403, "forbidden");
-    admin_acknowledges.problem(403, "forbidden");
-    partner_completes.problem(403, "forbidden");
-    let read = app
-        .get(&plan_path(partner.id, requested.id()), &operator)
-        .await;
-    assert_eq!(read.body["status"], "requested");
-}
-
-#[tokio::test]
-async fn plans_move_one_way_only() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let operator = app.operator_key().await;
-    let requested = request_plan(
-        &app,
-        &operator,
-        &partner,
-        today_in_beijing() + Duration::days(7),
-    )
-    .await;
-
-    // Act
-    let completed_early = act_on_plan(&app, &operator, &requested, "complete", None).await;
-    let acknowledged = act_on_plan(&app, &partner.key, &requested, "acknowledge", None).await;
-    let acknowledged_again = act_on_plan(&app, &partner.key, &requested, "acknowledge", None).await;
-    let completed = act_on_plan(&app, &operator, &requested, "complete", None).await;
-    let completed_again = act_on_plan(&app, &operator, &requested, "complete", None).await;
-
-    // Assert
-    completed_early.problem(409, "invalid_transition");
-    assert_eq!(acknowledged.status, 200, "{}", acknowledged.body);
-    acknowledged_again.problem(409, "invalid_transition");
-    assert_eq!(completed.status, 200, "{}", completed.body);
     let problem = completed_again.problem(409, "invalid_transition");
     assert!(problem["detail"].as_str().unwrap().contains("final"));
-}
-
-#[tokio::test]
-async fn a_stale_if_match_on_a_plan_is_412() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let operator = app.operator_key().await;
-    let requested = request_plan(
-        &app,
-        &operator,
-        &partner,
-        today_in_beijing() + Duration::days(7),
-    )
-    .await;
-    let acknowledged = act_on_plan(&app, &partner.key, &requested, "acknowledge", None).await;
-    assert_eq!(acknowledged.status, 200, "{}", acknowledged.body);
-
-    // Act
-    let stale = act_on_plan(&app, &operator, &acknowledged, "complete", Some("\"1\"")).await;
-
-    // Assert
-    stale.problem(412, "stale_version");
-    let read = app
-        .get(&plan_path(partner.id, requested.id()), &operator)
-        .await;
-    assert_eq!(read.body["status"], "acknowledged");
-}
-
-#[tokio::test]
-async fn plans_are_listed_oldest_first_to_the_partner_and_to_staff_only() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("云桥科技").await;
-    let other = app.create_partner("Nosy partner").await;
-    let operator = app.operator_key().await;
-    let first = request_plan(
-        &app,
-        &operator,
-        &partner,
-        today_in_beijing() + Duration::days(7),
-    )
-    .await;
-    let second = request_plan(
-        &app,
-        &app.admin_key,
-        &partner,
-        today_in_beijing() + Duration::days(30),
-    )
-    .await;
-    request_plan(
-        &app,
-        &operator,
-        &other,
-        today_in_beijing() + Duration::days(7),
-    )
-    .await;
-
-    // Act
-    let by_partner = app.get(&plans_path(partner.id), &partner.key).await;
-    let by_operator = app.get(&plans_path(partner.id), &operator).await;
-    let paged = app
-        .get_query(&plans_path(partner.id), &operator, &[("limit", "1")])
-        .await;
-    let foreign_list = app.get(&plans_path(partner.id), &other.key).await;
-    let foreign_plan = app
-        .get(&plan_path(partner.id, first.id()), &other.key)
-        .await;
-    let wrong_partner = app.get(&plan_path(other.id, first.id()), &other.key).await;
-    let foreign_acknowledge = act_on_plan(&app, &other.key, &first, "acknowledge", None).await;
-
-    // Assert
-    assert_eq!(by_partner.item_ids(), [first.id(), second.id()]);
-    assert_eq!(by_operator.item_ids(), [first.id(), second.id()]);
-    assert_eq!(paged.item_ids(), [first.id()]);
-    assert!(paged.next_link().is_some());
-    foreign_list.problem(404, "not_found");
-    foreign_plan.problem(404, "not_found");
-    wrong_partner.problem(404, "not_found");
-    foreign_acknowledge.problem(404, "not_found");
+    for answer in without_if_match {
+        assert_eq!(answer.status, 200, "without If-Match: {}", answer.body);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Good standing
 // ---------------------------------------------------------------------------------------------
 
+/// A plan due today, or another partner's overdue one, leaves the partner in good standing; its
+/// own overdue plan fails new escalations until acknowledged.
 #[tokio::test]
-async fn an_overdue_plan_fails_new_escalations_until_acknowledged() {
+async fn an_overdue_plan_fails_the_partners_escalations_until_acknowledged() {
     // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
-    let plan = request_plan(&app, &operator, &fixture.partner, today_in_beijing()).await;
-    make_overdue(&app, &plan).await;
-    let overdue = app
-        .get(
-            &plan_path(fixture.partner.id, plan.id()),
-            &fixture.partner.key,
-        )
-        .await;
+    let world = World::new().await;
+    let (app, key, operator) = (&world.app, world.key(), world.operator.as_str());
+    let late = app.create_partner("Late partner").await;
+    let late_plan = request_plan(app, operator, &late, in_days(0)).await;
+    make_overdue(app, &late_plan).await;
+    let plan = request_plan(app, operator, &world.partner, in_days(0)).await;
 
-    // Act
-    let refused = app
-        .post(ESCALATIONS, &fixture.partner.key, &fixture.body)
-        .await;
-    let checklist = app
-        .post(
-            &format!("{ESCALATIONS}/validate"),
-            &fixture.partner.key,
-            &fixture.body,
-        )
-        .await;
-    let acknowledged = act_on_plan(&app, &fixture.partner.key, &overdue, "acknowledge", None).await;
-    let accepted = app
-        .post(ESCALATIONS, &fixture.partner.key, &fixture.body)
-        .await;
+    // Act & Assert: due today, and another partner's overdue
+    let body = rated(&world.body, "moderate", "product_bug");
+    let accepted = app.post(ESCALATIONS, key, &body).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+
+    // Act: its own plan overdue
+    make_overdue(app, &plan).await;
+    let overdue = app.get(&plan_path(world.partner.id, plan.id()), key).await;
+    let standing = ["partner_in_good_standing"];
+    let refused = assert_refused(app, &world.partner, &world.body, &standing).await;
+    let checklist = app.post(VALIDATE, key, &world.body).await;
+    let acknowledged = act_on_plan(app, key, &overdue, "acknowledge", None).await;
+    let accepted = app.post(ESCALATIONS, key, &world.body).await;
 
     // Assert
     assert_eq!(overdue.body["overdue"], true);
-    refused.problem(422, "criteria_not_met");
-    assert_eq!(refused.violations(), ["partner_in_good_standing"]);
-    assert!(
-        refused.body["violations"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("remediation plan")
-    );
+    let message = violation_message(&refused, standing[0]);
+    assert!(message.contains("remediation plan"), "{message}");
     assert_eq!(checklist.body["eligible"], false);
-    let standing = checklist.body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["criterion"] == "partner_in_good_standing")
-        .unwrap();
-    assert_eq!(standing["outcome"], "failed");
+    let checks = checklist.body["checks"].as_array().unwrap();
+    let check = checks.iter().find(|c| c["criterion"] == standing[0]);
+    assert_eq!(check.unwrap()["outcome"], "failed");
     assert_eq!(acknowledged.status, 200, "{}", acknowledged.body);
     assert_eq!(acknowledged.body["overdue"], false);
     assert_eq!(accepted.status, 201, "{}", accepted.body);
-}
-
-#[tokio::test]
-async fn a_plan_not_yet_due_leaves_the_partner_in_good_standing() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let operator = app.operator_key().await;
-    request_plan(&app, &operator, &fixture.partner, today_in_beijing()).await;
-
-    // Act
-    let answer = app
-        .post(ESCALATIONS, &fixture.partner.key, &fixture.body)
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
-}
-
-#[tokio::test]
-async fn another_partners_overdue_plan_does_not_count() {
-    // Arrange
-    let app = spawn_app().await;
-    let fixture = app.escalation_fixture("standard").await;
-    let other = app.create_partner("Late partner").await;
-    let operator = app.operator_key().await;
-    let plan = request_plan(&app, &operator, &other, today_in_beijing()).await;
-    make_overdue(&app, &plan).await;
-
-    // Act
-    let answer = app
-        .post(ESCALATIONS, &fixture.partner.key, &fixture.body)
-        .await;
-
-    // Assert
-    assert_eq!(answer.status, 201, "{}", answer.body);
 }
