@@ -334,6 +334,9 @@ pub struct ServeSettings {
     pub secret_keys: SecretKeySettings,
 
     #[command(flatten)]
+    pub identity: IdentitySettings,
+
+    #[command(flatten)]
     pub webhooks: WebhookSettings,
 
     #[command(flatten)]
@@ -341,6 +344,41 @@ pub struct ServeSettings {
 
     #[command(flatten)]
     pub attachments: AttachmentSettings,
+}
+
+/// Signing people in with their organisation's identity (Microsoft Entra ID operated by 21Vianet,
+/// or any OpenID Provider). None of it set: API keys only.
+#[derive(Debug, Clone, Default, Args)]
+pub struct IdentitySettings {
+    /// The identity provider's OpenID configuration document, such as
+    /// https://login.partner.microsoftonline.cn/organizations/v2.0/.well-known/openid-configuration
+    /// (https; http only for a provider on this machine).
+    #[arg(long, env = "ESCALADE_OIDC_METADATA_URL")]
+    pub oidc_metadata_url: Option<String>,
+
+    /// The API's application id, which people's tokens must be issued for (`aud`).
+    #[arg(long, env = "ESCALADE_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+
+    /// 21Vianet's own directory tenant: its people are operators and admins.
+    #[arg(long, env = "ESCALADE_OPERATOR_TENANT_ID")]
+    pub operator_tenant_id: Option<Uuid>,
+
+    /// The console's public client id, with which people sign in from the browser.
+    #[arg(long, env = "ESCALADE_OIDC_CONSOLE_CLIENT_ID")]
+    pub oidc_console_client_id: Option<String>,
+}
+
+impl IdentitySettings {
+    /// The provider, when one is configured; a partial or malformed configuration is refused.
+    pub fn provider(&self) -> Result<Option<crate::identity::ProviderSettings>, String> {
+        crate::identity::ProviderSettings::from_flags(
+            self.oidc_metadata_url.as_deref(),
+            self.oidc_audience.as_deref(),
+            self.operator_tenant_id,
+            self.oidc_console_client_id.as_deref(),
+        )
+    }
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -657,6 +695,7 @@ impl Default for ServeSettings {
             default_language: Language::English,
             cors_allowed_origins: CorsOrigins::default(),
             secret_keys: SecretKeySettings::default(),
+            identity: IdentitySettings::default(),
             webhooks: WebhookSettings::default(),
             sla: SlaSettings::default(),
             attachments: AttachmentSettings::default(),

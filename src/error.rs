@@ -126,8 +126,8 @@ pub enum ApiError {
         detail: Text,
         errors: Vec<FieldError>,
     },
-    /// 401: no API key, or one that is unknown or revoked.
-    #[error("a valid API key is required")]
+    /// 401: no API key or token, or one that is unknown, revoked, expired or otherwise invalid.
+    #[error("a valid API key or sign-in is required")]
     Unauthorized,
     /// 403: the caller's role may not use this operation.
     #[error("role {role} may not do this")]
@@ -474,6 +474,7 @@ fn resource_name(resource: &str) -> Text {
         "attachment" => Text::new("resource-attachment"),
         "escalation" => Text::new("resource-escalation"),
         "partner" => Text::new("resource-partner"),
+        "person" => Text::new("resource-person"),
         "remediation plan" => Text::new("resource-remediation-plan"),
         "route" => Text::new("resource-route"),
         "service incident" => Text::new("resource-service-incident"),

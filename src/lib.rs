@@ -17,6 +17,8 @@ pub mod error;
 pub mod http;
 /// Every text a person reads, in English and Simplified Chinese.
 pub mod i18n;
+/// People's tokens from their organisation's identity provider.
+pub mod identity;
 /// Token buckets for rate limits, below both the HTTP layer and the error type.
 pub mod limits;
 /// The OpenAPI document's metadata and shared components.

@@ -34,11 +34,12 @@ use crate::http::metrics::{self, Metrics};
 use crate::http::rate_limit::{self, RateLimiter};
 use crate::http::request_id::{self, RequestSpan};
 use crate::http::routes::{self, RouteTable};
-use crate::http::verified_keys::VerifiedKeys;
+use crate::http::verified_keys::VerifiedCallers;
 use crate::http::webhooks::EndpointPolicy;
 use crate::http::{
     self, AppState, auth, conditional, console, cors, head, idempotency, ops, problem,
 };
+use crate::identity::IdentityProvider;
 use crate::limits::SharedStore;
 use crate::openapi::{ApiDoc, v30};
 use crate::sla_watch::SlaWatch;
@@ -63,6 +64,8 @@ where
         .service(ops::healthz)
         .service(ops::readyz)
         .service(metrics::metrics)
+        // Before anyone signs in: no key, so no authentication and no key's rate limit.
+        .service(scope("/v1/auth").configure(http::people::configure_public))
         .service(
             // The last wrap runs first: authenticate, count against the key's rate limit, then
             // answer repeated idempotency keys.
@@ -110,7 +113,8 @@ pub struct Application {
     server: Server,
     worker: Worker,
     sla_watch: SlaWatch,
-    verified_keys: Arc<VerifiedKeys>,
+    verified: Arc<VerifiedCallers>,
+    identity: Option<Arc<IdentityProvider>>,
     upkeep: Upkeep,
     db: DatabaseConnection,
 }
@@ -225,12 +229,19 @@ impl Application {
             allow_private_networks: settings.webhooks.allow_private_networks,
             secret_grace: settings.webhooks.secret_grace(),
         });
-        let verified_keys = Arc::new(VerifiedKeys::default());
+        let verified = Arc::new(VerifiedCallers::default());
+        let identity = settings
+            .identity
+            .provider()
+            .and_then(|provider| provider.map(IdentityProvider::new).transpose())
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?
+            .map(Arc::new);
         let state = web::Data::new(AppState {
             db: db.clone(),
             policy: settings.remediation_policy(),
             keys,
-            verified_keys: Arc::clone(&verified_keys),
+            verified: Arc::clone(&verified),
+            identity: identity.clone(),
             writes: Arc::clone(&writes),
             sla,
             event_retention: settings.sla.event_retention(),
@@ -354,7 +365,8 @@ impl Application {
             server,
             worker,
             sla_watch,
-            verified_keys,
+            verified,
+            identity,
             upkeep,
             db,
         })
@@ -373,10 +385,19 @@ impl Application {
     /// and the worker complete the attempts it has started before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let verified_keys = self.verified_keys;
+        let verified = self.verified;
         let revalidation = tokio::spawn({
             let stopped = stopped.clone();
-            async move { verified_keys.maintain(self.db, stopped).await }
+            async move { verified.maintain(self.db, stopped).await }
+        });
+        let identity = tokio::spawn({
+            let stopped = stopped.clone();
+            let provider = self.identity;
+            async move {
+                if let Some(provider) = provider {
+                    provider.maintain(stopped).await;
+                }
+            }
         });
         let worker = tokio::spawn(self.worker.run(stopped.clone()));
         let sla_watch = tokio::spawn(self.sla_watch.run(stopped.clone()));
@@ -388,6 +409,7 @@ impl Application {
             ("SLA watch", sla_watch.await),
             ("key revalidation", revalidation.await),
             ("rate limit upkeep", upkeep.await),
+            ("identity provider's keys", identity.await),
         ] {
             if let Err(err) = result {
                 tracing::error!(error = %err, task, "a background task failed");

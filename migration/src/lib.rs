@@ -22,6 +22,7 @@ mod m20261129_000016_customer_search_order;
 mod m20261129_000017_sla_alerts_and_event_feed;
 mod m20261130_000018_create_attachments;
 mod m20261207_000019_shared_rate_limits;
+mod m20261207_000020_people;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_sla_alerts_and_event_feed::Migration),
             Box::new(m20261130_000018_create_attachments::Migration),
             Box::new(m20261207_000019_shared_rate_limits::Migration),
+            Box::new(m20261207_000020_people::Migration),
         ]
     }
 }

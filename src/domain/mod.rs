@@ -10,6 +10,7 @@ pub mod deflection;
 pub mod escalation;
 pub mod lifecycle;
 pub mod names;
+pub mod person;
 pub mod plans;
 pub mod remediation;
 pub mod role;
@@ -26,4 +27,4 @@ pub use names::{
     TimeZoneName, Title,
 };
 pub use plans::{PartnerStatus, SupportPlan};
-pub use role::{Principal, Role, Scope};
+pub use role::{Actor, ActorKind, Principal, Role, Scope};

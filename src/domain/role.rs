@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The kind of caller behind an API key: `admin` runs the deployment (partners, API keys,
+/// The kind of caller behind an API key or a person: `admin` runs the deployment (partners, API keys,
 /// everything); `operator` is 21Vianet support staff (every partner's escalations, the catalog,
 /// service health); `partner` is one CSP partner's systems (its own customers and nothing of
 /// another partner's).
@@ -51,10 +51,44 @@ impl FromStr for Role {
     }
 }
 
-/// The caller behind a valid API key.
+/// What acts: a system with an API key, or a person signed in with their organisation's identity.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    ApiKey,
+    Person,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::ApiKey => "api_key",
+            ActorKind::Person => "person",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [ActorKind::ApiKey, ActorKind::Person]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// Who acts, as every change names them: the key's or the person's id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: Uuid,
+    /// The key's name, or the person's, as it was when they acted.
+    pub name: String,
+}
+
+/// The caller behind a valid API key or a person's token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub key_id: Uuid,
+    pub actor: Actor,
     pub role: Role,
     /// Set exactly when `role` is `Partner`.
     pub partner_id: Option<Uuid>,
@@ -123,7 +157,11 @@ mod tests {
 
     fn principal(role: Role, partner_id: Option<Uuid>) -> Principal {
         Principal {
-            key_id: Uuid::now_v7(),
+            actor: Actor {
+                kind: ActorKind::ApiKey,
+                id: Uuid::now_v7(),
+                name: "ticketing".to_owned(),
+            },
             role,
             partner_id,
         }

@@ -12,7 +12,9 @@ pub struct Model {
     pub size_bytes: i64,
     pub sha256: String,
     pub uploader_role: String,
-    pub uploader_key_id: Uuid,
+    pub uploader_id: Uuid,
+    pub uploader_kind: String,
+    pub uploader_name: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

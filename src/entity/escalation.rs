@@ -31,6 +31,7 @@ pub struct Model {
     pub status: String,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub engineer: Option<Json>,
+    pub engineer_person_id: Option<Uuid>,
     pub response_due_at: DateTimeUtc,
     pub first_response_at: Option<DateTimeUtc>,
     pub resolution: Option<String>,

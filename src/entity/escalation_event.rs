@@ -9,7 +9,9 @@ pub struct Model {
     pub partner_id: Uuid,
     pub kind: String,
     pub actor_role: String,
-    pub actor_key_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub actor_kind: String,
+    pub actor_name: Option<String>,
     pub at: DateTimeUtc,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub before: Option<Json>,

@@ -8,7 +8,9 @@ pub struct Model {
     pub escalation_id: Uuid,
     pub partner_id: Uuid,
     pub author_role: String,
-    pub author_key_id: Option<Uuid>,
+    pub author_id: Option<Uuid>,
+    pub author_kind: String,
+    pub author_name: Option<String>,
     pub text: String,
     pub created_at: DateTimeUtc,
 }

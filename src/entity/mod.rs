@@ -8,6 +8,7 @@ pub mod escalation_event;
 pub mod escalation_note;
 pub mod idempotency_record;
 pub mod partner;
+pub mod person;
 pub mod remediation_plan;
 pub mod service;
 pub mod service_incident;

@@ -474,7 +474,7 @@ pub async fn revoke_api_key(
         return Err(ApiError::PreconditionFailed);
     }
     store::revoke(&state.db, key.id).await?;
-    state.verified_keys.forget(key.id);
+    state.verified.forget(key.id);
     tracing::info!(key_id = %key.id, "API key revoked");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,7 @@
-//! Bearer API keys. A middleware on `/v1` authenticates every request before anything else is
-//! read (any failure is the same 401, so callers learn nothing about which keys exist); handlers
+//! Bearer credentials: API keys for systems, and people's tokens from their organisation's
+//! identity provider (see `identity`). A middleware on `/v1` authenticates every request before
+//! anything else is read (any failure is the same 401, so callers learn nothing about which keys
+//! or people exist; a valid token whose tenant or role escalade does not admit is 403); handlers
 //! then name the roles they admit with `Caller<...>`, which answers 403 for the others.
 
 use std::future::{Ready, ready};
@@ -15,13 +17,16 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use tracing::Span;
 
+use crate::domain::person::{Refused, Tenant, role_of};
 use crate::domain::secret::{self, prefix_of};
-use crate::domain::{Principal, Role};
+use crate::domain::{Actor, ActorKind, Principal, Role};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::client_address::{TrustedProxies, counted_as};
+use crate::i18n::Text;
 use crate::limits::{Limiter, SharedStore};
 use crate::store;
+use crate::store::people::SeenPerson;
 
 /// Requests without a valid key. Each is counted against the client's address and against the
 /// key prefix it presented; past either quota a failure is answered 429 instead of 401, telling
@@ -117,7 +122,7 @@ pub async fn middleware(
     .await;
     match admitted {
         Ok(principal) => {
-            Span::current().record("principal", tracing::field::display(principal.key_id));
+            Span::current().record("principal", tracing::field::display(principal.actor.id));
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_left_body())
         }
@@ -125,29 +130,114 @@ pub async fn middleware(
     }
 }
 
-/// The caller a presented key stands for: from the keys this instance has verified, or else
-/// from the database (then remembered).
+/// The caller a presented key or token stands for: from the callers this instance has verified,
+/// or else from the database (and, for a token, the identity provider's keys), then remembered.
 async fn authenticate(state: &AppState, presented: Option<&str>) -> Result<Principal, ApiError> {
     let presented = presented.ok_or(ApiError::Unauthorized)?;
-    let prefix = prefix_of(presented).ok_or(ApiError::Unauthorized)?;
     let digest = secret::digest(presented);
     let now = Utc::now();
-    if let Some(principal) = state.verified_keys.get(&digest, now) {
+    if let Some(principal) = state.verified.get(&digest, now) {
         return Ok(principal);
     }
+    match prefix_of(presented) {
+        Some(prefix) => authenticate_key(state, presented, prefix, digest).await,
+        None => authenticate_person(state, presented, digest).await,
+    }
+}
+
+async fn authenticate_key(
+    state: &AppState,
+    presented: &str,
+    prefix: &str,
+    digest: String,
+) -> Result<Principal, ApiError> {
     let key = store::api_keys::active_by_prefix(&state.db, prefix)
         .await?
         .into_iter()
         .find(|key| secret::matches(presented, &key.secret_hash))
         .ok_or(ApiError::Unauthorized)?;
     let principal = Principal {
-        key_id: key.id,
+        actor: Actor {
+            kind: ActorKind::ApiKey,
+            id: key.id,
+            name: key.name,
+        },
         role: key.role.parse::<Role>().map_err(ApiError::internal)?,
         partner_id: key.partner_id,
     };
+    state.verified.insert(
+        digest,
+        principal.clone(),
+        None,
+        key.last_used_at,
+        Utc::now(),
+    );
+    Ok(principal)
+}
+
+/// A person's token: valid with the identity provider's keys, from 21Vianet's tenant or a
+/// registered partner's, with a role that tenant may hold, for a person not disabled. The person
+/// is recorded (or brought up to date) only once all of that holds.
+async fn authenticate_person(
+    state: &AppState,
+    token: &str,
+    digest: String,
+) -> Result<Principal, ApiError> {
+    let provider = state.identity.as_ref().ok_or(ApiError::Unauthorized)?;
+    let person = provider.validate(token).await.map_err(|invalid| {
+        tracing::info!(reason = %invalid, "a bearer token was refused");
+        ApiError::Unauthorized
+    })?;
+    let tenant = if person.tenant_id == provider.settings().operator_tenant_id {
+        Tenant::Operator
+    } else {
+        match store::partners::by_tenant(&state.db, person.tenant_id).await? {
+            Some(partner) => Tenant::Partner(partner.id),
+            None => Tenant::Unregistered,
+        }
+    };
+    let (role, partner_id) = role_of(tenant, &person.app_roles).map_err(|refused| {
+        tracing::info!(tenant = %person.tenant_id, ?refused, "a person's token was refused");
+        match refused {
+            Refused::TenantNotRegistered => ApiError::Denied {
+                code: "tenant_not_registered",
+                detail: Text::new("problem-tenant-not-registered"),
+            },
+            Refused::RoleNotAllowed => ApiError::Denied {
+                code: "role_not_allowed",
+                detail: Text::new("problem-role-not-allowed"),
+            },
+        }
+    })?;
+    let now = Utc::now();
+    let seen = SeenPerson {
+        tenant_id: person.tenant_id,
+        object_id: person.object_id,
+        name: person.name,
+        email: person.email,
+        role,
+        partner_id,
+    };
+    let row = store::people::seen(&state.db, seen, now).await?;
+    if row.disabled_at.is_some() {
+        return Err(ApiError::Denied {
+            code: "person_disabled",
+            detail: Text::new("problem-person-disabled"),
+        });
+    }
+    let principal = Principal {
+        actor: Actor {
+            kind: ActorKind::Person,
+            id: row.id,
+            name: row.name,
+        },
+        role,
+        partner_id,
+    };
+    let expires_at = Some(person.expires_at);
     state
-        .verified_keys
-        .insert(digest, principal.clone(), key.last_used_at, now);
+        .verified
+        .insert(digest, principal.clone(), expires_at, Some(now), now);
     Ok(principal)
 }
 

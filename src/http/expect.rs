@@ -55,7 +55,7 @@ impl EarlyChecks {
     /// Authentication first, then the size, in the order the application checks them.
     async fn refusal(&self, req: &Request) -> Option<ApiError> {
         let path = req.path();
-        if path == "/v1" || path.starts_with("/v1/") {
+        if (path == "/v1" || path.starts_with("/v1/")) && !path.starts_with("/v1/auth/") {
             let failures = self.failures.as_ref().map(|failures| failures.get_ref());
             if let Err(refused) = admit(&self.state, failures, req.peer_addr(), req.headers()).await
             {

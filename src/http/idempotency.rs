@@ -212,7 +212,7 @@ pub async fn middleware(
         req.app_data::<web::Data<AppState>>().cloned(),
         req.extensions()
             .get::<Principal>()
-            .map(|caller| caller.partner_id.unwrap_or(caller.key_id)),
+            .map(|caller| caller.partner_id.unwrap_or(caller.actor.id)),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

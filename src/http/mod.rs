@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod ops;
 pub mod pagination;
 pub mod partners;
+pub mod people;
 pub mod problem;
 pub mod rate_limit;
 pub mod remediation;
@@ -50,7 +51,7 @@ use crate::limits::SharedStore;
 use crate::storage::AttachmentStore;
 use crate::store::WriteGate;
 use crate::store::attachments::Quota;
-use verified_keys::VerifiedKeys;
+use verified_keys::VerifiedCallers;
 
 /// What every handler shares; cheap to clone (the pool is reference-counted).
 #[derive(Debug, Clone)]
@@ -59,8 +60,10 @@ pub struct AppState {
     pub policy: RemediationPolicy,
     /// The deployment's secret keys, which seal the secrets kept in the database.
     pub keys: KeyRing,
-    /// The API keys this instance has verified.
-    pub verified_keys: Arc<VerifiedKeys>,
+    /// The API keys and people's tokens this instance has verified.
+    pub verified: Arc<VerifiedCallers>,
+    /// The identity provider people sign in with, when one is configured.
+    pub identity: Option<Arc<crate::identity::IdentityProvider>>,
     /// Write transactions in turn (on SQLite).
     pub writes: Arc<WriteGate>,
     /// The SLA clock, on the business calendar.
@@ -83,6 +86,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     business_calendar::configure(cfg);
     events::configure(cfg);
     partners::configure(cfg);
+    people::configure(cfg);
     api_keys::configure(cfg);
     customers::configure(cfg);
     services::configure(cfg);

@@ -52,6 +52,10 @@ pub struct ReadinessDetails {
     /// `instance` (each on its own: SQLite, or while the shared store does not answer).
     #[schema(example = "postgresql")]
     pub rate_limits: &'static str,
+    /// Signing people in: `off` (API keys only), `ready` (the identity provider's keys are
+    /// loaded) or `keys_not_loaded` (people cannot sign in until they are).
+    #[schema(example = "ready")]
+    pub people_sign_in: &'static str,
     /// Things that work, but not as well as they should: a business calendar missing for this
     /// year or the next, say.
     pub warnings: Vec<String>,
@@ -83,7 +87,7 @@ pub fn calendar_warnings(calendar: &BusinessCalendar, now: DateTime<Utc>) -> Vec
     responses(
         (status = 200, description = "Ready to serve.", body = Readiness, example = json!({
             "status": "ready",
-            "details": {"calendar_years": [2024, 2025, 2026], "rate_limits": "postgresql", "warnings": [
+            "details": {"calendar_years": [2024, 2025, 2026], "rate_limits": "postgresql", "people_sign_in": "ready", "warnings": [
                 "no business calendar for 2027: the SLA clock counts every weekday of 2027 as a business day until 2027.json is added to --calendar-dir"
             ]}
         })),
@@ -107,11 +111,24 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         }
         None => "instance",
     };
+    let people_sign_in = match &state.identity {
+        None => "off",
+        Some(provider) if provider.keys_loaded() => "ready",
+        Some(provider) => {
+            warnings.push(format!(
+                "the identity provider's keys are not loaded from {}: people cannot sign in \
+                 until they are (API keys work)",
+                provider.settings().metadata_url
+            ));
+            "keys_not_loaded"
+        }
+    };
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         details: ReadinessDetails {
             calendar_years: calendar.years().collect(),
             rate_limits,
+            people_sign_in,
             warnings,
         },
     }))

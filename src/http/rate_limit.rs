@@ -29,7 +29,7 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     // No limiter is registered when limits are off.
     let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
-    let key = req.extensions().get::<Principal>().map(|p| p.key_id);
+    let key = req.extensions().get::<Principal>().map(|p| p.actor.id);
     let (Some(limiter), Some(key)) = (limiter, key) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };

@@ -27,7 +27,7 @@ pub struct BadRequest(Problem);
     headers(("WWW-Authenticate" = String, description = "Always `Bearer`.")),
     example = json!({
         "type": "urn:escalade:problem:unauthorized", "title": "Unauthorized", "status": 401,
-        "detail": "a valid API key is required", "instance": "/v1/customers", "code": "unauthorized"
+        "detail": "sign in with your organisation, or use a valid API key", "instance": "/v1/customers", "code": "unauthorized"
     })
 )]
 pub struct Unauthorized(Problem);

@@ -12,7 +12,9 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Required};
 
 use crate::http::idempotency::{KEY_HEADER, KEY_PATTERN, MAX_KEY_LEN, REPLAYED_HEADER};
-use crate::http::responses::{BadRequest, IdempotencyConflict, TooManyRequests, Unprocessable};
+use crate::http::responses::{
+    BadRequest, Forbidden, IdempotencyConflict, TooManyRequests, Unprocessable,
+};
 
 const REQUEST_ID: &str = "X-Request-Id";
 const CONTENT_LANGUAGE: &str = "Content-Language";
@@ -88,10 +90,10 @@ fn document_headers(status: &str, response: &mut Response, rate_limited: bool) {
 pub fn apply(api: &mut OpenApi) {
     let components = api.components.get_or_insert_with(Components::new);
     add_components(components);
-    // The shared answers are for `/v1`; an operation outside it gets its own copies, which
-    // carry no rate limits.
+    // The shared answers are for the authenticated `/v1`; an operation outside it gets its own
+    // copies, which carry no rate limits.
     for (path, item) in api.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
+        if !authenticated(path) {
             for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
                 inline_shared(operation, components);
             }
@@ -105,7 +107,7 @@ pub fn apply(api: &mut OpenApi) {
         }
     }
     for (path, item) in api.paths.paths.iter_mut() {
-        let v1 = path.starts_with("/v1/");
+        let v1 = authenticated(path);
         let operations = [
             (&mut item.get, "GET"),
             (&mut item.post, "POST"),
@@ -120,6 +122,9 @@ pub fn apply(api: &mut OpenApi) {
             accept_language(operation);
             if v1 {
                 answer_once(operation, "429", TooManyRequests::response().0);
+                // A person whose organisation or role escalade does not admit, or who is
+                // disabled, is refused whatever they ask.
+                answer_once(operation, "403", Forbidden::response().0);
             }
             if method == "GET" && single_resource(operation) {
                 conditional(operation);
@@ -134,6 +139,12 @@ pub fn apply(api: &mut OpenApi) {
             }
         }
     }
+}
+
+/// Whether `path` is behind authentication: all of `/v1` but `/v1/auth`, which a front end reads
+/// before anyone has signed in.
+fn authenticated(path: &str) -> bool {
+    path.starts_with("/v1/") && !path.starts_with("/v1/auth/")
 }
 
 /// `Accept-Language`, which every operation honours.

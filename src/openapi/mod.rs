@@ -52,6 +52,7 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
         (name = "me", description = "Who the caller is."),
         (name = "partners", description = "CSP partners (admins write, operators read)."),
         (name = "api-keys", description = "API keys: shown once at creation, stored hashed, revocable."),
+        (name = "people", description = "People who sign in with their organisation's identity, and where they sign in."),
         (name = "customers", description = "Each partner's customers, with Partner Center-style search."),
         (name = "services", description = "The service catalog: the six clouds 21Vianet operates and marketplace products."),
         (name = "subscriptions", description = "Which services each customer has, and in what state."),

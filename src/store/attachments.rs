@@ -130,7 +130,9 @@ pub async fn add(
         size_bytes: Set(i64::try_from(new.size_bytes).map_err(|_| NotAdded::NoRoom(usage))?),
         sha256: Set(new.sha256),
         uploader_role: Set(new.uploader.role.as_str().to_owned()),
-        uploader_key_id: Set(new.uploader.key_id),
+        uploader_id: Set(new.uploader.actor.id),
+        uploader_kind: Set(new.uploader.actor.kind.as_str().to_owned()),
+        uploader_name: Set(Some(new.uploader.actor.name.clone())),
         created_at: Set(now),
     }
     .insert(&*txn)
@@ -140,7 +142,7 @@ pub async fn add(
         before: None,
         after: Some(summary(&row)),
     };
-    escalations::record(&*txn, escalation, new.uploader, event, now).await?;
+    escalations::record(&*txn, escalation, &new.uploader, event, now).await?;
     webhooks::enqueue(&*txn, announce(&row)?).await?;
     txn.commit().await?;
     Ok(row)
@@ -154,7 +156,7 @@ pub async fn remove(
     gate: &WriteGate,
     escalation: &escalation::Model,
     attachment: &Model,
-    actor: Actor,
+    actor: &Actor,
     announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<bool, DbErr> {
     let txn = gate.begin(db).await?;

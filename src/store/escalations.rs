@@ -21,7 +21,7 @@ use super::{
 use crate::domain::escalation::lifecycle::Side;
 use crate::domain::escalation::sla::{SlaAlert, SlaClock};
 use crate::domain::escalation::{Language, Severity, Status};
-use crate::domain::{Category, Role, Scope};
+use crate::domain::{Category, Scope};
 use crate::entity::escalation::{Column, Entity, Model};
 use crate::entity::{escalation_event as event, escalation_note as note};
 
@@ -32,12 +32,8 @@ pub use crate::entity::escalation_note::Model as NoteRow;
 /// The index that keeps one open escalation per customer, service and category.
 const OPEN_INDEX: (&str, &str) = ("ux_escalations_open", "escalations.customer_id");
 
-/// Who made a change.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor {
-    pub role: Role,
-    pub key_id: Uuid,
-}
+/// Who made a change: the caller, with the role they acted in.
+pub use crate::domain::Principal as Actor;
 
 /// An entry of the audit trail, written with the change it records.
 #[derive(Debug, Clone)]
@@ -123,7 +119,7 @@ fn numbered_insert(values: Vec<(Column, Expr)>) -> InsertStatement {
 /// The insert of `event` into `escalation`'s audit trail.
 fn audit_insert(
     escalation: &Model,
-    actor: Actor,
+    actor: &Actor,
     event: EventRecord,
     at: DateTime<Utc>,
 ) -> InsertStatement {
@@ -133,7 +129,9 @@ fn audit_insert(
         partner_id: Set(escalation.partner_id),
         kind: Set(event.kind.to_owned()),
         actor_role: Set(actor.role.as_str().to_owned()),
-        actor_key_id: Set(Some(actor.key_id)),
+        actor_id: Set(Some(actor.actor.id)),
+        actor_kind: Set(actor.actor.kind.as_str().to_owned()),
+        actor_name: Set(Some(actor.actor.name.clone())),
         at: Set(at),
         before: Set(event.before),
         after: Set(event.after),
@@ -144,7 +142,7 @@ fn audit_insert(
 pub(super) async fn record(
     txn: &impl ConnectionTrait,
     escalation: &Model,
-    actor: Actor,
+    actor: &Actor,
     event: EventRecord,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -166,7 +164,7 @@ pub async fn create(
     gate: &WriteGate,
     clock: &SlaClock,
     new: NewEscalation,
-    actor: Actor,
+    actor: &Actor,
     snapshot: impl FnOnce(&Model) -> serde_json::Value,
     announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Created, DbErr> {
@@ -258,6 +256,7 @@ fn insert_with_trail(row: Model, audit: InsertStatement, outbox: InsertStatement
 /// A new escalation's row at `now`, without its number yet.
 fn unnumbered_row(new: NewEscalation, clock: &SlaClock, now: DateTime<Utc>) -> Model {
     Model {
+        engineer_person_id: None,
         id: Uuid::now_v7(),
         number: String::new(),
         seq: 0,
@@ -300,7 +299,7 @@ async fn write_in_transaction(
     db: &DatabaseConnection,
     gate: &WriteGate,
     insert: InsertStatement,
-    actor: Actor,
+    actor: &Actor,
     now: DateTime<Utc>,
     trail: impl FnOnce(&Model) -> Result<(EventRecord, Notice), DbErr>,
 ) -> Result<Model, DbErr> {
@@ -375,6 +374,7 @@ pub struct EscalationFilter {
     pub at_risk: Option<bool>,
     pub due_before: Option<DateTime<Utc>>,
     pub contact_language: Option<Language>,
+    pub engineer_person_id: Option<Uuid>,
 }
 
 /// The SLA breach as SQL: the first response came late, or has not come and is overdue.
@@ -446,6 +446,9 @@ pub async fn list(
     }
     if let Some(due_before) = filter.due_before {
         select = select.filter(Column::ResponseDueAt.lt(due_before));
+    }
+    if let Some(person_id) = filter.engineer_person_id {
+        select = select.filter(Column::EngineerPersonId.eq(person_id));
     }
     if let Some(language) = filter.contact_language {
         select = select.filter(Column::ContactLanguage.eq(language.tag()));
@@ -594,7 +597,7 @@ pub async fn transition(
     gate: &WriteGate,
     current: &Model,
     change: StatusChange<'_>,
-    actor: Actor,
+    actor: &Actor,
     announce: impl FnOnce(&Model) -> Result<Notice, DbErr>,
 ) -> Result<Model, TransitionError> {
     let StatusChange {
@@ -637,7 +640,7 @@ pub async fn add_note(
     db: &DatabaseConnection,
     gate: &WriteGate,
     escalation: &Model,
-    actor: Actor,
+    actor: &Actor,
     text: String,
     announce: impl FnOnce(&note::Model) -> Result<Notice, DbErr>,
 ) -> Result<note::Model, DbErr> {
@@ -648,7 +651,9 @@ pub async fn add_note(
         escalation_id: Set(escalation.id),
         partner_id: Set(escalation.partner_id),
         author_role: Set(actor.role.as_str().to_owned()),
-        author_key_id: Set(Some(actor.key_id)),
+        author_id: Set(Some(actor.actor.id)),
+        author_kind: Set(actor.actor.kind.as_str().to_owned()),
+        author_name: Set(Some(actor.actor.name.clone())),
         text: Set(text),
         created_at: Set(now),
     }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod incidents;
 pub mod partners;
+pub mod people;
 pub mod remediation;
 pub mod services;
 pub mod subscriptions;

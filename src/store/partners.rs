@@ -70,7 +70,16 @@ pub async fn create(db: &DatabaseConnection, new: NewPartner) -> Result<Model, D
     .await
 }
 
+/// The partner whose own directory tenant is `tenant_id`, if one is registered.
+pub async fn by_tenant(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await
+}
+
 #[tracing::instrument(skip_all, fields(id = %id))]
+
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id).one(db).await
 }

@@ -31,6 +31,7 @@ mod languages;
 mod migrations;
 mod openapi;
 mod partners;
+mod people;
 mod plans;
 mod rate_limits;
 mod remediation;

@@ -248,6 +248,7 @@ async fn one_escalation_from_submission_to_resolution_through_the_generated_clie
         .body(TransitionRequest::InProgress(TransitionToInProgress {
             to: TransitionToInProgressTo::InProgress,
             engineer: Some(engineer),
+            engineer_person_id: None,
             reason: None,
         }))
         .send()

@@ -17,7 +17,7 @@ use validator::Validate;
 
 use super::TAG;
 use super::read::visible;
-use super::trail::TrailQuery;
+use super::trail::{ActorBody, TrailQuery};
 use crate::domain::Role;
 use crate::domain::attachment::{
     FILENAME_PATTERN, Filename, MAX_FILENAME_CHARS, MediaType, Refused, Sniffer,
@@ -37,7 +37,7 @@ use crate::http::webhooks::{describe, notice};
 use crate::i18n::Text;
 use crate::storage::{StorageError, Upload};
 use crate::store::attachments::{self as store, AttachmentRow, NewAttachment, NotAdded, Usage};
-use crate::store::escalations::{Actor, EscalationRow};
+use crate::store::escalations::EscalationRow;
 
 fn attachment_example() -> serde_json::Value {
     serde_json::json!({
@@ -48,6 +48,7 @@ fn attachment_example() -> serde_json::Value {
         "size_bytes": 18342,
         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "uploader_role": "partner",
+        "uploader": {"kind": "person", "id": "0193a1f3-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "name": "张伟"},
         "created_at": "2026-11-24T03:40:00Z",
         "content_url": "/v1/escalations/0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f/attachments/0193a1f8-4d5e-7f6a-8b7c-9d0e1f2a3b4c/content"
     })
@@ -71,6 +72,8 @@ pub struct Attachment {
     /// Who uploaded it: `partner`, `operator` or `admin`. The uploader's side may remove it
     /// while the escalation is open.
     pub uploader_role: Role,
+    /// The person or key that uploaded it.
+    pub uploader: ActorBody,
     pub created_at: DateTime<Utc>,
     /// Where the bytes are.
     pub content_url: String,
@@ -85,6 +88,7 @@ impl TryFrom<AttachmentRow> for Attachment {
                 ApiError::internal(format!("stored media type {}", row.media_type))
             })?,
             uploader_role: row.uploader_role.parse().map_err(ApiError::internal)?,
+            uploader: ActorBody::of(row.uploader_id, &row.uploader_kind, row.uploader_name)?,
             size_bytes: u64::try_from(row.size_bytes).map_err(ApiError::internal)?,
             content_url: format!(
                 "/v1/escalations/{}/attachments/{}/content",
@@ -401,10 +405,7 @@ pub async fn upload_attachment(
         media_type: stored.media_type.as_str().to_owned(),
         size_bytes: stored.size_bytes,
         sha256: hex::encode(stored.sha256),
-        uploader: Actor {
-            role: caller.role,
-            key_id: caller.key_id,
-        },
+        uploader: caller.0.clone(),
     };
     let added = store::add(
         &state.db,
@@ -627,11 +628,8 @@ pub async fn delete_attachment(
         });
     }
     open_status(&escalation)?;
-    let actor = Actor {
-        role: caller.role,
-        key_id: caller.key_id,
-    };
-    let removed = store::remove(&state.db, &state.writes, &escalation, &row, actor, |row| {
+    let actor = caller.0.clone();
+    let removed = store::remove(&state.db, &state.writes, &escalation, &row, &actor, |row| {
         announce(EventType::EscalationAttachmentRemoved, &escalation, row)
     })
     .await?;

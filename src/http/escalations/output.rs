@@ -53,6 +53,9 @@ pub struct Engineer {
     pub email: String,
     /// E.164.
     pub phone: Option<String>,
+    /// When the engineer was assigned as one of 21Vianet's people: their id (see `/v1/people`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
 }
 
 /// The first response clock.

@@ -60,6 +60,9 @@ pub struct EscalationQuery {
     pub due_before: Option<DateTime<Utc>>,
     /// Only escalations whose partner contact wants to be helped in this language.
     pub contact_language: Option<Language>,
+    /// Only escalations assigned to this person of 21Vianet's (for an operator, their own id
+    /// from `/v1/me`: "assigned to me").
+    pub engineer_person_id: Option<Uuid>,
     /// Default: `newest` for partners, `due` for operators and admins.
     #[param(inline)]
     pub order: Option<ListOrder>,
@@ -149,6 +152,7 @@ pub async fn list_escalations(
         at_risk: query.at_risk,
         due_before: query.due_before,
         contact_language: query.contact_language,
+        engineer_person_id: query.engineer_person_id,
     };
     let now = Utc::now();
     let rows = store::list(&state.db, caller.scope(), filter, order, page, now).await?;

@@ -26,7 +26,7 @@ use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
 use crate::i18n::{Language, Text};
 use crate::store::criteria;
-use crate::store::escalations::{self as store, Actor, Created, NewEscalation};
+use crate::store::escalations::{self as store, Created, NewEscalation};
 use crate::store::webhooks::Notice;
 
 /// Whether a criterion is met.
@@ -220,10 +220,7 @@ pub async fn create_escalation(
     }
     idempotency.claim(&state.db).await?;
     let new = new_escalation(partner_id, submission)?;
-    let actor = Actor {
-        role: caller.role,
-        key_id: caller.key_id,
-    };
+    let actor = caller.0.clone();
     let snapshot = |row: &store::EscalationRow| {
         serde_json::json!({
             "number": row.number, "status": row.status, "severity": row.severity, "category": row.category,
@@ -246,7 +243,7 @@ pub async fn create_escalation(
         &state.writes,
         &state.sla,
         new,
-        actor,
+        &actor,
         snapshot,
         announce,
     );

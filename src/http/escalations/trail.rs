@@ -11,7 +11,7 @@ use validator::Validate;
 use super::TAG;
 use super::read::visible;
 use crate::domain::webhook::EventType;
-use crate::domain::{Paragraph, Role};
+use crate::domain::{ActorKind, Paragraph, Role};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
@@ -21,16 +21,40 @@ use crate::http::idempotency::Idempotency;
 use crate::http::pagination::{self, Cursor, list_type};
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
-use crate::store::escalations::{self as store, Actor, EventRow, NoteRow};
+use crate::store::escalations::{self as store, EventRow, NoteRow};
 
 fn note_example() -> serde_json::Value {
     serde_json::json!({
         "id": "0193a1f7-2b3c-7d4e-8f5a-6b7c8d9e0f1a",
         "escalation_id": "0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f",
         "author_role": "operator",
+        "author": {"kind": "person", "id": "0193a1f3-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "name": "李娜"},
         "text": "请提供一封退信的完整邮件头。",
         "created_at": "2026-11-24T03:30:00Z"
     })
+}
+
+/// Who acted: a person signed in with their organisation's identity, or a system with an API key.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "person", "id": "0193a1f3-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "name": "李娜"}))]
+pub struct ActorBody {
+    pub kind: ActorKind,
+    /// The person's id (see `/v1/people`), or the API key's.
+    pub id: Uuid,
+    /// The person's name, or the key's, as it was then.
+    pub name: Option<String>,
+}
+
+impl ActorBody {
+    /// The actor a row names by `id`, `kind` and `name`.
+    pub fn of(id: Uuid, kind: &str, name: Option<String>) -> Result<Self, ApiError> {
+        Ok(Self {
+            kind: ActorKind::parse(kind)
+                .ok_or_else(|| ApiError::internal(format!("stored actor kind {kind}")))?,
+            id,
+            name,
+        })
+    }
 }
 
 /// A note on an escalation; notes are never edited.
@@ -41,6 +65,8 @@ pub struct Note {
     pub escalation_id: Uuid,
     /// Who wrote it: `partner`, `operator` or `admin`.
     pub author_role: Role,
+    /// The person or key that wrote it.
+    pub author: Option<ActorBody>,
     pub text: String,
     pub created_at: DateTime<Utc>,
 }
@@ -51,6 +77,10 @@ impl TryFrom<NoteRow> for Note {
     fn try_from(row: NoteRow) -> Result<Self, ApiError> {
         Ok(Note {
             author_role: row.author_role.parse().map_err(ApiError::internal)?,
+            author: row
+                .author_id
+                .map(|id| ActorBody::of(id, &row.author_kind, row.author_name))
+                .transpose()?,
             id: row.id,
             escalation_id: row.escalation_id,
             text: row.text,
@@ -69,7 +99,7 @@ fn event_example() -> serde_json::Value {
     serde_json::json!({
         "id": "0193a1f7-3c4d-7e5f-8a6b-7c8d9e0f1a2b",
         "kind": "status_changed",
-        "actor": {"role": "operator", "key_id": "0193a1f3-0a1b-7c2d-8e3f-4a5b6c7d8e9f"},
+        "actor": {"role": "operator", "key_id": null, "kind": "person", "id": "0193a1f3-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "name": "李娜"},
         "at": "2026-11-24T03:20:00Z",
         "before": {"status": "submitted", "engineer": null},
         "after": {"status": "in_progress", "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+861055550123"},
@@ -77,12 +107,17 @@ fn event_example() -> serde_json::Value {
     })
 }
 
-/// Who made a change.
+/// Who made a change: the role they acted in, and the person or key.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventActor {
     pub role: Role,
-    /// The API key used.
+    /// The API key used, when a key made the change (`kind` is `api_key`).
     pub key_id: Option<Uuid>,
+    pub kind: Option<ActorKind>,
+    /// The person's id or the key's.
+    pub id: Option<Uuid>,
+    /// The person's name or the key's, as it was then.
+    pub name: Option<String>,
 }
 
 /// One immutable entry of the audit trail: `created`, `status_changed` (with any engineer
@@ -104,9 +139,21 @@ impl TryFrom<EventRow> for Event {
 
     fn try_from(row: EventRow) -> Result<Self, ApiError> {
         Ok(Event {
-            actor: EventActor {
-                role: row.actor_role.parse().map_err(ApiError::internal)?,
-                key_id: row.actor_key_id,
+            actor: {
+                let who = row
+                    .actor_id
+                    .map(|id| ActorBody::of(id, &row.actor_kind, row.actor_name))
+                    .transpose()?;
+                EventActor {
+                    role: row.actor_role.parse().map_err(ApiError::internal)?,
+                    key_id: who
+                        .as_ref()
+                        .filter(|who| who.kind == ActorKind::ApiKey)
+                        .map(|who| who.id),
+                    kind: who.as_ref().map(|who| who.kind),
+                    id: who.as_ref().map(|who| who.id),
+                    name: who.and_then(|who| who.name),
+                }
             },
             id: row.id,
             kind: row.kind,
@@ -171,10 +218,7 @@ pub async fn add_note(
     let text = fields::present("text", body.0.text)?;
     let text = fields::parsed("text", &text, Paragraph::parse)?;
     idempotency.claim(&state.db).await?;
-    let actor = Actor {
-        role: caller.role,
-        key_id: caller.key_id,
-    };
+    let actor = caller.0.clone();
     let announce = |row: &NoteRow| {
         let note = describe(Note::try_from(row.clone()))?;
         Ok(notice(
@@ -191,7 +235,7 @@ pub async fn add_note(
         &state.db,
         &state.writes,
         &escalation,
-        actor,
+        &actor,
         text.into_inner(),
         announce,
     )

@@ -5,7 +5,9 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
@@ -33,7 +35,7 @@ use crate::http::webhooks::{describe, notice};
 use crate::i18n::Text;
 use crate::openapi::union::TaggedUnion;
 use crate::store::escalations::{
-    self as store, Actor, EscalationColumn as Column, EventRecord, StatusChange, TransitionError,
+    self as store, EscalationColumn as Column, EventRecord, StatusChange, TransitionError,
 };
 
 /// A move to another status, named by `to`: `in_progress` (an operator starting work, with
@@ -54,6 +56,8 @@ pub struct TransitionBody {
     pub to: Option<Status>,
     #[validate(nested)]
     pub engineer: Option<EngineerInput>,
+    /// The engineer as one of 21Vianet's people, whose name and e-mail their record gives.
+    pub engineer_person_id: Option<Uuid>,
     #[validate(custom(function = "fields::paragraph"))]
     pub reason: Option<String>,
     pub misescalation: Option<bool>,
@@ -84,11 +88,23 @@ impl TransitionBody {
                 Text::new("field-misescalation-not-allowed"),
             )),
         }
-        if to != Status::InProgress && self.engineer.is_some() {
+        for (field, given) in [
+            ("engineer", self.engineer.is_some()),
+            ("engineer_person_id", self.engineer_person_id.is_some()),
+        ] {
+            if to != Status::InProgress && given {
+                errors.push(FieldError::new(
+                    field,
+                    "not_allowed",
+                    Text::new("field-engineer-only-when-starting"),
+                ));
+            }
+        }
+        if self.engineer.is_some() && self.engineer_person_id.is_some() {
             errors.push(FieldError::new(
-                "engineer",
+                "engineer_person_id",
                 "not_allowed",
-                Text::new("field-engineer-only-when-starting"),
+                Text::new("field-engineer-one-way"),
             ));
         }
         if errors.is_empty() {
@@ -97,6 +113,24 @@ impl TransitionBody {
             Err(ApiError::invalid_fields(errors))
         }
     }
+}
+
+/// One of 21Vianet's operators or admins, not disabled, to assign as the engineer; 422 naming
+/// `engineer_person_id` otherwise.
+async fn engineer_person(
+    state: &AppState,
+    id: Uuid,
+) -> Result<crate::store::people::PersonRow, ApiError> {
+    let person = crate::store::people::get(&state.db, crate::domain::Scope::All, id).await?;
+    person
+        .filter(|person| person.disabled_at.is_none())
+        .ok_or_else(|| {
+            ApiError::invalid_fields(vec![FieldError::new(
+                "engineer_person_id",
+                "unknown_engineer",
+                Text::new("field-engineer-person-unknown"),
+            )])
+        })
 }
 
 /// Written by hand: one closed, named object per target status, so the published contract says
@@ -117,10 +151,18 @@ fn transition_union() -> TaggedUnion {
             "in_progress",
             "Start work (operators, with the engineer), answer while awaiting the partner, or reopen within 14 days (the partner).",
             |object| {
-                optional_reason(object).property(
-                    "engineer",
-                    optional(Ref::from_schema_name(EngineerInput::name()).into()),
-                )
+                let person_id = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                    .description(Some(
+                        "The engineer as one of 21Vianet's people (see `listPeople`), in place of `engineer`.",
+                    ));
+                optional_reason(object)
+                    .property(
+                        "engineer",
+                        optional(Ref::from_schema_name(EngineerInput::name()).into()),
+                    )
+                    .property("engineer_person_id", optional(person_id.into()))
             },
         )
         .variant(
@@ -266,33 +308,45 @@ pub async fn transition_escalation(
     idempotency.claim(&state.db).await?;
     let mut changes: Vec<(Column, SimpleExpr)> = vec![(Column::Status, Expr::value(to.as_str()))];
     let starting_work = (from, to, side) == (Status::Submitted, Status::InProgress, Side::Operator);
-    match (request.engineer.as_ref(), starting_work) {
-        (None, true) => {
+    let names_engineer = request.engineer.is_some() || request.engineer_person_id.is_some();
+    match (names_engineer, starting_work) {
+        (false, true) => {
             return Err(missing(
                 "engineer",
                 Text::new("field-engineer-required-to-start"),
             ));
         }
-        (Some(_), false) if side != Side::Operator => {
+        (true, false) if side != Side::Operator => {
+            let field = if request.engineer.is_some() {
+                "engineer"
+            } else {
+                "engineer_person_id"
+            };
             return Err(ApiError::invalid_fields(vec![FieldError::new(
-                "engineer",
+                field,
                 "not_allowed",
                 Text::new("field-engineer-by-operators"),
             )]));
         }
         _ => {}
     }
-    let engineer_json = request
-        .engineer
-        .as_ref()
-        .map(|engineer| {
+    let engineer_json = match (&request.engineer, request.engineer_person_id) {
+        (Some(engineer), _) => {
             let mut engineer = engineer.clone();
             engineer.phone = engineer.phone.map(|phone| {
                 crate::domain::PhoneNumber::parse(&phone).map_or(phone, |p| p.into_inner())
             });
-            serde_json::to_value(engineer).map_err(ApiError::internal)
-        })
-        .transpose()?;
+            Some(serde_json::to_value(engineer).map_err(ApiError::internal)?)
+        }
+        (None, Some(person_id)) => {
+            let person = engineer_person(&state, person_id).await?;
+            changes.push((Column::EngineerPersonId, Expr::value(person.id)));
+            Some(
+                json!({"name": person.name, "email": person.email, "phone": null, "person_id": person.id}),
+            )
+        }
+        (None, None) => None,
+    };
     if let Some(engineer) = &engineer_json {
         changes.push((Column::Engineer, Expr::value(engineer.clone())));
     }
@@ -335,10 +389,7 @@ pub async fn transition_escalation(
             "misescalation": request.misescalation,
         })),
     };
-    let actor = Actor {
-        role: caller.role,
-        key_id: caller.key_id,
-    };
+    let actor = caller.0.clone();
     let announce = |row: &store::EscalationRow| {
         let escalation = describe(Escalation::from_row(row.clone(), now))?;
         Ok(notice(
@@ -352,7 +403,7 @@ pub async fn transition_escalation(
         changes,
         event,
     };
-    let updated = store::transition(&state.db, &state.writes, &current, change, actor, announce)
+    let updated = store::transition(&state.db, &state.writes, &current, change, &actor, announce)
         .await
         .map_err(|err| match err {
             TransitionError::Stale => ApiError::PreconditionFailed,
