@@ -3,9 +3,6 @@
 //! back. Child processes are the real `escalade` binary; the receiver and the TCP proxy are here.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,21 +20,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::cli::{Served, escalade, serve_with};
 use crate::helpers::{
     Answer, ESCALATIONS, TEST_DATABASE_ENV, TestApp, TestDatabase, customer_body, escalation_body,
     escalation_path, issue_key, send_concurrently, spawn_app_with, subscription_body, test_keys,
 };
-
-const ENDPOINTS: &str = "/v1/webhook-endpoints";
-
-const EVENT_TYPES: [&str; 6] = [
-    "escalation.created",
-    "escalation.status_changed",
-    "escalation.note_added",
-    "service_incident.created",
-    "service_incident.resolved",
-    "remediation_plan.requested",
-];
+use crate::webhooks::{ENDPOINTS, EVENT_TYPES, deliveries_path, eventually};
 
 /// Flags of a child that delivers to the test's receiver on loopback, looking every 50 ms.
 const DELIVERING: [&str; 3] = [
@@ -46,20 +34,8 @@ const DELIVERING: [&str; 3] = [
     "50",
 ];
 
-fn notes_path(id: Uuid) -> String {
-    format!("{}/notes", escalation_path(id))
-}
-
-fn deliveries_path(endpoint_id: Uuid) -> String {
-    format!("{ENDPOINTS}/{endpoint_id}/deliveries")
-}
-
-/// Polls `probe` every 50 ms until it gives a value; panics after 20 s naming `what`.
-async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Option<T>) -> T {
-    eventually_within(Duration::from_secs(20), what, probe).await
-}
-
-async fn eventually_within<T>(
+/// Polls `probe` every 50 ms until it gives a value; panics after `limit` naming `what`.
+pub(crate) async fn eventually_within<T>(
     limit: Duration,
     what: &str,
     mut probe: impl AsyncFnMut() -> Option<T>,
@@ -79,7 +55,7 @@ async fn eventually_within<T>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// A webhook receiver
+// A webhook receiver that can hold requests unanswered
 // ---------------------------------------------------------------------------------------------
 
 /// One request as the receiver got it.
@@ -89,12 +65,6 @@ struct Received {
     body: Value,
     /// Whether it was answered (204) rather than left hanging.
     answered: bool,
-}
-
-impl Received {
-    fn event_type(&self) -> &str {
-        self.body["type"].as_str().unwrap_or_default()
-    }
 }
 
 /// A partner's webhook receiver on a free loopback port: records every request and answers 204,
@@ -118,19 +88,14 @@ impl Receiver {
             App::new().default_service(web::to(move |request: HttpRequest, body: web::Bytes| {
                 let log = Arc::clone(&log);
                 async move {
-                    let webhook_id = request
-                        .headers()
-                        .get("webhook-id")
-                        .and_then(|value| value.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned();
-                    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let webhook_id = request.headers().get("webhook-id");
+                    let webhook_id = webhook_id.and_then(|value| value.to_str().ok());
                     let index = {
                         let mut log = log.lock().unwrap();
                         let index = log.len();
                         log.push(Received {
-                            webhook_id,
-                            body,
+                            webhook_id: webhook_id.unwrap_or_default().to_owned(),
+                            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
                             answered: index >= hang,
                         });
                         index
@@ -166,11 +131,10 @@ impl Receiver {
         self.log.lock().unwrap().clone()
     }
 
-    /// Waits until at least `count` requests have arrived; returns them all.
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
+    /// Waits until at least `count` requests have arrived.
+    async fn wait_for(&self, count: usize) {
         eventually(&format!("{count} request(s) at the receiver"), async || {
-            let received = self.received();
-            (received.len() >= count).then_some(received)
+            (self.received().len() >= count).then_some(())
         })
         .await
     }
@@ -204,13 +168,12 @@ struct Remote {
 
 impl Remote {
     fn new(base: String) -> Remote {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30));
         Remote {
             base,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            client: client.build().unwrap(),
         }
     }
 
@@ -221,12 +184,9 @@ impl Remote {
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     fn request(&self, method: Method, path: &str, key: &str) -> RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(key)
+        let url = format!("{}{path}", self.base);
+        self.client.request(method, url).bearer_auth(key)
     }
 
     async fn send(&self, request: RequestBuilder) -> Answer {
@@ -244,47 +204,28 @@ impl Remote {
 
     /// An ops endpoint (no key).
     async fn ops(&self, path: &str) -> Answer {
-        self.send(self.client.get(self.url(path))).await
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
     }
 
-    /// Every delivery of an endpoint, oldest first, all pages.
-    async fn deliveries(&self, key: &str, endpoint_id: Uuid) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut params = vec![("limit", "100".to_owned())];
-            if let Some(cursor) = &cursor {
-                params.push(("cursor", cursor.clone()));
-            }
-            let page = self
-                .send(
-                    self.request(Method::GET, &deliveries_path(endpoint_id), key)
-                        .query(&params),
-                )
-                .await;
-            all.extend(page.items().iter().cloned());
-            match page.body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return all,
-            }
-        }
-    }
-
-    /// Waits until every delivery of the endpoint (at least `count`) is `delivered`; returns them.
+    /// Waits until every delivery of the endpoint (at least `count`, on one page) is
+    /// `delivered`; returns them, oldest first.
     async fn all_delivered(&self, key: &str, endpoint_id: Uuid, count: usize) -> Vec<Value> {
-        eventually(
-            &format!("{count} delivered deliveries to endpoint {endpoint_id}"),
-            async || {
-                let all = self.deliveries(key, endpoint_id).await;
-                (all.len() >= count && all.iter().all(|d| d["status"] == "delivered"))
-                    .then_some(all)
-            },
-        )
+        let what = format!("{count} delivered deliveries to endpoint {endpoint_id}");
+        eventually(&what, async || {
+            let page = self.request(Method::GET, &deliveries_path(endpoint_id), key);
+            let page = self.send(page.query(&[("limit", "100")])).await;
+            assert!(page.body["next_cursor"].is_null(), "{}", page.body);
+            let all = page.items();
+            (all.len() >= count && all.iter().all(|d| d["status"] == "delivered"))
+                .then(|| all.clone())
+        })
         .await
     }
 }
 
-/// A partner with one escalatable customer and a webhook endpoint, made over HTTP.
+/// A partner with one escalatable customer and a webhook endpoint for `escalation.created`,
+/// made over HTTP.
 struct Desk {
     partner_key: String,
     customer_id: Uuid,
@@ -292,158 +233,52 @@ struct Desk {
 }
 
 impl Desk {
-    async fn open(
-        api: &Remote,
-        db: &DatabaseConnection,
-        admin_key: &str,
-        receiver: &Receiver,
-        events: &[&str],
-    ) -> Desk {
-        let mpn_id = format!(
-            "{}",
-            1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64
-        );
-        let partner = api
-            .post(
-                "/v1/partners",
-                admin_key,
-                &json!({"name": "云桥科技（合作伙伴）", "mpn_id": mpn_id, "tenant_id": Uuid::new_v4(), "country": "CN"}),
-            )
-            .await;
-        assert_eq!(partner.status, 201, "{}", partner.body);
-        let partner_key = issue_key(db, Role::Partner, Some(partner.id())).await;
-        let customer = api
-            .post(
-                "/v1/customers",
-                &partner_key,
-                &customer_body("上海云启科技有限公司"),
-            )
-            .await;
-        assert_eq!(customer.status, 201, "{}", customer.body);
-        let subscription = api
-            .post(
-                &format!("/v1/customers/{}/subscriptions", customer.id()),
-                &partner_key,
-                &subscription_body("microsoft-365", "active"),
-            )
-            .await;
-        assert_eq!(subscription.status, 201, "{}", subscription.body);
-        let endpoint = api
-            .post(
-                ENDPOINTS,
-                &partner_key,
-                &json!({"url": receiver.url(), "events": events}),
-            )
-            .await;
-        assert_eq!(endpoint.status, 201, "{}", endpoint.body);
+    async fn open(api: &Remote, db: &DatabaseConnection, admin_key: &str, url: String) -> Desk {
+        let created = async |key: &str, path: &str, body: Value| {
+            let answer = api.post(path, key, &body).await;
+            assert_eq!(answer.status, 201, "{path}: {}", answer.body);
+            answer.id()
+        };
+        let mpn_id = 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64;
+        let partner = json!({"name": "云桥科技（合作伙伴）", "mpn_id": mpn_id.to_string(),
+            "tenant_id": Uuid::new_v4(), "country": "CN"});
+        let partner = created(admin_key, "/v1/partners", partner).await;
+        let partner_key = issue_key(db, Role::Partner, Some(partner)).await;
+        let customer = customer_body("上海云启科技有限公司");
+        let customer_id = created(&partner_key, "/v1/customers", customer).await;
+        let subscriptions = format!("/v1/customers/{customer_id}/subscriptions");
+        let subscription = subscription_body("microsoft-365", "active");
+        created(&partner_key, &subscriptions, subscription).await;
+        let endpoint = json!({"url": url, "events": ["escalation.created"]});
+        let endpoint_id = created(&partner_key, ENDPOINTS, endpoint).await;
         Desk {
             partner_key,
-            customer_id: customer.id(),
-            endpoint_id: endpoint.id(),
+            customer_id,
+            endpoint_id,
         }
+    }
+
+    /// Waits until `api` shows the desk's `count` deliveries delivered; returns them.
+    async fn delivered(&self, api: &Remote, count: usize) -> Vec<Value> {
+        api.all_delivered(&self.partner_key, self.endpoint_id, count)
+            .await
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The real binary as a child process
-// ---------------------------------------------------------------------------------------------
-
-/// A running `escalade serve`, killed if still running when dropped. Its output is drained all
-/// along, so a chatty child never blocks on a full pipe.
+/// A running `escalade serve` over the test's database, and a client for its API.
 struct Instance {
-    child: Child,
+    process: Served,
     api: Remote,
-    logs: Arc<Mutex<String>>,
 }
 
 impl Instance {
-    async fn start(database: &TestDatabase, flags: &[&str]) -> Instance {
-        let mut child = crate::cli::escalade(database)
-            .env("ESCALADE_LOG", "info,sqlx=warn")
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .args(flags)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("escalade starts");
-        let logs: Arc<Mutex<String>> = Arc::default();
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&logs);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut sink = sink.lock().unwrap();
-                sink.push_str(&line);
-                sink.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (port_tx, port_rx) = tokio::sync::oneshot::channel::<u16>();
-        std::thread::spawn(move || {
-            let mut port_tx = Some(port_tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(port) = listening_port(&line)
-                    && let Some(tx) = port_tx.take()
-                {
-                    tx.send(port).ok();
-                }
-            }
-        });
-        let port = match tokio::time::timeout(Duration::from_secs(60), port_rx).await {
-            Ok(Ok(port)) => port,
-            _ => panic!("escalade did not start listening: {}", logs.lock().unwrap()),
-        };
-        let instance = Instance {
-            child,
-            api: Remote::new(format!("http://127.0.0.1:{port}")),
-            logs,
-        };
-        eventually_within(Duration::from_secs(30), "escalade's /healthz", async || {
-            let answer = instance.api.client.get(instance.api.url("/healthz")).send();
-            matches!(answer.await, Ok(response) if response.status() == 200).then_some(())
-        })
-        .await;
-        instance
+    fn start(database: &TestDatabase, flags: &[&str]) -> Instance {
+        let mut command = escalade(database);
+        command.env("ESCALADE_LOG", "info,sqlx=warn");
+        let process = serve_with(command, flags);
+        let api = Remote::new(process.url(""));
+        Instance { process, api }
     }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
-    }
-
-    /// SIGKILL: no shutdown, no cleanup, as a crash or an OOM kill.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL is sent");
-        let status = self.child.wait().unwrap();
-        assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status}");
-    }
-
-    /// SIGTERM, then its exit status once it has exited.
-    async fn terminate(&mut self) -> ExitStatus {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        eventually_within(Duration::from_secs(60), "escalade to exit", async || {
-            self.child.try_wait().unwrap()
-        })
-        .await
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            self.child.kill().ok();
-            self.child.wait().ok();
-        }
-    }
-}
-
-/// The port in `escalade: listening on http://127.0.0.1:PORT (…)`.
-fn listening_port(line: &str) -> Option<u16> {
-    let address = line.trim().strip_prefix("escalade: listening on http://")?;
-    let address = address.split(' ').next()?;
-    address.rsplit(':').next()?.parse().ok()
 }
 
 /// Every delivery row in the database, straight from the table.
@@ -452,6 +287,48 @@ async fn delivery_rows(db: &DatabaseConnection) -> Vec<webhook_delivery::Model> 
         .all(db)
         .await
         .expect("the deliveries are readable")
+}
+
+/// A deployment whose first instance, started with `flags`, has just committed an escalation of
+/// a partner whose endpoint is `receiver`.
+struct Committed {
+    database: TestDatabase,
+    first: Instance,
+    desk: Desk,
+    escalation: Answer,
+}
+
+async fn an_escalation_committed_by(flags: &[&str], receiver: &Receiver) -> Committed {
+    let database = TestDatabase::migrated().await;
+    let admin_key = issue_key(&database.db, Role::Admin, None).await;
+    let first = Instance::start(&database, flags);
+    let desk = Desk::open(&first.api, &database.db, &admin_key, receiver.url()).await;
+    let body = escalation_body(desk.customer_id);
+    let escalation = first.api.post(ESCALATIONS, &desk.partner_key, &body).await;
+    assert_eq!(escalation.status, 201, "{}", escalation.body);
+    Committed {
+        database,
+        first,
+        desk,
+        escalation,
+    }
+}
+
+impl Committed {
+    /// Waits until `next` shows the escalation's event delivered; asserts it is the one delivery
+    /// and that every request the receiver got was its message. Returns the delivery and them.
+    async fn delivered_by(&self, next: &Instance, receiver: &Receiver) -> (Value, Vec<Received>) {
+        let mut deliveries = self.desk.delivered(&next.api, 1).await;
+        assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+        let delivery = deliveries.remove(0);
+        let received = receiver.received();
+        for request in &received {
+            let escalation_id = &request.body["data"]["escalation"]["id"];
+            assert_eq!(*escalation_id, json!(self.escalation.id()), "{received:?}");
+            assert_eq!(request.webhook_id, delivery["event_id"], "{received:?}");
+        }
+        (delivery, received)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,13 +354,8 @@ async fn two_delivering_instances_send_each_event_exactly_once() {
     let instances = [Remote::of(&app), Remote::of(&sibling)];
     let receiver = Receiver::start();
     let partner = app.create_partner("云桥科技（合作伙伴）").await;
-    let endpoint = app
-        .post(
-            ENDPOINTS,
-            &partner.key,
-            &json!({"url": receiver.url(), "events": EVENT_TYPES}),
-        )
-        .await;
+    let endpoint = json!({"url": receiver.url(), "events": EVENT_TYPES});
+    let endpoint = app.post(ENDPOINTS, &partner.key, &endpoint).await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.body);
     let mut customers = Vec::new();
     for _ in 0..10 {
@@ -491,73 +363,46 @@ async fn two_delivering_instances_send_each_event_exactly_once() {
     }
 
     // Act: ten escalations at once, alternately through each instance, then a note on each.
-    let created = send_concurrently(
-        customers
-            .iter()
-            .enumerate()
-            .map(|(i, customer_id)| {
-                instances[i % 2]
-                    .request(Method::POST, ESCALATIONS, &partner.key)
-                    .json(&escalation_body(*customer_id))
-            })
-            .collect(),
-    )
-    .await;
-    for answer in &created {
-        assert_eq!(answer.status, 201, "{}", answer.body);
-    }
-    let noted = send_concurrently(
-        created
-            .iter()
-            .enumerate()
-            .map(|(i, escalation)| {
-                instances[(i + 1) % 2]
-                    .request(Method::POST, &notes_path(escalation.id()), &partner.key)
-                    .json(&json!({"text": "已附上退信邮件头。"}))
-            })
-            .collect(),
-    )
-    .await;
-    for answer in &noted {
-        assert_eq!(answer.status, 201, "{}", answer.body);
-    }
+    let post = |i: usize, path: &str, body: Value| {
+        instances[i % 2]
+            .request(Method::POST, path, &partner.key)
+            .json(&body)
+    };
+    let escalations = customers.iter().enumerate();
+    let escalations = escalations.map(|(i, id)| post(i, ESCALATIONS, escalation_body(*id)));
+    let created = send_concurrently(escalations.collect()).await;
+    let note = json!({"text": "已附上退信邮件头。"});
+    let notes = created.iter().enumerate().map(|(i, escalation)| {
+        let path = format!("{}/notes", escalation_path(escalation.id()));
+        post(i + 1, &path, note.clone())
+    });
+    let noted = send_concurrently(notes.collect()).await;
 
     // Assert
+    for answer in created.iter().chain(&noted) {
+        assert_eq!(answer.status, 201, "{}", answer.body);
+    }
     let deliveries = instances[0]
         .all_delivered(&partner.key, endpoint.id(), 20)
         .await;
     let received = receiver.received();
     let counts = id_counts(&received);
-    assert_eq!(
-        received.len(),
-        20,
-        "20 events, each sent once; times each webhook-id was received: {counts:?}"
-    );
+    // 20 events, each sent once.
+    assert_eq!(received.len(), 20, "times each was received: {counts:?}");
     assert_eq!(counts.len(), 20, "20 distinct webhook-ids: {counts:?}");
     assert_eq!(deliveries.len(), 20, "one delivery per event");
-    let event_ids: HashSet<String> = deliveries
-        .iter()
-        .map(|d| d["event_id"].as_str().unwrap().to_owned())
-        .collect();
-    let received_ids: HashSet<String> = counts.keys().cloned().collect();
+    let event_ids = deliveries.iter().map(|d| d["event_id"].as_str().unwrap());
+    let event_ids: HashSet<&str> = event_ids.collect();
+    let received_ids: HashSet<&str> = counts.keys().map(String::as_str).collect();
     assert_eq!(event_ids, received_ids);
     for delivery in &deliveries {
         assert_eq!(delivery["attempt_count"], 1, "{delivery}");
     }
-    let types: Vec<&str> = received.iter().map(Received::event_type).collect();
-    assert_eq!(
-        types.iter().filter(|t| **t == "escalation.created").count(),
-        10,
-        "{types:?}"
-    );
-    assert_eq!(
-        types
-            .iter()
-            .filter(|t| **t == "escalation.note_added")
-            .count(),
-        10,
-        "{types:?}"
-    );
+    let types: Vec<&Value> = received.iter().map(|r| &r.body["type"]).collect();
+    for kind in ["escalation.created", "escalation.note_added"] {
+        let sent = types.iter().filter(|t| **t == kind).count();
+        assert_eq!(sent, 10, "{kind}: {types:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,59 +413,23 @@ async fn two_delivering_instances_send_each_event_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_committed_by_a_killed_instance_is_delivered_once_by_the_next() {
     // Arrange
-    let database = TestDatabase::migrated().await;
-    let admin_key = issue_key(&database.db, Role::Admin, None).await;
     let receiver = Receiver::start();
-    let mut first = Instance::start(
-        &database,
-        &["--no-webhook-delivery", "--webhook-allow-private-networks"],
-    )
-    .await;
-    let desk = Desk::open(
-        &first.api,
-        &database.db,
-        &admin_key,
-        &receiver,
-        &["escalation.created"],
-    )
-    .await;
-    let escalation = first
-        .api
-        .post(
-            ESCALATIONS,
-            &desk.partner_key,
-            &escalation_body(desk.customer_id),
-        )
-        .await;
-    assert_eq!(escalation.status, 201, "{}", escalation.body);
+    let not_delivering = ["--no-webhook-delivery", "--webhook-allow-private-networks"];
+    let mut committed = an_escalation_committed_by(&not_delivering, &receiver).await;
 
     // Act
-    first.kill();
-    let pending = delivery_rows(&database.db).await;
-    let second = Instance::start(&database, &DELIVERING).await;
+    committed.first.process.kill();
+    let pending = delivery_rows(&committed.database.db).await;
+    let second = Instance::start(&committed.database, &DELIVERING);
 
     // Assert
     assert_eq!(pending.len(), 1, "the event was committed: {pending:?}");
     assert_eq!(pending[0].status, "pending");
-    let deliveries = second
-        .api
-        .all_delivered(&desk.partner_key, desk.endpoint_id, 1)
-        .await;
-    let received = receiver.received();
-    assert_eq!(
-        received.len(),
-        1,
-        "sent exactly once: {:?}",
-        id_counts(&received)
-    );
-    assert_eq!(received[0].event_type(), "escalation.created");
-    assert_eq!(
-        received[0].body["data"]["escalation"]["id"],
-        json!(escalation.id())
-    );
-    assert_eq!(deliveries.len(), 1);
-    assert_eq!(received[0].webhook_id, deliveries[0]["event_id"]);
-    assert_eq!(deliveries[0]["attempt_count"], 1, "{}", deliveries[0]);
+    let (delivery, received) = committed.delivered_by(&second, &receiver).await;
+    let counts = id_counts(&received);
+    assert_eq!(received.len(), 1, "sent exactly once: {counts:?}");
+    assert_eq!(received[0].body["type"], "escalation.created");
+    assert_eq!(delivery["attempt_count"], 1, "{delivery}");
 }
 
 /// A delivery claimed by an instance that dies mid-attempt is taken over once its lease (timeout
@@ -628,81 +437,32 @@ async fn an_event_committed_by_a_killed_instance_is_delivered_once_by_the_next()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_claimed_by_a_killed_instance_is_retried_after_its_lease() {
     // Arrange
-    let database = TestDatabase::migrated().await;
-    let admin_key = issue_key(&database.db, Role::Admin, None).await;
     let receiver = Receiver::hanging_first(1);
-    let mut first = Instance::start(
-        &database,
-        &[&DELIVERING[..], &["--webhook-timeout-ms", "1000"]].concat(),
-    )
-    .await;
-    let desk = Desk::open(
-        &first.api,
-        &database.db,
-        &admin_key,
-        &receiver,
-        &["escalation.created"],
-    )
-    .await;
-    let escalation = first
-        .api
-        .post(
-            ESCALATIONS,
-            &desk.partner_key,
-            &escalation_body(desk.customer_id),
-        )
-        .await;
-    assert_eq!(escalation.status, 201, "{}", escalation.body);
+    let flags = [&DELIVERING[..], &["--webhook-timeout-ms", "1000"]].concat();
+    let mut committed = an_escalation_committed_by(&flags, &receiver).await;
     receiver.wait_for(1).await;
 
     // Act: the first attempt is under way (the receiver holds it) when the instance dies.
-    first.kill();
-    let claimed = delivery_rows(&database.db).await;
-    let second = Instance::start(&database, &DELIVERING).await;
+    committed.first.process.kill();
+    let claimed = delivery_rows(&committed.database.db).await;
+    let second = Instance::start(&committed.database, &DELIVERING);
 
     // Assert
     assert_eq!(claimed.len(), 1, "{claimed:?}");
     assert_eq!(claimed[0].status, "pending", "{:?}", claimed[0]);
-    assert!(
-        claimed[0].leased_by.is_some() && claimed[0].lease_expires_at.is_some(),
-        "the killed instance held the lease: {:?}",
-        claimed[0]
-    );
-    let deliveries = second
-        .api
-        .all_delivered(&desk.partner_key, desk.endpoint_id, 1)
-        .await;
-    let received = receiver.received();
-    let answered: Vec<&Received> = received.iter().filter(|r| r.answered).collect();
-    assert_eq!(
-        answered.len(),
-        1,
-        "accepted exactly once: {received:?}\n{}",
-        second.logs()
-    );
-    assert!(
-        received
-            .iter()
-            .all(|r| r.webhook_id == received[0].webhook_id),
-        "the same message both times: {received:?}"
-    );
-    assert_eq!(
-        answered[0].body["data"]["escalation"]["id"],
-        json!(escalation.id())
-    );
-    assert_eq!(deliveries.len(), 1);
-    assert_eq!(deliveries[0]["event_id"], json!(received[0].webhook_id));
-    assert!(
-        deliveries[0]["next_attempt_at"].is_null(),
-        "{}",
-        deliveries[0]
-    );
-    let rows = delivery_rows(&database.db).await;
-    assert!(
-        rows.iter()
-            .all(|row| row.status == "delivered" && row.leased_by.is_none()),
-        "no delivery is left claimed: {rows:?}"
-    );
+    let leased = claimed[0].leased_by.is_some() && claimed[0].lease_expires_at.is_some();
+    assert!(leased, "the killed instance held the lease: {claimed:?}");
+    // The same message both times, accepted once.
+    let (delivery, received) = committed.delivered_by(&second, &receiver).await;
+    let answered = received.iter().filter(|r| r.answered).count();
+    let logs = second.process.logs();
+    assert_eq!(answered, 1, "accepted once: {received:?}\n{logs}");
+    assert!(delivery["next_attempt_at"].is_null(), "{delivery}");
+    let rows = delivery_rows(&committed.database.db).await;
+    let settled = rows
+        .iter()
+        .all(|r| r.status == "delivered" && r.leased_by.is_none());
+    assert!(settled, "no delivery is left claimed: {rows:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,27 +474,9 @@ async fn a_delivery_claimed_by_a_killed_instance_is_retried_after_its_lease() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_requests_finish_and_loses_no_event() {
     // Arrange
-    let database = TestDatabase::migrated().await;
-    let admin_key = issue_key(&database.db, Role::Admin, None).await;
     let receiver = Receiver::start();
-    let mut first = Instance::start(&database, &DELIVERING).await;
-    let desk = Desk::open(
-        &first.api,
-        &database.db,
-        &admin_key,
-        &receiver,
-        &["escalation.created"],
-    )
-    .await;
-    let escalation = first
-        .api
-        .post(
-            ESCALATIONS,
-            &desk.partner_key,
-            &escalation_body(desk.customer_id),
-        )
-        .await;
-    assert_eq!(escalation.status, 201, "{}", escalation.body);
+    let mut committed = an_escalation_committed_by(&DELIVERING, &receiver).await;
+    let (first, desk) = (&mut committed.first, &committed.desk);
 
     // Act: 20 creates at once; SIGTERM as soon as the first is answered.
     let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -756,49 +498,28 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_no_event() {
         })
         .collect();
     answered_rx.recv().await;
-    let status = first.terminate().await;
+    let status = first.process.terminate().await;
     let mut outcomes = Vec::new();
     for request in burst {
         outcomes.push(request.await.unwrap());
     }
 
     // Assert
-    assert!(
-        status.success(),
-        "a graceful stop exits 0, got {status}\n{}",
-        first.logs()
-    );
+    let logs = first.process.logs();
+    assert!(status.success(), "exits 0, got {status}\n{logs}");
     let created: Vec<&Answer> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     assert!(!created.is_empty(), "at least the first was answered");
     for answer in &created {
-        assert_eq!(
-            answer.status, 201,
-            "an answered request was served in full: {}",
-            answer.body
-        );
-        let row = customer::Entity::find_by_id(answer.id())
-            .one(&database.db)
-            .await
-            .unwrap();
+        // An answered request was served in full.
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let row = customer::Entity::find_by_id(answer.id());
+        let row = row.one(&committed.database.db).await.unwrap();
         assert!(row.is_some(), "customer {} was committed", answer.id());
     }
-    let second = Instance::start(&database, &DELIVERING).await;
-    let deliveries = second
-        .api
-        .all_delivered(&desk.partner_key, desk.endpoint_id, 1)
-        .await;
-    let received = receiver.received();
-    assert_eq!(
-        received.len(),
-        1,
-        "the event was sent exactly once: {:?}",
-        id_counts(&received)
-    );
-    assert_eq!(
-        received[0].body["data"]["escalation"]["id"],
-        json!(escalation.id())
-    );
-    assert_eq!(received[0].webhook_id, deliveries[0]["event_id"]);
+    let second = Instance::start(&committed.database, &DELIVERING);
+    let (_, received) = committed.delivered_by(&second, &receiver).await;
+    let counts = id_counts(&received);
+    assert_eq!(received.len(), 1, "sent exactly once: {counts:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -816,6 +537,17 @@ fn database_settings(url: &str, timeout_secs: u64) -> DatabaseSettings {
     }
 }
 
+async fn connect(url: &str, timeout_secs: u64) -> DatabaseConnection {
+    escalade::store::connect(&database_settings(url, timeout_secs))
+        .await
+        .unwrap_or_else(|err| {
+            panic!(
+                "this test needs PostgreSQL and cannot reach {url} ({err}); start PostgreSQL or \
+                 set {TEST_DATABASE_ENV} to a reachable postgres:// URL"
+            )
+        })
+}
+
 /// A fresh, migrated PostgreSQL database (whatever the suite's engine), dropped with this value.
 struct PostgresDatabase {
     admin_url: String,
@@ -830,14 +562,7 @@ impl PostgresDatabase {
             Ok(url) if url.starts_with("postgres") => url,
             _ => POSTGRES_DEFAULT.to_owned(),
         };
-        let admin = escalade::store::connect(&database_settings(&admin_url, 5))
-            .await
-            .unwrap_or_else(|err| {
-                panic!(
-                    "this test needs PostgreSQL and cannot reach {admin_url} ({err}); start \
-                     PostgreSQL or set {TEST_DATABASE_ENV} to a reachable postgres:// URL"
-                )
-            });
+        let admin = connect(&admin_url, 5).await;
         let name = format!("escalade_test_{}", Uuid::new_v4().simple());
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -851,7 +576,7 @@ impl PostgresDatabase {
             name,
             url,
         };
-        let db = database.connect_directly().await;
+        let db = connect(database.url.as_str(), 5).await;
         escalade::store::migrate(&db)
             .await
             .expect("migrations apply");
@@ -859,19 +584,10 @@ impl PostgresDatabase {
         database
     }
 
-    async fn connect_directly(&self) -> DatabaseConnection {
-        escalade::store::connect(&database_settings(self.url.as_str(), 5))
-            .await
-            .expect("connects to the test database")
-    }
-
     /// `host:port` of the server.
     fn server(&self) -> String {
-        format!(
-            "{}:{}",
-            self.url.host_str().unwrap_or("127.0.0.1"),
-            self.url.port().unwrap_or(5432)
-        )
+        let host = self.url.host_str().unwrap_or("127.0.0.1");
+        format!("{host}:{}", self.url.port().unwrap_or(5432))
     }
 
     /// The database's URL through a proxy on `port` of loopback.
@@ -950,18 +666,14 @@ impl Proxy {
         Proxy { port, up, task }
     }
 
-    fn down(&self) {
-        self.up.send_replace(false);
-    }
-
-    fn up(&self) {
-        self.up.send_replace(true);
+    fn switch(&self, up: bool) {
+        self.up.send_replace(up);
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.down();
+        self.switch(false);
         self.task.abort();
     }
 }
@@ -972,13 +684,11 @@ impl Drop for Proxy {
 async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_restart() {
     // Arrange
     let database = PostgresDatabase::create().await;
-    let direct = database.connect_directly().await;
+    let direct = connect(database.url.as_str(), 5).await;
     let admin_key = issue_key(&direct, Role::Admin, None).await;
     let proxy = Proxy::start(database.server()).await;
     let attachments = tempfile::tempdir().expect("a temporary directory");
-    let db = escalade::store::connect(&database_settings(&database.through(proxy.port), 1))
-        .await
-        .expect("connects through the proxy");
+    let db = connect(&database.through(proxy.port), 1).await;
     let settings = ServeSettings {
         bind: "127.0.0.1:0".parse().unwrap(),
         workers: Some(2),
@@ -1000,60 +710,43 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     let ready = api.ops("/readyz").await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(ready.status, 200, "{}", ready.body);
-    let partner = api
-        .post(
-            "/v1/partners",
-            &admin_key,
-            &json!({"name": "云桥科技（合作伙伴）", "mpn_id": "7654321", "tenant_id": Uuid::new_v4(), "country": "CN"}),
-        )
-        .await;
+    let partner = json!({"name": "云桥科技（合作伙伴）", "mpn_id": "7654321",
+        "tenant_id": Uuid::new_v4(), "country": "CN"});
+    let partner = api.post("/v1/partners", &admin_key, &partner).await;
     assert_eq!(partner.status, 201, "{}", partner.body);
     let partner_key = issue_key(&direct, Role::Partner, Some(partner.id())).await;
 
     // Act: the database goes away.
-    proxy.down();
+    proxy.switch(false);
     let started = Instant::now();
     let me_down = api.get("/v1/me", &partner_key).await;
     let me_took = started.elapsed();
     let started = Instant::now();
-    let create_down = api
-        .post(
-            "/v1/customers",
-            &partner_key,
-            &customer_body("上海云启科技有限公司"),
-        )
-        .await;
+    let customer = customer_body("上海云启科技有限公司");
+    let create_down = api.post("/v1/customers", &partner_key, &customer).await;
     let create_took = started.elapsed();
     let ready_down = api.ops("/readyz").await;
     let health_down = api.ops("/healthz").await;
     // A key verified before is trusted only while the database can confirm it: once the check
     // fails it is forgotten, and even an answer that reads nothing else is 503.
-    eventually_within(
-        Duration::from_secs(10),
-        "the keys in memory to be forgotten",
-        async || {
-            let answer = api.get("/v1/vocabulary", &admin_key).await;
-            (answer.status == 503).then_some(answer)
-        },
-    )
+    let what = "the keys in memory to be forgotten";
+    eventually_within(Duration::from_secs(10), what, async || {
+        let answer = api.get("/v1/vocabulary", &admin_key).await;
+        (answer.status == 503).then_some(answer)
+    })
     .await
     .problem(503, "database_unavailable");
 
     // Assert
     me_down.problem(503, "database_unavailable");
     create_down.problem(503, "database_unavailable");
-    assert!(
-        me_took < Duration::from_secs(5) && create_took < Duration::from_secs(5),
-        "answered promptly: {me_took:?}, {create_took:?}"
-    );
+    let promptly = me_took.max(create_took) < Duration::from_secs(5);
+    assert!(promptly, "answered after {me_took:?}, {create_took:?}");
     assert_eq!(ready_down.status, 503, "{}", ready_down.body);
-    assert_eq!(
-        health_down.status, 200,
-        "liveness does not depend on the database"
-    );
+    assert_eq!(health_down.status, 200, "liveness needs no database");
 
     // Act: the database is back.
-    proxy.up();
+    proxy.switch(true);
     eventually("/readyz to answer 200 again", async || {
         (api.ops("/readyz").await.status == 200).then_some(())
     })
