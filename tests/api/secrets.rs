@@ -5,11 +5,13 @@
 
 use escalade::config::{ServeSettings, WebhookSettings};
 use escalade::domain::sealing::{KeyRing, SecretKey};
+use escalade::entity::webhook_endpoint;
+use escalade::store::webhooks::secrets_in_force;
 use reqwest::Method;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::helpers::{TestApp, post_keyed, test_keys};
+use crate::helpers::{TestApp, incident_body, post_keyed, test_keys};
 use crate::webhooks::receiver::{Receiver, Script};
 use crate::webhooks::{
     ENDPOINTS, create_endpoint, deliveries, endpoint_path, eventually, fast_webhooks, secret,
@@ -35,47 +37,52 @@ async fn what_the_database_holds(app: &TestApp) -> String {
 }
 
 #[tokio::test]
-async fn keys_and_signing_secrets_shown_once_cannot_be_read_back_from_the_database() {
+async fn keys_and_signing_secrets_shown_once_cannot_be_read_back_and_a_new_secret_key_reseals_them()
+{
     // Arrange
     let app = spawn_webhook_app().await;
     let partner = app.create_partner("Sealed").await;
-    let admin_body = json!({"role": "admin", "name": "night shift"});
-    let partner_body = json!({"role": "partner", "partner_id": partner.id, "name": "ticketing"});
-    let endpoint_body = json!({"url": "http://127.0.0.1:9/hook", "events": ["escalation.created"]});
+    let (admin, keys) = (app.admin_key.as_str(), "/v1/api-keys");
+    let shows_a_secret = [
+        (
+            keys,
+            admin,
+            "admin-key-1",
+            json!({"role": "admin", "name": "night shift"}),
+        ),
+        (
+            keys,
+            &partner.key,
+            "partner-key-1",
+            json!({"role": "partner", "partner_id": partner.id, "name": "ticketing"}),
+        ),
+        (
+            ENDPOINTS,
+            &partner.key,
+            "endpoint-1",
+            json!({"url": "http://127.0.0.1:9/hook", "events": ["escalation.created"]}),
+        ),
+    ];
 
     // Act: every answer that shows a secret, sent with an Idempotency-Key.
-    let admin_key = post_keyed(
-        &app,
-        "/v1/api-keys",
-        &app.admin_key,
-        "admin-key-1",
-        &admin_body,
-    )
-    .await;
-    let partner_key = post_keyed(
-        &app,
-        "/v1/api-keys",
-        &partner.key,
-        "partner-key-1",
-        &partner_body,
-    )
-    .await;
-    let endpoint = post_keyed(&app, ENDPOINTS, &partner.key, "endpoint-1", &endpoint_body).await;
-    let id = uuid(&endpoint.body["id"]);
-    let rotate_path = format!("{}/rotate-secret", endpoint_path(id));
-    let rotated = app
-        .send(
-            app.request(Method::POST, &rotate_path, &partner.key)
-                .header("Idempotency-Key", "rotate-1")
-                .header("If-Match", endpoint.etag()),
-        )
-        .await;
+    let mut created = Vec::new();
+    for (path, key, idempotency_key, body) in &shows_a_secret {
+        created.push(post_keyed(&app, path, key, idempotency_key, body).await);
+    }
+    let endpoint = &created[2];
+    let rotate_path = format!(
+        "{}/rotate-secret",
+        endpoint_path(uuid(&endpoint.body["id"]))
+    );
+    let rotate = app.request(Method::POST, &rotate_path, &partner.key);
+    let rotate = rotate.header("Idempotency-Key", "rotate-1");
+    let rotated = app.send(rotate.header("If-Match", endpoint.etag())).await;
 
     // Assert: nothing the database holds is, or contains, a secret or an idempotency key.
     let shown = [
-        admin_key.body["key"].as_str().unwrap().to_owned(),
-        partner_key.body["key"].as_str().unwrap().to_owned(),
-        secret(&endpoint),
+        created[0].body["key"].as_str().unwrap().to_owned(),
+        created[1].body["key"].as_str().unwrap().to_owned(),
+        secret(endpoint),
         secret(&rotated),
     ];
     let held = what_the_database_holds(&app).await;
@@ -84,38 +91,41 @@ async fn keys_and_signing_secrets_shown_once_cannot_be_read_back_from_the_databa
         assert!(!held.contains(random_part), "the database holds {secret}");
     }
     for idempotency_key in ["admin-key-1", "partner-key-1", "endpoint-1", "rotate-1"] {
-        assert!(
-            !held.contains(idempotency_key),
-            "the database holds {idempotency_key}"
-        );
+        let held = held.contains(idempotency_key);
+        assert!(!held, "the database holds {idempotency_key}");
     }
     // …while the caller who holds the idempotency key still gets its answer again.
-    let replays = [
-        post_keyed(
-            &app,
-            "/v1/api-keys",
-            &app.admin_key,
-            "admin-key-1",
-            &admin_body,
-        )
-        .await,
-        post_keyed(
-            &app,
-            "/v1/api-keys",
-            &partner.key,
-            "partner-key-1",
-            &partner_body,
-        )
-        .await,
-        post_keyed(&app, ENDPOINTS, &partner.key, "endpoint-1", &endpoint_body).await,
-    ];
-    for (replay, original) in replays.iter().zip([&admin_key, &partner_key, &endpoint]) {
-        assert_eq!(replay.header("idempotency-replayed"), Some("true"));
-        assert_eq!(replay.body, original.body);
+    for ((path, key, idempotency_key, body), original) in shows_a_secret.iter().zip(&created) {
+        let replay = post_keyed(&app, path, key, idempotency_key, body).await;
+        let replayed = replay.header("idempotency-replayed");
+        assert_eq!(replayed, Some("true"), "{idempotency_key}");
+        assert_eq!(replay.body, original.body, "{idempotency_key}");
     }
     // The key shown is a working key.
     let me = app.get("/v1/me", shown[1].as_str()).await;
     assert_eq!(me.status, 200, "{}", me.body);
+
+    // Act: the deployment's secret key rotated, a new key put first, and every secret rewrapped.
+    let new_key = SecretKey::generate();
+    let ring = format!("{},{}", new_key.encode(), app.keys.current().encode());
+    let output = crate::cli::binary()
+        .env("ESCALADE_DATABASE_URL", app.database_url())
+        .env("ESCALADE_SECRET_KEY", ring)
+        .args(["secret-key", "rewrap"])
+        .output()
+        .unwrap();
+
+    // Assert: the new key alone now opens the secret, which is the one shown last.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 webhook endpoint(s)"));
+    let row = webhook_endpoint::Entity::find_by_id(uuid(&endpoint.body["id"]));
+    let row = row.one(&app.db).await.unwrap().unwrap();
+    let now = chrono::Utc::now();
+    let only_new = KeyRing::new(new_key, Vec::new());
+    let secrets = secrets_in_force(&only_new, &row, now).expect("the new key opens it");
+    assert_eq!(secrets[0].as_str(), shown[3]);
+    assert!(secrets_in_force(&app.keys, &row, now).is_err());
 }
 
 #[tokio::test]
@@ -147,10 +157,8 @@ async fn a_copy_of_the_database_without_the_secret_key_signs_nothing() {
 
     // Act
     let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &crate::helpers::incident_body("azure"))
+    app.create_incident(&operator, &incident_body("azure"))
         .await;
-    assert_eq!(incident.status, 201, "{}", incident.body);
 
     // Assert: the stranger tried, could not sign, and sent nothing.
     let attempt = eventually("an attempt by the stranger", async || {
@@ -159,57 +167,8 @@ async fn a_copy_of_the_database_without_the_secret_key_signs_nothing() {
         attempts.first().cloned()
     })
     .await;
-    assert!(
-        attempt["error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("cannot sign"),
-        "{attempt}"
-    );
+    let error = attempt["error"].as_str().unwrap_or_default();
+    assert!(error.contains("cannot sign"), "{attempt}");
     assert_eq!(receiver.count(), 0);
     drop(stranger);
-}
-
-#[tokio::test]
-async fn after_a_rotation_rewrap_seals_every_secret_under_the_new_key() {
-    // Arrange: a secret sealed under the deployment's key, then a new key put first.
-    let app = spawn_webhook_app().await;
-    let partner = app.create_partner("Rotating").await;
-    let endpoint = create_endpoint(
-        &app,
-        &partner.key,
-        "http://127.0.0.1:9/hook",
-        &["escalation.created"],
-    )
-    .await;
-    let new_key = SecretKey::generate();
-    let ring = format!("{},{}", new_key.encode(), app.keys.current().encode());
-
-    // Act
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_escalade"))
-        .env("ESCALADE_DATABASE_URL", app.database_url())
-        .env("ESCALADE_SECRET_KEY", ring)
-        .args(["secret-key", "rewrap"])
-        .output()
-        .unwrap();
-
-    // Assert: the new key alone now opens the secret, which is the one shown at creation.
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 webhook endpoint(s)"));
-    let row = escalade::entity::webhook_endpoint::Entity::find_by_id(uuid(&endpoint.body["id"]))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let only_new = KeyRing::new(new_key, Vec::new());
-    let secrets = escalade::store::webhooks::secrets_in_force(&only_new, &row, chrono::Utc::now())
-        .expect("the new key opens it");
-    assert_eq!(secrets[0].as_str(), secret(&endpoint));
-    assert!(
-        escalade::store::webhooks::secrets_in_force(&app.keys, &row, chrono::Utc::now()).is_err()
-    );
 }
