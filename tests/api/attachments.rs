@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
 
+use crate::faults::eventually_within;
 use crate::helpers::{
     Answer, TestApp, escalation_path, send_concurrently, spawn_app, spawn_app_with,
 };
@@ -31,10 +32,7 @@ const MIB: usize = 1024 * 1024;
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn attachments_path(escalation_id: Uuid) -> String {
@@ -107,16 +105,28 @@ impl TestApp {
         self.texts("SELECT filename FROM attachments").await.len()
     }
 
-    async fn event_kinds(&self, key: &str, escalation_id: Uuid) -> Vec<String> {
-        let trail = self
-            .get(&format!("{}/events", escalation_path(escalation_id)), key)
-            .await;
-        trail.body["items"]
-            .as_array()
-            .unwrap()
+    /// Whether the escalation's audit trail holds an event of `kind`.
+    async fn recorded(&self, key: &str, escalation_id: Uuid, kind: &str) -> bool {
+        let path = format!("{}/events", escalation_path(escalation_id));
+        self.get(&path, key)
+            .await
+            .strings("kind")
             .iter()
-            .map(|event| event["kind"].as_str().unwrap().to_owned())
-            .collect()
+            .any(|k| k == kind)
+    }
+
+    /// The directory this server keeps attachments in.
+    fn attachment_dir(&self) -> PathBuf {
+        match self.attachment_store() {
+            StoreLocation::Directory(dir) => dir.clone(),
+            other => panic!("a directory store, not {other:?}"),
+        }
+    }
+
+    /// What the server holds of attachments: their rows and their files.
+    async fn stored(&self) -> (usize, usize) {
+        let files = files_under(&self.attachment_dir()).len();
+        (self.attachment_rows().await, files)
     }
 }
 
@@ -137,30 +147,18 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// A server whose attachment store is a directory the test can look into.
-async fn spawn_with_dir(
-    attachments: AttachmentSettings,
-    housekeeping_secs: u64,
-) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = ServeSettings {
-        housekeeping_interval_secs: housekeeping_secs,
-        attachments: AttachmentSettings {
-            attachment_store: Some(StoreLocation::Directory(dir.path().to_owned())),
-            ..attachments
-        },
-        ..ServeSettings::default()
-    };
-    (spawn_app_with(settings).await, dir)
-}
-
 #[tokio::test]
-async fn a_partner_attaches_a_screenshot_that_both_sides_can_read_and_download() {
+async fn an_attachment_is_read_by_both_sides_hidden_from_others_and_removed_by_its_uploaders_side()
+{
+    // Arrange
     let app = spawn_app().await;
-    let (key, id, _) = escalation(&app).await;
+    let (key, id, etag) = escalation(&app).await;
+    let operator = app.operator_key().await;
 
+    // Act
     let uploaded = app.upload(&key, id, "截图 1.png", PNG).await;
 
+    // Assert
     assert_eq!(uploaded.status, 201, "{}", uploaded.body);
     let attachment = &uploaded.body;
     assert_eq!(attachment["filename"], "截图 1.png");
@@ -170,16 +168,13 @@ async fn a_partner_attaches_a_screenshot_that_both_sides_can_read_and_download()
     assert_eq!(attachment["uploader_role"], "partner");
     assert_eq!(attachment["escalation_id"], id.to_string());
     let location = uploaded.header("location").unwrap().to_owned();
-    assert_eq!(
-        location,
-        format!("{}/{}", attachments_path(id), uploaded.id())
-    );
-    let operator = app.operator_key().await;
+    let path = format!("{}/{}", attachments_path(id), uploaded.id());
+    assert_eq!(location, path);
+    let content_url = attachment["content_url"].as_str().unwrap();
     for reader in [&key, &operator] {
         let listed = app.get(&attachments_path(id), reader).await;
         assert_eq!(listed.body["items"], json!([attachment]));
         assert_eq!(app.get(&location, reader).await.body, *attachment);
-        let content_url = attachment["content_url"].as_str().unwrap();
         let (status, headers, bytes) = app.download(reader, content_url, None).await;
         assert_eq!(status, 200);
         assert_eq!(bytes, PNG);
@@ -190,38 +185,68 @@ async fn a_partner_attaches_a_screenshot_that_both_sides_can_read_and_download()
         assert_eq!(headers["etag"], format!("\"{}\"", sha256(PNG)).as_str());
         let disposition = headers["content-disposition"].to_str().unwrap();
         assert!(disposition.starts_with("attachment; "), "{disposition}");
-        assert!(
-            disposition.contains("filename*=UTF-8''%E6%88%AA%E5%9B%BE%201.png"),
-            "{disposition}"
-        );
+        let filename = "filename*=UTF-8''%E6%88%AA%E5%9B%BE%201.png";
+        assert!(disposition.contains(filename), "{disposition}");
     }
-    assert!(
-        app.event_kinds(&key, id)
-            .await
-            .contains(&"attachment_added".to_owned())
-    );
+    assert!(app.recorded(&key, id, "attachment_added").await);
     // The feed shows an event once older transactions have ended: wait for it, briefly.
-    let mut events = Vec::new();
-    for _ in 0..50 {
-        let feed = app
-            .get_query(
-                "/v1/events",
-                &key,
-                &[("type", "escalation.attachment_added")],
-            )
-            .await;
-        events = feed.body["items"].as_array().unwrap().clone();
-        if !events.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let added = [("type", "escalation.attachment_added")];
+    let event = eventually_within(Duration::from_secs(10), "the feed's event", async || {
+        let feed = app.get_query("/v1/events", &key, &added).await;
+        feed.items().first().cloned()
+    })
+    .await;
+    assert_eq!(event["data"]["attachment"], *attachment);
+
+    // Another partner's attachments are not found, whichever path names them.
+    let (other_key, other_id, _) = escalation(&app).await;
+    let theirs = app.upload(&other_key, other_id, "b.png", PNG).await;
+    let crossed = format!("{}/{}", attachments_path(id), theirs.id());
+    let (content, crossed_content) = (format!("{path}/content"), format!("{crossed}/content"));
+    for (label, answer) in [
+        ("read", app.get(&path, &other_key).await),
+        ("content", app.get(&content, &other_key).await),
+        ("list", app.get(&attachments_path(id), &other_key).await),
+        ("delete", app.delete(&path, &other_key).await),
+        ("upload", app.upload(&other_key, id, "c.png", PNG).await),
+        ("theirs under mine", app.get(&crossed, &key).await),
+        ("their content", app.get(&crossed_content, &key).await),
+    ] {
+        assert_eq!(answer.status, 404, "{label}: {}", answer.body);
+        answer.problem(404, "not_found");
     }
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["data"]["attachment"], *attachment);
+    assert_eq!(app.get(&path, &key).await.status, 200);
+
+    // Only the uploader's side removes a file.
+    let operators = app.upload(&operator, id, "kb.txt", b"see KB 4021").await;
+    assert_eq!(operators.body["uploader_role"], "operator");
+    let operators_path = format!("{}/{}", attachments_path(id), operators.id());
+    let by_operator = app.delete(&path, &operator).await;
+    by_operator.problem(403, "not_the_uploader");
+    let by_partner = app.delete(&operators_path, &key).await;
+    by_partner.problem(403, "not_the_uploader");
+    let removed = app.delete(&path, &key).await;
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    app.get(&path, &key).await.problem(404, "not_found");
+    app.delete(&path, &key).await.problem(404, "not_found");
+    assert_eq!(app.stored().await, (2, 2), "theirs and the operator's");
+    assert!(app.recorded(&key, id, "attachment_removed").await);
+
+    // Withdrawn: nothing more is attached or removed, and what is left is still readable.
+    let withdraw = json!({"to": "withdrawn", "reason": "客户已自行解决。"});
+    let withdrawn = app.transition(&key, id, &etag, &withdraw).await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    let attached = app.upload(&key, id, "b.png", PNG).await;
+    attached.problem(409, "escalation_closed");
+    let removed = app.delete(&operators_path, &operator).await;
+    removed.problem(409, "escalation_closed");
+    let left = app.get(&operators_path, &key).await;
+    assert_eq!(left.status, 200, "still readable");
 }
 
 #[tokio::test]
 async fn a_20_mib_log_streams_in_and_is_served_whole_or_by_range() {
+    // Arrange
     let app = spawn_app().await;
     let (key, id, _) = escalation(&app).await;
     let log = log_bytes(20 * MIB);
@@ -230,20 +255,20 @@ async fn a_20_mib_log_streams_in_and_is_served_whole_or_by_range() {
         log.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
     let body = reqwest::Body::wrap_stream(stream::iter(chunks));
 
-    let uploaded = app
-        .send(app.upload_request(&key, id, "exchange.log", body))
-        .await;
+    // Act
+    let request = app.upload_request(&key, id, "exchange.log", body);
+    let uploaded = app.send(request).await;
 
+    // Assert
     assert_eq!(uploaded.status, 201, "{}", uploaded.body);
     assert_eq!(uploaded.body["media_type"], "text/plain");
     assert_eq!(uploaded.body["size_bytes"], 20 * MIB);
     assert_eq!(uploaded.body["sha256"], sha256(&log));
-    let url = uploaded.body["content_url"].as_str().unwrap().to_owned();
-    let (status, headers, bytes) = app.download(&key, &url, None).await;
+    let url = uploaded.body["content_url"].as_str().unwrap();
+    let (status, headers, bytes) = app.download(&key, url, None).await;
     assert_eq!((status, bytes.len()), (200, log.len()));
     assert!(bytes == log, "the content comes back as sent");
     assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
-
     let size = log.len();
     for (range, expected) in [
         ("bytes=0-99", 0..100),
@@ -251,100 +276,54 @@ async fn a_20_mib_log_streams_in_and_is_served_whole_or_by_range() {
         ("bytes=-512", size - 512..size),
         ("bytes=20971000-99999999", 20_971_000..size),
     ] {
-        let (status, headers, bytes) = app.download(&key, &url, Some(range)).await;
+        let (status, headers, bytes) = app.download(&key, url, Some(range)).await;
         assert_eq!(status, 206, "{range}");
         assert_eq!(bytes, log[expected.clone()], "{range}");
-        assert_eq!(
-            headers["content-range"],
-            format!("bytes {}-{}/{size}", expected.start, expected.end - 1).as_str()
-        );
+        let (first, last) = (expected.start, expected.end - 1);
+        let content_range = format!("bytes {first}-{last}/{size}");
+        assert_eq!(headers["content-range"], content_range.as_str(), "{range}");
     }
-    let (status, headers, body) = app.download(&key, &url, Some("bytes=99999999-")).await;
+    let (status, headers, body) = app.download(&key, url, Some("bytes=99999999-")).await;
     assert_eq!(status, 416);
     assert_eq!(headers["content-range"], format!("bytes */{size}").as_str());
-    assert_eq!(
-        serde_json::from_slice::<Value>(&body).unwrap()["code"],
-        "range_not_satisfiable"
-    );
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "range_not_satisfiable");
     // If-Range with another version's tag: the whole content, not a range of something else.
-    let response = app
-        .request(Method::GET, &url, &key)
-        .header("Range", "bytes=0-9")
-        .header("If-Range", "\"0000\"")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
     let etag = uploaded.body["sha256"].as_str().unwrap();
-    let response = app
-        .request(Method::GET, &url, &key)
-        .header("Range", "bytes=0-9")
-        .header("If-Range", format!("\"{etag}\""))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 206);
-}
-
-#[tokio::test]
-async fn an_upload_that_keeps_arriving_earns_the_time_it_takes() {
-    let app = spawn_app_with(ServeSettings {
-        body_timeout_secs: 1,
-        ..ServeSettings::default()
-    })
-    .await;
-    let (key, id, _) = escalation(&app).await;
-    // 2 MiB over about three seconds: thrice the timeout, at 640 KiB/s.
-    let log = log_bytes(2 * MIB);
-    let chunks: Vec<Vec<u8>> = log.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
-    let body = stream::iter(chunks).then(|chunk| async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok::<_, std::io::Error>(chunk)
-    });
-
-    let uploaded = app
-        .send(app.upload_request(&key, id, "slow.log", reqwest::Body::wrap_stream(body)))
-        .await;
-
-    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
-    assert_eq!(uploaded.body["sha256"], sha256(&log));
+    for (if_range, status) in [("\"0000\"".to_owned(), 200), (format!("\"{etag}\""), 206)] {
+        let request = app
+            .request(Method::GET, url, &key)
+            .header("Range", "bytes=0-9");
+        let response = request.header("If-Range", &if_range).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "If-Range: {if_range}");
+    }
 }
 
 #[tokio::test]
 async fn files_are_judged_by_their_content_and_refusals_leave_nothing_behind() {
-    let (app, dir) = spawn_with_dir(AttachmentSettings::default(), 600).await;
+    // Arrange
+    let app = spawn_app().await;
     let (key, id, _) = escalation(&app).await;
     let elf = executable();
     let mut latin1 = log_bytes(20_000);
     latin1.extend_from_slice(b"caf\xe9");
+    let unsupported = (415, "unsupported_attachment_type");
 
-    for (name, bytes, status, code) in [
-        (
-            "notes.txt",
-            elf.as_slice(),
-            415,
-            "unsupported_attachment_type",
-        ),
-        (
-            "app.log",
-            latin1.as_slice(),
-            415,
-            "unsupported_attachment_type",
-        ),
-        ("empty.log", b"".as_slice(), 422, "empty_attachment"),
+    for (name, bytes, (status, code)) in [
+        ("notes.txt", elf.as_slice(), unsupported),
+        ("app.log", latin1.as_slice(), unsupported),
+        ("empty.log", b"".as_slice(), (422, "empty_attachment")),
     ] {
+        // Act
         let refused = app.upload(&key, id, name, bytes).await;
+
+        // Assert
+        assert_eq!(refused.status, status, "{name}: {}", refused.body);
         refused.problem(status, code);
     }
     let refused = app.upload(&key, id, "notes.txt", &elf).await;
-    assert!(
-        refused.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("application/x-executable"),
-        "{}",
-        refused.body
-    );
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("application/x-executable"), "{detail}");
     // Empty, a path, a control character, and format characters that make a name show as
     // another: a right-to-left override ("invoiceexe.png") and a zero-width space.
     for name in [
@@ -355,60 +334,33 @@ async fn files_are_judged_by_their_content_and_refusals_leave_nothing_behind() {
         "scan\u{200B}.png",
     ] {
         let refused = app.upload(&key, id, name, PNG).await;
+        assert_eq!(refused.status, 400, "{name:?}: {}", refused.body);
         refused.problem(400, "invalid_query");
         assert_eq!(refused.error_fields(), ["filename"], "{name:?}");
     }
-    let nameless = app
-        .send(
-            app.request(Method::POST, &attachments_path(id), &key)
-                .body(PNG.to_vec()),
-        )
-        .await;
+    let nameless = app.request(Method::POST, &attachments_path(id), &key);
+    let nameless = app.send(nameless.body(PNG.to_vec())).await;
     nameless.problem(400, "invalid_query");
-    assert_eq!(app.attachment_rows().await, 0);
-    assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+    assert_eq!(app.stored().await, (0, 0));
 
-    let html = app
-        .upload(
-            &key,
-            id,
-            "page.html",
-            b"<html><script>alert(1)</script></html>",
-        )
-        .await;
-    assert_eq!(
-        html.body["media_type"], "text/plain",
-        "markup is served as text"
-    );
-    let har = app
-        .upload(
-            &key,
-            id,
-            "capture.har",
-            br#"{"log": {"version": "1.2", "entries": []}}"#,
-        )
-        .await;
+    // Markup is served as text, under a policy that runs nothing; HAR as JSON.
+    let markup = b"<html><script>alert(1)</script></html>";
+    let html = app.upload(&key, id, "page.html", markup).await;
+    assert_eq!(html.body["media_type"], "text/plain");
+    let capture = br#"{"log": {"version": "1.2", "entries": []}}"#;
+    let har = app.upload(&key, id, "capture.har", capture).await;
     assert_eq!(har.body["media_type"], "application/json");
-    let (_, headers, _) = app
-        .download(&key, html.body["content_url"].as_str().unwrap(), None)
-        .await;
+    let content_url = html.body["content_url"].as_str().unwrap();
+    let (_, headers, _) = app.download(&key, content_url, None).await;
     assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
-    assert_eq!(
-        headers["content-security-policy"],
-        "default-src 'none'; sandbox"
-    );
+    let policy = &headers["content-security-policy"];
+    assert_eq!(policy, "default-src 'none'; sandbox");
 }
 
-/// Sends the request head and `prefix` of a body declared as `declared` (a `Content-Length`, or
-/// chunked when `None`), then keeps sending up to `total` bytes until the server answers; returns
-/// the answer's status and how many body bytes went out before it came.
-async fn raw_upload(
-    app: &TestApp,
-    key: &str,
-    id: Uuid,
-    declared: Option<u64>,
-    total: usize,
-) -> (u16, usize) {
+/// Sends the request head of a body declared as `declared` (a `Content-Length`, or chunked when
+/// `None`), then keeps sending, up to a gibibyte, until the server answers; returns the answer's
+/// status and how many body bytes went out before it came.
+async fn raw_upload(app: &TestApp, key: &str, id: Uuid, declared: Option<u64>) -> (u16, usize) {
     let address = app.address.trim_start_matches("http://").to_owned();
     let stream = TcpStream::connect(&address).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
@@ -426,7 +378,7 @@ async fn raw_upload(
     let counter = Arc::clone(&sent);
     let sender = tokio::spawn(async move {
         let chunk = log_bytes(64 * 1024);
-        while counter.load(Ordering::Relaxed) < total {
+        while counter.load(Ordering::Relaxed) < 1 << 30 {
             let written = if declared.is_some() {
                 writer.write_all(&chunk).await
             } else {
@@ -461,222 +413,109 @@ async fn raw_upload(
     let status = status_line
         .split_whitespace()
         .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("a status line, got {status_line:?}"));
-    (status, sent)
+        .and_then(|s| s.parse().ok());
+    (
+        status.unwrap_or_else(|| panic!("a status line: {status_line:?}")),
+        sent,
+    )
 }
 
-#[tokio::test]
-async fn limits_are_enforced_before_and_while_reading() {
-    let limits = AttachmentSettings {
-        attachment_max_bytes: MIB as u64,
-        attachment_max_files: 3,
-        attachment_max_total_bytes: (3 * MIB / 2) as u64,
-        ..AttachmentSettings::default()
-    };
-    let (app, dir) = spawn_with_dir(limits, 600).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_are_enforced_before_and_while_reading_and_concurrent_uploads_cannot_pass_them() {
+    // Arrange
+    let app = spawn_app_with(ServeSettings {
+        attachments: AttachmentSettings {
+            attachment_max_bytes: MIB as u64,
+            attachment_max_files: 3,
+            attachment_max_total_bytes: (3 * MIB / 2) as u64,
+            ..AttachmentSettings::default()
+        },
+        ..ServeSettings::default()
+    })
+    .await;
     let (key, id, _) = escalation(&app).await;
 
     // A declared gibibyte is refused on its head: the answer comes while the client is still
-    // sending, long before a gibibyte went out.
-    let (status, sent) = raw_upload(&app, &key, id, Some(1 << 30), 1 << 30).await;
-    assert_eq!(status, 413);
-    assert!(sent < 64 * MIB, "answered after {sent} bytes");
-    // Without a length, the upload is cut off once it passes the limit.
-    let (status, sent) = raw_upload(&app, &key, id, None, 1 << 30).await;
-    assert_eq!(status, 413);
-    assert!(sent < 64 * MIB, "answered after {sent} bytes");
+    // sending, long before a gibibyte went out. Without a length, the upload is cut off once it
+    // passes the limit.
+    for declared in [Some(1 << 30), None] {
+        let (status, sent) = raw_upload(&app, &key, id, declared).await;
+        assert_eq!(status, 413, "declared {declared:?}");
+        assert!(sent < 64 * MIB, "declared {declared:?}: {sent} bytes sent");
+    }
     let too_large = app.upload(&key, id, "big.log", &log_bytes(MIB + 1)).await;
     too_large.problem(413, "attachment_too_large");
-    assert_eq!(app.attachment_rows().await, 0);
-    assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+    assert_eq!(app.stored().await, (0, 0));
 
     // The escalation's total: 1 MiB, then 0.6 MiB would pass 1.5 MiB.
-    assert_eq!(
-        app.upload(&key, id, "a.log", &log_bytes(MIB)).await.status,
-        201
-    );
+    let whole = app.upload(&key, id, "a.log", &log_bytes(MIB)).await;
+    assert_eq!(whole.status, 201, "{}", whole.body);
     let over_total = app
         .upload(&key, id, "b.log", &log_bytes(6 * MIB / 10))
         .await;
     over_total.problem(413, "attachments_total_too_large");
     // Its file count: three files, then no fourth.
     for name in ["b.log", "c.log"] {
-        assert_eq!(
-            app.upload(&key, id, name, &log_bytes(1000)).await.status,
-            201
-        );
+        let small = app.upload(&key, id, name, &log_bytes(1000)).await;
+        assert_eq!(small.status, 201, "{name}: {}", small.body);
     }
     let fourth = app.upload(&key, id, "d.png", PNG).await;
     fourth.problem(422, "too_many_attachments");
-    assert_eq!(app.attachment_rows().await, 3);
-    assert_eq!(files_under(dir.path()).len(), 3);
-}
+    assert_eq!(app.stored().await, (3, 3));
 
-#[tokio::test]
-async fn concurrent_uploads_cannot_pass_the_escalations_quota_together() {
-    let limits = AttachmentSettings {
-        attachment_max_files: 2,
-        ..AttachmentSettings::default()
-    };
-    let (app, dir) = spawn_with_dir(limits, 600).await;
+    // Six uploads at once to another escalation: three get in, together or not.
     let (key, id, _) = escalation(&app).await;
-
     let requests = (0..6)
         .map(|n| app.upload_request(&key, id, &format!("{n}.log"), log_bytes(10_000 + n)))
         .collect();
     let answers = send_concurrently(requests).await;
-
-    let created = answers.iter().filter(|a| a.status == 201).count();
-    assert_eq!(
-        created,
-        2,
-        "{:?}",
-        answers.iter().map(|a| a.status).collect::<Vec<_>>()
-    );
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(created, 3, "{statuses:?}");
     for refused in answers.iter().filter(|a| a.status != 201) {
         refused.problem(422, "too_many_attachments");
     }
-    assert_eq!(app.attachment_rows().await, 2);
-    assert_eq!(files_under(dir.path()).len(), 2);
-}
-
-#[tokio::test]
-async fn another_partners_attachments_are_not_found() {
-    let app = spawn_app().await;
-    let (key, id, _) = escalation(&app).await;
-    let (other_key, other_id, _) = escalation(&app).await;
-    let mine = app.upload(&key, id, "a.png", PNG).await;
-    let theirs = app.upload(&other_key, other_id, "b.png", PNG).await;
-    let attachment = mine.id();
-
-    let paths = [
-        format!("{}/{attachment}", attachments_path(id)),
-        format!("{}/{attachment}/content", attachments_path(id)),
-        attachments_path(id),
-    ];
-    for path in &paths {
-        app.get(path, &other_key).await.problem(404, "not_found");
-    }
-    app.delete(&paths[0], &other_key)
-        .await
-        .problem(404, "not_found");
-    app.upload(&other_key, id, "c.png", PNG)
-        .await
-        .problem(404, "not_found");
-    // Their attachment under my escalation's path is not mine to read either.
-    let crossed = format!("{}/{}", attachments_path(id), theirs.id());
-    app.get(&crossed, &key).await.problem(404, "not_found");
-    app.get(&format!("{crossed}/content"), &key)
-        .await
-        .problem(404, "not_found");
-    assert_eq!(app.get(&paths[0], &key).await.status, 200);
-}
-
-#[tokio::test]
-async fn the_uploaders_side_removes_a_file_while_the_escalation_is_open() {
-    let (app, dir) = spawn_with_dir(AttachmentSettings::default(), 600).await;
-    let (key, id, etag) = escalation(&app).await;
-    let operator = app.operator_key().await;
-    let partners = app.upload(&key, id, "a.png", PNG).await;
-    let operators = app.upload(&operator, id, "kb.txt", b"see KB 4021").await;
-    assert_eq!(operators.body["uploader_role"], "operator");
-    let partners_path = format!("{}/{}", attachments_path(id), partners.id());
-    let operators_path = format!("{}/{}", attachments_path(id), operators.id());
-
-    app.delete(&partners_path, &operator)
-        .await
-        .problem(403, "not_the_uploader");
-    app.delete(&operators_path, &key)
-        .await
-        .problem(403, "not_the_uploader");
-    let removed = app.delete(&partners_path, &key).await;
-
-    assert_eq!(removed.status, 204, "{}", removed.body);
-    app.get(&partners_path, &key)
-        .await
-        .problem(404, "not_found");
-    app.delete(&partners_path, &key)
-        .await
-        .problem(404, "not_found");
-    assert_eq!(files_under(dir.path()).len(), 1);
-    assert!(
-        app.event_kinds(&key, id)
-            .await
-            .contains(&"attachment_removed".to_owned())
-    );
-
-    // Withdrawn: nothing more is attached or removed.
-    let withdrawn = app
-        .transition(
-            &key,
-            id,
-            &etag,
-            &json!({"to": "withdrawn", "reason": "客户已自行解决。"}),
-        )
-        .await;
-    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
-    app.upload(&key, id, "b.png", PNG)
-        .await
-        .problem(409, "escalation_closed");
-    app.delete(&operators_path, &operator)
-        .await
-        .problem(409, "escalation_closed");
-    assert_eq!(
-        app.get(&operators_path, &key).await.status,
-        200,
-        "still readable"
-    );
+    assert_eq!(app.stored().await, (6, 6));
 }
 
 #[tokio::test]
 async fn an_idempotency_key_makes_a_retried_upload_answer_the_first() {
-    let (app, dir) = spawn_with_dir(AttachmentSettings::default(), 600).await;
+    // Arrange
+    let app = spawn_app().await;
     let (key, id, _) = escalation(&app).await;
     let keyed = |bytes: Vec<u8>, idempotency_key: &str| {
-        app.upload_request(&key, id, "a.log", bytes)
-            .header("Idempotency-Key", idempotency_key.to_owned())
+        let request = app.upload_request(&key, id, "a.log", bytes);
+        request.header("Idempotency-Key", idempotency_key.to_owned())
     };
 
+    // Act
     let first = app.send(keyed(log_bytes(300_000), "upload-1")).await;
     let again = app.send(keyed(log_bytes(300_000), "upload-1")).await;
     let other_bytes = app.send(keyed(log_bytes(300_001), "upload-1")).await;
+    // Twins sent at once: one file.
+    let twin = || keyed(log_bytes(5000), "upload-2");
+    let twins = send_concurrently(vec![twin(), twin()]).await;
 
+    // Assert
     assert_eq!(first.status, 201, "{}", first.body);
     assert_eq!(again.status, 201);
     assert_eq!(again.header("idempotency-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
     other_bytes.problem(422, "idempotency_key_reused");
-    // Twins sent at once: one file.
-    let twins = send_concurrently(vec![
-        keyed(log_bytes(5000), "upload-2"),
-        keyed(log_bytes(5000), "upload-2"),
-    ])
-    .await;
-    assert!(
-        twins.iter().any(|a| a.status == 201),
-        "{:?}",
-        twins
-            .iter()
-            .map(|a| (a.status, &a.body))
-            .collect::<Vec<_>>()
-    );
+    let answered: Vec<_> = twins.iter().map(|a| (a.status, &a.body)).collect();
+    assert!(twins.iter().any(|a| a.status == 201), "{answered:?}");
     for twin in &twins {
         assert!([201, 409].contains(&twin.status), "{}", twin.body);
     }
-    assert_eq!(app.attachment_rows().await, 2);
-    assert_eq!(files_under(dir.path()).len(), 2);
-}
-
-/// A port nothing listens on.
-async fn closed_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
+    assert_eq!(app.stored().await, (2, 2));
 }
 
 #[tokio::test]
 async fn with_the_store_down_an_upload_is_503_and_nothing_is_recorded() {
-    let port = closed_port().await;
+    // Arrange: an S3 store on a port nothing listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
     let store = format!(
         "s3://escalade/attachments?endpoint=http://127.0.0.1:{port}&allow_http=true\
          &skip_signature=true&region=us-east-1"
@@ -691,32 +530,39 @@ async fn with_the_store_down_an_upload_is_503_and_nothing_is_recorded() {
     .await;
     let (key, id, _) = escalation(&app).await;
 
+    // Act
     let refused = app.upload(&key, id, "a.png", PNG).await;
 
+    // Assert
     refused.problem(503, "storage_unavailable");
     assert!(refused.header("retry-after").is_some());
     assert_eq!(app.attachment_rows().await, 0);
-    assert!(
-        !app.event_kinds(&key, id)
-            .await
-            .contains(&"attachment_added".to_owned())
-    );
+    assert!(!app.recorded(&key, id, "attachment_added").await);
 }
 
+/// An upload in progress is slow yet keeps arriving, while housekeeping looks every second.
 #[tokio::test]
-async fn housekeeping_deletes_objects_no_row_names_and_keeps_the_rest() {
-    let limits = AttachmentSettings {
-        attachment_orphan_grace_secs: 60,
-        ..AttachmentSettings::default()
-    };
-    let (app, dir) = spawn_with_dir(limits, 1).await;
+async fn an_upload_that_keeps_arriving_earns_its_time_and_housekeeping_deletes_only_what_no_one_owns()
+ {
+    // Arrange
+    let app = spawn_app_with(ServeSettings {
+        body_timeout_secs: 1,
+        housekeeping_interval_secs: 1,
+        attachments: AttachmentSettings {
+            attachment_orphan_grace_secs: 60,
+            ..AttachmentSettings::default()
+        },
+        ..ServeSettings::default()
+    })
+    .await;
     let (key, id, _) = escalation(&app).await;
     let kept = app.upload(&key, id, "a.png", PNG).await;
     // What a crash between storing an object and committing its row leaves: an object nobody
     // sees, two hours old, and a fresh one an upload in progress may still own.
     // A crash in the middle of writing leaves the file store's part files (`<id>#<n>`), which
     // its listing does not show: an old one, and a fresh one of an upload still going.
-    let escalation_dir = dir.path().join("escalations").join(id.to_string());
+    let escalation_dir = app.attachment_dir().join("escalations");
+    let escalation_dir = escalation_dir.join(id.to_string());
     let orphan = escalation_dir.join(Uuid::now_v7().to_string());
     let in_progress = escalation_dir.join(Uuid::now_v7().to_string());
     let old_part = escalation_dir.join(format!("{}#1", Uuid::now_v7()));
@@ -724,45 +570,38 @@ async fn housekeeping_deletes_objects_no_row_names_and_keeps_the_rest() {
     for path in [&orphan, &in_progress, &old_part, &fresh_part] {
         std::fs::write(path, PNG).unwrap();
     }
-    let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
-    for path in [&orphan, &old_part] {
-        std::fs::File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(two_hours_ago)
-            .unwrap();
-    }
     // The kept attachment's object is as old: its row keeps it.
     let kept_object = escalation_dir.join(kept.id().to_string());
-    std::fs::File::options()
-        .write(true)
-        .open(&kept_object)
-        .unwrap()
-        .set_modified(two_hours_ago)
-        .unwrap();
-    assert_eq!(
-        app.get(&attachments_path(id), &key).await.body["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-
-    for _ in 0..100 {
-        if !orphan.exists() && !old_part.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+    for path in [&orphan, &old_part, &kept_object] {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(two_hours_ago).unwrap();
     }
+    assert_eq!(app.get(&attachments_path(id), &key).await.items().len(), 1);
+    // 2 MiB over about three seconds: thrice the body timeout, at 640 KiB/s.
+    let log = log_bytes(2 * MIB);
+    let chunks: Vec<Vec<u8>> = log.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+    let slow = stream::iter(chunks).then(|chunk| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, std::io::Error>(chunk)
+    });
 
-    assert!(!orphan.exists(), "the orphan is deleted");
-    assert!(!old_part.exists(), "the old part file is deleted");
+    // Act
+    let slow = reqwest::Body::wrap_stream(slow);
+    let uploaded = app
+        .send(app.upload_request(&key, id, "slow.log", slow))
+        .await;
+    let what = "housekeeping to delete the orphan and the old part file";
+    eventually_within(Duration::from_secs(10), what, async || {
+        (!orphan.exists() && !old_part.exists()).then_some(())
+    })
+    .await;
+
+    // Assert
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    assert_eq!(uploaded.body["sha256"], sha256(&log));
     assert!(in_progress.exists(), "a fresh object is left to its upload");
-    assert!(
-        fresh_part.exists(),
-        "a fresh part file is left to its upload"
-    );
+    assert!(fresh_part.exists(), "so is a fresh part file");
     assert!(kept_object.exists());
     let content_url = kept.body["content_url"].as_str().unwrap();
     assert_eq!(app.download(&key, content_url, None).await.2, PNG);

@@ -10,42 +10,22 @@ use chrono::Utc;
 use escalade::config::ServeSettings;
 use escalade::entity::webhook_event;
 use sea_orm::EntityTrait;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, incident_body, spawn_app, spawn_app_with};
+use crate::faults::eventually_within;
+use crate::helpers::{Answer, TestApp, incident_body, spawn_app, spawn_app_with};
+
+const EVENTS: &str = "/v1/events";
 
 /// A page of the feed as `key`, once it holds at least `count` events (waiting up to 10 s).
-async fn feed_page(app: &TestApp, key: &str, params: &[(&str, &str)], count: usize) -> Value {
-    let mut body = Value::Null;
-    for _ in 0..100 {
-        let answer = app.get_query("/v1/events", key, params).await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        body = answer.body;
-        if body["items"].as_array().unwrap().len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    body
-}
-
-fn types(page: &Value) -> Vec<&str> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["type"].as_str().unwrap())
-        .collect()
-}
-
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["id"].as_str().unwrap().to_owned())
-        .collect()
+async fn feed_page(app: &TestApp, key: &str, params: &[(&str, &str)], count: usize) -> Answer {
+    let what = format!("{count} event(s) in the feed with {params:?}");
+    eventually_within(Duration::from_secs(10), &what, async || {
+        let page = app.get_query(EVENTS, key, params).await;
+        (page.items().len() >= count).then_some(page)
+    })
+    .await
 }
 
 /// A partner's escalation, a partner note on it, and an operator taking it up: three events.
@@ -60,28 +40,37 @@ async fn three_events(app: &TestApp) -> (String, Uuid) {
     (key, id)
 }
 
+/// An event id written `days` ago.
+fn id_from_days_ago(days: i64) -> Uuid {
+    let then = Utc::now() - chrono::Duration::days(days);
+    let seconds = u64::try_from(then.timestamp()).unwrap();
+    let timestamp =
+        uuid::Timestamp::from_unix(uuid::NoContext, seconds, then.timestamp_subsec_nanos());
+    Uuid::new_v7(timestamp)
+}
+
 #[tokio::test]
-async fn the_feed_serves_events_oldest_first_and_resumes_after_any_of_them() {
+async fn the_feed_serves_events_oldest_first_resumes_after_any_and_refuses_what_it_cannot_serve() {
+    // Arrange
     let app = spawn_app().await;
     let (key, id) = three_events(&app).await;
 
+    // Act
     let all = feed_page(&app, &key, &[], 3).await;
-    assert_eq!(
-        types(&all),
-        [
-            "escalation.created",
-            "escalation.note_added",
-            "escalation.status_changed"
-        ]
-    );
-    assert_eq!(all["has_more"], false);
-    assert_eq!(all["next_after"], all["items"][2]["id"]);
-    assert_eq!(all["items"][0]["data"]["escalation"]["id"], json!(id));
-    assert_eq!(
-        all["items"][2]["data"]["escalation"]["status"],
-        "in_progress"
-    );
-    let all_ids = ids(&all);
+
+    // Assert
+    let kinds = [
+        "escalation.created",
+        "escalation.note_added",
+        "escalation.status_changed",
+    ];
+    assert_eq!(all.strings("type"), kinds);
+    assert_eq!(all.body["has_more"], false);
+    assert_eq!(all.body["next_after"], all.body["items"][2]["id"]);
+    assert_eq!(all.body["items"][0]["data"]["escalation"]["id"], json!(id));
+    let escalation = &all.body["items"][2]["data"]["escalation"];
+    assert_eq!(escalation["status"], "in_progress");
+    let all_ids = all.strings("id");
 
     // Page by page, each resuming after the last.
     let mut seen = Vec::new();
@@ -92,9 +81,9 @@ async fn the_feed_serves_events_oldest_first_and_resumes_after_any_of_them() {
             params.push(("after", after));
         }
         let page = feed_page(&app, &key, &params, 0).await;
-        seen.extend(ids(&page));
-        after = page["next_after"].as_str().map(str::to_owned);
-        if page["has_more"] == false {
+        seen.extend(page.strings("id"));
+        after = page.body["next_after"].as_str().map(str::to_owned);
+        if page.body["has_more"] == false {
             break;
         }
     }
@@ -103,78 +92,22 @@ async fn the_feed_serves_events_oldest_first_and_resumes_after_any_of_them() {
 
     // From the middle; and past the end, an empty page that keeps the position.
     let rest = feed_page(&app, &key, &[("after", &all_ids[0])], 2).await;
-    assert_eq!(ids(&rest), all_ids[1..]);
+    assert_eq!(rest.strings("id"), all_ids[1..]);
     let end = feed_page(&app, &key, &[("after", &all_ids[2])], 0).await;
-    assert_eq!(end["items"], json!([]));
-    assert_eq!(end["next_after"], json!(all_ids[2]));
-    assert_eq!(end["has_more"], false);
+    assert_eq!(end.body["items"], json!([]));
+    assert_eq!(end.body["next_after"], json!(all_ids[2]));
+    assert_eq!(end.body["has_more"], false);
 
     // By type, one or several.
-    let notes = feed_page(&app, &key, &[("type", "escalation.note_added")], 1).await;
-    assert_eq!(types(&notes), ["escalation.note_added"]);
-    let two = feed_page(
-        &app,
-        &key,
-        &[("type", "escalation.created,escalation.status_changed")],
-        2,
-    )
-    .await;
-    assert_eq!(
-        types(&two),
-        ["escalation.created", "escalation.status_changed"]
-    );
-}
+    let notes = [("type", "escalation.note_added")];
+    let notes = feed_page(&app, &key, &notes, 1).await;
+    assert_eq!(notes.strings("type"), ["escalation.note_added"]);
+    let two = [("type", "escalation.created,escalation.status_changed")];
+    let two = feed_page(&app, &key, &two, 2).await;
+    assert_eq!(two.strings("type"), [kinds[0], kinds[2]]);
 
-#[tokio::test]
-async fn partners_see_their_own_and_everyones_events_and_operators_all() {
-    let app = spawn_app().await;
-    let (first, _) = three_events(&app).await;
-    let (second, _) = three_events(&app).await;
+    // What it cannot serve.
     let operator = app.operator_key().await;
-    let incident = app
-        .create_incident(&operator, &incident_body("microsoft-365"))
-        .await;
-    assert_eq!(incident.status, 201, "{}", incident.body);
-
-    let of_first = feed_page(&app, &first, &[], 4).await;
-    let of_second = feed_page(&app, &second, &[], 4).await;
-    assert_eq!(
-        types(&of_first),
-        [
-            "escalation.created",
-            "escalation.note_added",
-            "escalation.status_changed",
-            "service_incident.created"
-        ]
-    );
-    assert_eq!(types(&of_second), types(&of_first));
-    let shared = &of_first["items"][3]["id"];
-    assert_eq!(
-        &of_second["items"][3]["id"], shared,
-        "one event for everyone"
-    );
-    for item in of_first["items"].as_array().unwrap().iter().take(3) {
-        assert!(
-            !ids(&of_second).contains(&item["id"].as_str().unwrap().to_owned()),
-            "the second partner never sees the first's {item}"
-        );
-    }
-
-    let everything = feed_page(&app, &operator, &[], 7).await;
-    assert_eq!(everything["items"].as_array().unwrap().len(), 7);
-
-    // Another partner's event is no position to resume from: as if it did not exist.
-    let foreign = of_first["items"][0]["id"].as_str().unwrap();
-    app.get_query("/v1/events", &second, &[("after", foreign)])
-        .await
-        .problem(404, "not_found");
-}
-
-#[tokio::test]
-async fn bad_queries_are_refused_with_the_field_named() {
-    let app = spawn_app().await;
-    let key = app.operator_key().await;
-    let now = Uuid::now_v7().to_string();
     for (params, field) in [
         (vec![("type", "escalation.exploded")], "type"),
         (vec![("type", "escalation.created,")], "type"),
@@ -183,124 +116,112 @@ async fn bad_queries_are_refused_with_the_field_named() {
         (vec![("limit", "101")], "limit"),
         (vec![("cursor", "AAAA")], "cursor"),
     ] {
-        let answer = app.get_query("/v1/events", &key, &params).await;
+        let answer = app.get_query(EVENTS, &operator, &params).await;
         answer.problem(400, "invalid_query");
-        assert_eq!(
-            answer.error_fields(),
-            [field],
-            "{params:?}: {}",
-            answer.body
-        );
+        assert_eq!(answer.error_fields(), [field], "{params:?}");
     }
-    app.get("/v1/events", "not-a-key")
+    app.get(EVENTS, "not-a-key")
         .await
         .problem(401, "unauthorized");
-    app.get_query("/v1/events", &key, &[("after", now.as_str())])
+    let unknown = Uuid::now_v7().to_string();
+    let unknown = app
+        .get_query(EVENTS, &operator, &[("after", &unknown)])
+        .await;
+    unknown.problem(404, "not_found");
+
+    // A cursor past retention is 410 before housekeeping deletes its event.
+    let aged = id_from_days_ago(31);
+    app.execute_sql(
+        "UPDATE webhook_events SET id = $1 WHERE id = $2",
+        vec![aged.into(), all_ids[0].parse::<Uuid>().unwrap().into()],
+    )
+    .await;
+    let expired = app
+        .get_query(EVENTS, &key, &[("after", &aged.to_string())])
+        .await;
+    expired.problem(410, "events_expired");
+    let kept = webhook_event::Entity::find_by_id(aged)
+        .one(&app.db)
         .await
-        .problem(404, "not_found");
+        .unwrap();
+    assert!(kept.is_some(), "the event is still stored");
 }
 
-/// An event id written `days` ago.
-fn id_from_days_ago(days: i64) -> Uuid {
-    let then = Utc::now() - chrono::Duration::days(days);
-    let timestamp = uuid::Timestamp::from_unix(
-        uuid::NoContext,
-        u64::try_from(then.timestamp()).unwrap(),
-        then.timestamp_subsec_nanos(),
-    );
-    Uuid::new_v7(timestamp)
+#[tokio::test]
+async fn partners_see_their_own_and_everyones_events_and_operators_all() {
+    // Arrange
+    let app = spawn_app().await;
+    let (first, _) = three_events(&app).await;
+    let (second, _) = three_events(&app).await;
+    let operator = app.operator_key().await;
+    app.create_incident(&operator, &incident_body("microsoft-365"))
+        .await;
+
+    // Act
+    let of_first = feed_page(&app, &first, &[], 4).await;
+    let of_second = feed_page(&app, &second, &[], 4).await;
+    let everything = feed_page(&app, &operator, &[], 7).await;
+
+    // Assert
+    let kinds = [
+        "escalation.created",
+        "escalation.note_added",
+        "escalation.status_changed",
+        "service_incident.created",
+    ];
+    assert_eq!(of_first.strings("type"), kinds);
+    assert_eq!(of_second.strings("type"), of_first.strings("type"));
+    let (firsts, seconds) = (of_first.strings("id"), of_second.strings("id"));
+    assert_eq!(seconds[3], firsts[3], "one event for everyone");
+    for id in &firsts[..3] {
+        assert!(!seconds.contains(id), "the first partner's {id}");
+    }
+    assert_eq!(everything.items().len(), 7);
+    // Another partner's event is no position to resume from: as if it did not exist.
+    let foreign = app
+        .get_query(EVENTS, &second, &[("after", &firsts[0])])
+        .await;
+    foreign.problem(404, "not_found");
 }
 
 #[tokio::test]
 async fn events_past_retention_are_deleted_and_their_cursors_are_410() {
+    // Arrange
     let app = spawn_app_with(ServeSettings {
         housekeeping_interval_secs: 1,
         ..ServeSettings::default()
     })
     .await;
     let (key, _) = three_events(&app).await;
-    let page = feed_page(&app, &key, &[], 3).await;
-    let oldest = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let oldest = feed_page(&app, &key, &[], 3).await.strings("id")[0].clone();
 
-    // The first event, as if written 31 days ago.
+    // Act: the first event, as if written 31 days ago.
     let aged = id_from_days_ago(31);
+    let then = Utc::now() - chrono::Duration::days(31);
+    let oldest: Uuid = oldest.parse().unwrap();
+    let aging = "UPDATE webhook_events SET id = $1, created_at = $2 WHERE id = $3";
     let changed = app
-        .execute_sql(
-            "UPDATE webhook_events SET id = $1, created_at = $2 WHERE id = $3",
-            vec![
-                aged.into(),
-                (Utc::now() - chrono::Duration::days(31)).into(),
-                oldest.parse::<Uuid>().unwrap().into(),
-            ],
-        )
+        .execute_sql(aging, vec![aged.into(), then.into(), oldest.into()])
         .await;
-    assert_eq!(changed, 1);
-    let mut remaining = 3;
-    for _ in 0..50 {
-        remaining = feed_page(&app, &key, &[], 0).await["items"]
-            .as_array()
-            .unwrap()
-            .len();
-        if remaining == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        remaining, 2,
-        "housekeeping deleted the event past retention"
-    );
 
+    // Assert
+    assert_eq!(changed, 1);
+    let what = "housekeeping to delete the event past retention";
+    eventually_within(Duration::from_secs(10), what, async || {
+        let page = app.get(EVENTS, &key).await;
+        (page.items().len() == 2).then_some(())
+    })
+    .await;
     for cursor in [aged, id_from_days_ago(45)] {
         let gone = app
-            .get_query("/v1/events", &key, &[("after", &cursor.to_string())])
+            .get_query(EVENTS, &key, &[("after", &cursor.to_string())])
             .await;
         gone.problem(410, "events_expired");
-        assert!(
-            gone.body["detail"].as_str().unwrap().contains("30"),
-            "{}",
-            gone.body
-        );
+        let detail = gone.body["detail"].as_str().unwrap();
+        assert!(detail.contains("30"), "{}", gone.body);
     }
-    let chinese = app
-        .send(
-            app.request(
-                reqwest::Method::GET,
-                &format!("/v1/events?after={aged}"),
-                &key,
-            )
-            .header("Accept-Language", "zh-CN"),
-        )
-        .await;
-    assert!(
-        chinese.body["detail"].as_str().unwrap().contains("保留"),
-        "{}",
-        chinese.body
-    );
-}
-
-#[tokio::test]
-async fn a_cursor_past_retention_is_410_before_housekeeping_deletes_its_event() {
-    let app = spawn_app().await;
-    let (key, _) = three_events(&app).await;
-    let page = feed_page(&app, &key, &[], 3).await;
-    let oldest = page["items"][0]["id"].as_str().unwrap().to_owned();
-    let aged = id_from_days_ago(31);
-    app.execute_sql(
-        "UPDATE webhook_events SET id = $1 WHERE id = $2",
-        vec![aged.into(), oldest.parse::<Uuid>().unwrap().into()],
-    )
-    .await;
-
-    app.get_query("/v1/events", &key, &[("after", &aged.to_string())])
-        .await
-        .problem(410, "events_expired");
-    let kept = webhook_event::Entity::find_by_id(aged)
-        .one(&app.db)
-        .await
-        .unwrap();
-    assert!(
-        kept.is_some(),
-        "the event is still stored, yet its cursor is gone"
-    );
+    let path = format!("{EVENTS}?after={aged}");
+    let chinese = app.get_in(&path, &key, "zh-CN").await;
+    let detail = chinese.body["detail"].as_str().unwrap();
+    assert!(detail.contains("保留"), "{}", chinese.body);
 }
