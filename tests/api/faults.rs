@@ -14,7 +14,7 @@ use escalade::entity::{customer, webhook_delivery};
 use escalade::startup::Application;
 use escalade::storage::StoreLocation;
 use reqwest::{Method, RequestBuilder};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -22,9 +22,10 @@ use uuid::Uuid;
 
 use crate::cli::{Served, escalade, serve_with};
 use crate::helpers::{
-    Answer, ESCALATIONS, TEST_DATABASE_ENV, TestApp, TestDatabase, customer_body, escalation_body,
-    escalation_path, issue_key, send_concurrently, spawn_app_with, subscription_body, test_keys,
+    Answer, ESCALATIONS, TestApp, TestDatabase, customer_body, escalation_body, escalation_path,
+    issue_key, send_concurrently, spawn_app_with, subscription_body, test_keys,
 };
+use crate::servers::Needed;
 use crate::webhooks::{ENDPOINTS, EVENT_TYPES, deliveries_path, eventually};
 
 /// Flags of a child that delivers to the test's receiver on loopback, looking every 50 ms.
@@ -526,104 +527,19 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_no_event() {
 // PostgreSQL unreachable, then back
 // ---------------------------------------------------------------------------------------------
 
-const POSTGRES_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-fn database_settings(url: &str, timeout_secs: u64) -> DatabaseSettings {
-    DatabaseSettings {
-        database_url: Some(url.to_owned()),
-        db_max_connections: 5,
-        db_timeout_secs: timeout_secs,
-        ..DatabaseSettings::default()
-    }
+/// `url` with its host and port replaced by loopback's `port`.
+fn through_port(url: &str, port: u16) -> String {
+    let mut url = reqwest::Url::parse(url).expect("a valid PostgreSQL URL");
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(port)).unwrap();
+    url.to_string()
 }
 
-async fn connect(url: &str, timeout_secs: u64) -> DatabaseConnection {
-    escalade::store::connect(&database_settings(url, timeout_secs))
-        .await
-        .unwrap_or_else(|err| {
-            panic!(
-                "this test needs PostgreSQL and cannot reach {url} ({err}); start PostgreSQL or \
-                 set {TEST_DATABASE_ENV} to a reachable postgres:// URL"
-            )
-        })
-}
-
-/// A fresh, migrated PostgreSQL database (whatever the suite's engine), dropped with this value.
-struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-    /// The database's URL, with the database name in place.
-    url: reqwest::Url,
-}
-
-impl PostgresDatabase {
-    async fn create() -> PostgresDatabase {
-        let admin_url = match std::env::var(TEST_DATABASE_ENV) {
-            Ok(url) if url.starts_with("postgres") => url,
-            _ => POSTGRES_DEFAULT.to_owned(),
-        };
-        let admin = connect(&admin_url, 5).await;
-        let name = format!("escalade_test_{}", Uuid::new_v4().simple());
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("can create a test database");
-        admin.close().await.ok();
-        let mut url = reqwest::Url::parse(&admin_url).expect("a valid PostgreSQL URL");
-        url.set_path(&format!("/{name}"));
-        let database = PostgresDatabase {
-            admin_url,
-            name,
-            url,
-        };
-        let db = connect(database.url.as_str(), 5).await;
-        escalade::store::migrate(&db)
-            .await
-            .expect("migrations apply");
-        db.close().await.ok();
-        database
-    }
-
-    /// `host:port` of the server.
-    fn server(&self) -> String {
-        let host = self.url.host_str().unwrap_or("127.0.0.1");
-        format!("{host}:{}", self.url.port().unwrap_or(5432))
-    }
-
-    /// The database's URL through a proxy on `port` of loopback.
-    fn through(&self, port: u16) -> String {
-        let mut url = self.url.clone();
-        url.set_host(Some("127.0.0.1")).unwrap();
-        url.set_port(Some(port)).unwrap();
-        url.to_string()
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs outside async code: a thread of its own gets a runtime for the cleanup.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let admin = escalade::store::connect(&database_settings(&admin_url, 5))
-                    .await
-                    .ok()?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok()?;
-                admin.close().await.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("warning: test database {} was not dropped", self.name);
-        }
-    }
+/// `host:port` of the server `url` names.
+fn server_of(url: &str) -> String {
+    let url = reqwest::Url::parse(url).expect("a valid PostgreSQL URL");
+    let host = url.host_str().unwrap_or("127.0.0.1");
+    format!("{host}:{}", url.port().unwrap_or(5432))
 }
 
 /// A TCP proxy on loopback to `upstream` that can be switched down (every connection closed,
@@ -683,12 +599,19 @@ impl Drop for Proxy {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_restart() {
     // Arrange
-    let database = PostgresDatabase::create().await;
-    let direct = connect(database.url.as_str(), 5).await;
-    let admin_key = issue_key(&direct, Role::Admin, None).await;
-    let proxy = Proxy::start(database.server()).await;
-    let attachments = tempfile::tempdir().expect("a temporary directory");
-    let db = connect(&database.through(proxy.port), 1).await;
+    let Some(server) = Needed::postgres().or_skip() else {
+        return;
+    };
+    let database = TestDatabase::migrated_on_postgres(server).await;
+    let direct = &database.db;
+    let admin_key = issue_key(direct, Role::Admin, None).await;
+    let proxy = Proxy::start(server_of(&database.url())).await;
+    let through_proxy = DatabaseSettings {
+        database_url: Some(through_port(&database.url(), proxy.port)),
+        db_timeout_secs: 1,
+        ..database.settings.clone()
+    };
+    let db = escalade::store::connect(&through_proxy).await.unwrap();
     let settings = ServeSettings {
         bind: "127.0.0.1:0".parse().unwrap(),
         workers: Some(2),
@@ -697,7 +620,9 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
             ..WebhookSettings::default()
         },
         attachments: AttachmentSettings {
-            attachment_store: Some(StoreLocation::Directory(attachments.path().to_owned())),
+            attachment_store: Some(StoreLocation::Directory(
+                database.attachments.path().to_owned(),
+            )),
             ..AttachmentSettings::default()
         },
         ..ServeSettings::default()
@@ -714,7 +639,7 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
         "tenant_id": Uuid::new_v4(), "country": "CN"});
     let partner = api.post("/v1/partners", &admin_key, &partner).await;
     assert_eq!(partner.status, 201, "{}", partner.body);
-    let partner_key = issue_key(&direct, Role::Partner, Some(partner.id())).await;
+    let partner_key = issue_key(direct, Role::Partner, Some(partner.id())).await;
 
     // Act: the database goes away.
     proxy.switch(false);
@@ -763,5 +688,4 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     assert_eq!(read.body["company_name"], body["company_name"]);
 
     handle.stop(false).await;
-    direct.close().await.ok();
 }

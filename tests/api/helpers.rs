@@ -66,67 +66,79 @@ impl TestDatabase {
         Self::create(tune, false).await
     }
 
-    /// A fresh database, migrated when `migrated` says so.
+    /// A fresh database on the suite's engine, migrated when `migrated` says so.
     async fn create(tune: impl FnOnce(&mut DatabaseSettings), migrated: bool) -> Self {
-        let tuned = |url: String| {
-            let mut settings = settings_for(url);
-            tune(&mut settings);
-            settings
-        };
         match std::env::var(TEST_DATABASE_ENV) {
             Ok(admin_url) if admin_url.starts_with("postgres") => {
-                let name = format!("escalade_test_{}", Uuid::new_v4().simple());
-                // One connection, so that the template's advisory lock is held and released
-                // on the same session.
-                let admin_settings = DatabaseSettings {
-                    db_max_connections: 1,
-                    ..settings_for(admin_url.clone())
-                };
-                let admin = escalade::store::connect(&admin_settings)
-                    .await
-                    .expect("PostgreSQL from ESCALADE_TEST_DATABASE_URL is reachable");
-                let create = if migrated {
-                    let template = postgres_template(&admin, &admin_url).await;
-                    format!("CREATE DATABASE {name} TEMPLATE {template}")
-                } else {
-                    format!("CREATE DATABASE {name}")
-                };
-                admin
-                    .execute_unprepared(&create)
-                    .await
-                    .expect("can create a test database");
-                admin.close().await.ok();
-                let url = replace_database(&admin_url, &name);
-                let settings = tuned(url);
-                let db = escalade::store::connect(&settings)
-                    .await
-                    .expect("connects to the test database");
-                TestDatabase {
-                    settings,
-                    db,
-                    secret_key: SecretKey::generate().encode(),
-                    attachments: tempfile::tempdir().expect("a temporary directory"),
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
+                Self::create_on_postgres(admin_url, tune, migrated).await
             }
             Ok(other) if !other.is_empty() => {
                 panic!("{TEST_DATABASE_ENV} must be a postgres:// URL, got {other}")
             }
             _ => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
-                let url = format!("sqlite://{}", dir.path().join("escalade.db").display());
-                let settings = tuned(url);
+                let mut settings = settings_for(format!(
+                    "sqlite://{}",
+                    dir.path().join("escalade.db").display()
+                ));
+                tune(&mut settings);
                 let db = escalade::store::connect(&settings)
                     .await
                     .expect("opens SQLite");
-                TestDatabase {
-                    settings,
-                    db,
-                    secret_key: SecretKey::generate().encode(),
-                    attachments: tempfile::tempdir().expect("a temporary directory"),
-                    cleanup: Cleanup::Sqlite(dir),
+                if migrated {
+                    escalade::store::migrate(&db)
+                        .await
+                        .expect("migrations apply");
                 }
+                Self::holding(settings, db, Cleanup::Sqlite(dir))
             }
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server whose maintenance database is `admin_url`; a
+    /// migrated one is a copy of a migrated template (see [`postgres_template`]), which costs a
+    /// quarter of migrating it.
+    async fn create_on_postgres(
+        admin_url: String,
+        tune: impl FnOnce(&mut DatabaseSettings),
+        migrated: bool,
+    ) -> Self {
+        let name = format!("escalade_test_{}", Uuid::new_v4().simple());
+        // One connection, so that the template's advisory lock is held and released on the same
+        // session.
+        let admin_settings = DatabaseSettings {
+            db_max_connections: 1,
+            ..settings_for(admin_url.clone())
+        };
+        let admin = escalade::store::connect(&admin_settings)
+            .await
+            .unwrap_or_else(|err| panic!("PostgreSQL at {admin_url} is reachable: {err}"));
+        let create = if migrated {
+            let template = postgres_template(&admin, &admin_url).await;
+            format!("CREATE DATABASE {name} TEMPLATE {template}")
+        } else {
+            format!("CREATE DATABASE {name}")
+        };
+        admin
+            .execute_unprepared(&create)
+            .await
+            .expect("can create a test database");
+        admin.close().await.ok();
+        let mut settings = settings_for(replace_database(&admin_url, &name));
+        tune(&mut settings);
+        let db = escalade::store::connect(&settings)
+            .await
+            .expect("connects to the test database");
+        Self::holding(settings, db, Cleanup::Postgres { admin_url, name })
+    }
+
+    fn holding(settings: DatabaseSettings, db: DatabaseConnection, cleanup: Cleanup) -> Self {
+        TestDatabase {
+            settings,
+            db,
+            secret_key: SecretKey::generate().encode(),
+            attachments: tempfile::tempdir().expect("a temporary directory"),
+            cleanup,
         }
     }
 
@@ -135,17 +147,15 @@ impl TestDatabase {
         Self::migrated_with(|_| {}).await
     }
 
-    /// As [`TestDatabase::migrated`], its pool opened with `tune` applied. On PostgreSQL the
-    /// database is a copy of a migrated template (see [`postgres_template`]), which costs a
-    /// quarter of migrating it.
+    /// As [`TestDatabase::migrated`], its pool opened with `tune` applied.
     pub async fn migrated_with(tune: impl FnOnce(&mut DatabaseSettings)) -> Self {
-        let database = Self::create(tune, true).await;
-        if !matches!(database.cleanup, Cleanup::Postgres { .. }) {
-            escalade::store::migrate(&database.db)
-                .await
-                .expect("migrations apply");
-        }
-        database
+        Self::create(tune, true).await
+    }
+
+    /// A fresh, migrated database on PostgreSQL whatever the suite's engine, on the server whose
+    /// maintenance database is `admin_url`.
+    pub async fn migrated_on_postgres(admin_url: String) -> Self {
+        Self::create_on_postgres(admin_url, |_| {}, true).await
     }
 
     pub fn url(&self) -> String {

@@ -13,6 +13,7 @@ use crate::helpers::{
     Answer, TEST_DATABASE_ENV, TestApp, issue_key, send_concurrently, spawn_app_with,
 };
 use crate::hostile_clients::GUESSED;
+use crate::servers::Needed;
 use crate::sql_log::statements_of;
 use crate::webhooks::eventually;
 
@@ -193,29 +194,28 @@ async fn tokens_come_back_continuously() {
 }
 
 /// Two instances over one database, limited to `per_minute` per key, counting together: through
-/// PostgreSQL when the suite runs on it, through Redis on SQLite (where the database cannot):
-/// `ESCALADE_TEST_REDIS_URL`, or the one on this machine's loopback, under a prefix of the
-/// test's own.
-async fn two_instances_limited_to(per_minute: u32) -> (TestApp, TestApp) {
+/// PostgreSQL when the suite runs on it, through Redis on SQLite (where the database cannot), under
+/// a prefix of the test's own; `None` when the test is skipped for want of Redis.
+async fn two_instances_limited_to(per_minute: u32) -> Option<(TestApp, TestApp)> {
     let mut settings = ServeSettings {
         rate_limit_per_minute: per_minute,
         ..Default::default()
     };
     if !on_postgres() {
-        let url = std::env::var("ESCALADE_TEST_REDIS_URL").ok();
-        let url = url.filter(|url| !url.is_empty());
-        settings.redis_url = Some(url.unwrap_or_else(|| "redis://127.0.0.1:6379/0".to_owned()));
+        settings.redis_url = Some(Needed::redis().or_skip()?);
         settings.redis_key_prefix = format!("escalade-test-{}", uuid::Uuid::new_v4().simple());
     }
     let first = spawn_app_with(settings).await;
     let second = first.spawn_sibling();
-    (first, second)
+    Some((first, second))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_count_a_keys_quota_and_failed_authentications_together() {
     // Arrange
-    let (first, second) = two_instances_limited_to(10).await;
+    let Some((first, second)) = two_instances_limited_to(10).await else {
+        return;
+    };
     let in_turn = |n: usize| [&first, &second][n % 2];
     let ready = Answer::read(first.client.get(first.url("/readyz")).send().await.unwrap()).await;
     let key = fresh_key(&first).await;
