@@ -111,6 +111,8 @@ struct Metadata {
 /// The provider's endpoints a browser signs in through, for the console.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Endpoints {
+    /// The issuer, `{tenantid}` kept where the provider is multi-tenant.
+    pub issuer: String,
     pub authorization_endpoint: Option<String>,
     pub token_endpoint: Option<String>,
     pub end_session_endpoint: Option<String>,
@@ -220,6 +222,7 @@ impl IdentityProvider {
     /// The provider's sign-in endpoints, once its configuration is loaded.
     pub fn endpoints(&self) -> Option<Endpoints> {
         self.loaded().metadata.as_ref().map(|metadata| Endpoints {
+            issuer: metadata.issuer.clone(),
             authorization_endpoint: metadata.authorization_endpoint.clone(),
             token_endpoint: metadata.token_endpoint.clone(),
             end_session_endpoint: metadata.end_session_endpoint.clone(),

@@ -1,33 +1,64 @@
 // The console's one way to the server: the client @hey-api/openapi-ts generates from
-// openapi/openapi.json. This module configures it (origin, key, language) and turns its answers
+// openapi/openapi.json. This module configures it (origin, credential, language) and turns its answers
 // into a success or a `Failure` the screens can put into words.
 
 import { client } from "../../clients/typescript/generated/client.gen.js";
 import type { Problem } from "../../clients/typescript/generated/types.gen.js";
+import { dueForRenewal, type Tokens } from "./signin";
 
 export * from "../../clients/typescript/generated/sdk.gen.js";
 export type * from "../../clients/typescript/generated/types.gen.js";
 
-/** Where the key lives: this tab only, gone when it closes; never in a URL, a log or storage that outlives the tab. */
-const KEY_ITEM = "escalade.key";
+/** What this tab signs its requests with: an API key pasted in, or a signed-in person's tokens. */
+export type Credential = { kind: "key"; key: string } | { kind: "person"; tokens: Tokens };
 
-let apiKey: string | null = sessionStorage.getItem(KEY_ITEM);
+/** Where the credential lives: this tab only, gone when it closes; never in a URL, a log or storage that outlives the tab. */
+const CREDENTIAL_ITEM = "escalade.credential";
+
+let credential: Credential | null = JSON.parse(sessionStorage.getItem(CREDENTIAL_ITEM) ?? "null") as Credential | null;
 let acceptLanguage = "zh-CN";
+/** Renews a person's tokens; set once the provider is known. */
+let renewTokens: ((tokens: Tokens) => Promise<Tokens>) | null = null;
+/** The renewal under way, which every request waiting for a token shares. */
+let renewing: Promise<void> | null = null;
 
-client.setConfig({ baseUrl: location.origin, auth: () => apiKey ?? undefined });
+client.setConfig({ baseUrl: location.origin, auth: bearer });
 client.interceptors.request.use((request) => {
   request.headers.set("Accept-Language", acceptLanguage);
   return request;
 });
 
-export function storedKey(): string | null {
-  return apiKey;
+/**
+ * The bearer credential for the next request: the key, or the person's access token, renewed
+ * first when it is about to expire. A renewal the provider refuses leaves the old token, which
+ * the server then refuses, and the console asks the person to sign in again.
+ */
+async function bearer(): Promise<string | undefined> {
+  if (credential?.kind === "person" && renewTokens && dueForRenewal(credential.tokens)) {
+    const renew = renewTokens;
+    renewing ??= renew(credential.tokens)
+      .then((tokens) => keep({ kind: "person", tokens }))
+      .catch(() => undefined)
+      .finally(() => (renewing = null));
+    await renewing;
+  }
+  if (!credential) return undefined;
+  return credential.kind === "key" ? credential.key : credential.tokens.accessToken;
 }
 
-export function keepKey(key: string | null): void {
-  apiKey = key;
-  if (key === null) sessionStorage.removeItem(KEY_ITEM);
-  else sessionStorage.setItem(KEY_ITEM, key);
+export function storedCredential(): Credential | null {
+  return credential;
+}
+
+export function keep(next: Credential | null): void {
+  credential = next;
+  if (next === null) sessionStorage.removeItem(CREDENTIAL_ITEM);
+  else sessionStorage.setItem(CREDENTIAL_ITEM, JSON.stringify(next));
+}
+
+/** How a person's tokens are renewed before they expire. */
+export function renewWith(renew: (tokens: Tokens) => Promise<Tokens>): void {
+  renewTokens = renew;
 }
 
 /** The language every request asks for, as an `Accept-Language` value. */

@@ -24,6 +24,7 @@ import {
   type Note,
 } from "./api";
 import { change, latestReason } from "./events";
+import type { Strings } from "./i18n";
 import { Actions } from "./moves";
 import { attach, takeUploads } from "./uploads";
 import {
@@ -248,6 +249,12 @@ function Summary(props: { escalation: Escalation; rejection?: string }) {
   );
 }
 
+/** Who made a change: the person by name where a person did, otherwise the role they acted in. */
+function byWhom(t: Strings, actor: EscalationEvent["actor"]): string {
+  const role = t.roleNames[actor.role] ?? actor.role;
+  return actor.kind === "person" && actor.name ? t.byPerson(actor.name, role) : t.by(role);
+}
+
 function Timeline(props: { events: EscalationEvent[] }) {
   const { t, lang, vocabulary } = useSession();
   const status = (value: unknown): string | undefined => {
@@ -268,7 +275,7 @@ function Timeline(props: { events: EscalationEvent[] }) {
               <span>
                 <strong>{t.events[event.kind] ?? event.kind}</strong>
                 {event.kind === "status_changed" && from && to ? ` · ${t.fromTo(from, to)}` : ""}{" "}
-                <span class="muted">{t.by(t.roleNames[event.actor.role] ?? event.actor.role)}</span>
+                <span class="muted">{byWhom(t, event.actor)}</span>
               </span>
               {event.kind === "status_changed" && engineer && engineer.name !== change(event.before).engineer?.name && (
                 <span>

@@ -1,4 +1,5 @@
-// The escalade console: sign in with a key, and /v1/me decides which console opens — the
+// The escalade console: people sign in with their organisation's identity (or, for the demo and
+// deployments without a provider, with a key), and /v1/me decides which console opens — the
 // partner's four steps to a support request, or 21Vianet's triage queue.
 
 import { render } from "preact";
@@ -6,13 +7,16 @@ import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 
 import {
   call,
+  getAuthConfig,
   getMe,
   getVocabulary,
-  keepKey,
+  keep,
+  renewWith,
   setAcceptLanguage,
-  storedKey,
+  storedCredential,
   type Failure,
   type Me,
+  type SignInProvider,
   type Vocabulary,
 } from "./api";
 import { EscalationPage } from "./escalation";
@@ -20,6 +24,7 @@ import { STRINGS, initialLang, rememberLang, type Lang, type Strings } from "./i
 import { EscalationList } from "./list";
 import { CustomerSearch } from "./partner/customers";
 import { NewRequest } from "./partner/new-request";
+import { beginSignIn, completeSignIn, isSignInReturn, renew, signOutUrl } from "./signin";
 import { Link, SessionContext, describeFailure, type Session } from "./ui";
 import "./styles.css";
 
@@ -43,27 +48,53 @@ function LanguageSwitch(props: { lang: Lang; onChange: (lang: Lang) => void; t: 
   );
 }
 
-function SignIn(props: { t: Strings; notice: string | null; onSignedIn: (me: Me) => void }) {
+/** A provider people can sign in with from this page: loaded, and in a secure context (PKCE needs WebCrypto). */
+function usable(provider: SignInProvider | null): (SignInProvider & { issuer: string }) | null {
+  if (!provider?.issuer || !provider.authorization_endpoint || !provider.token_endpoint) return null;
+  return isSecureContext ? { ...provider, issuer: provider.issuer } : null;
+}
+
+function SignIn(props: {
+  t: Strings;
+  notice: string | null;
+  provider: SignInProvider | null;
+  onSignedIn: (me: Me) => void;
+}) {
   const { t } = props;
+  const provider = usable(props.provider);
   const [key, setKey] = useState("");
-  const [error, setError] = useState<string | null>(props.notice);
+  const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
-    keepKey(key.trim());
+    keep({ kind: "key", key: key.trim() });
     const answer = await call(getMe());
     setBusy(false);
     if (answer.ok) {
       props.onSignedIn(answer.data);
       return;
     }
-    keepKey(null);
+    keep(null);
     setError(answer.failure.status === 401 ? t.keyRejected : describeFailure(t, answer.failure));
   };
   return (
     <main id="main" class="sign-in">
       <h1>{t.signIn}</h1>
+      {props.notice && (
+        <p class="notice error" role="alert">
+          {props.notice}
+        </p>
+      )}
+      {provider && (
+        <>
+          <p>{t.organisationIntro}</p>
+          <button type="button" class="primary" disabled={busy} onClick={() => void beginSignIn(provider, provider.issuer)}>
+            {t.signInWithOrganisation}
+          </button>
+          <h2>{t.orWithKey}</h2>
+        </>
+      )}
       <p>{t.signInIntro}</p>
       <form onSubmit={submit}>
         <div class={error ? "field invalid" : "field"}>
@@ -85,12 +116,20 @@ function SignIn(props: { t: Strings; notice: string | null; onSignedIn: (me: Me)
             </p>
           )}
         </div>
-        <button type="submit" class="primary" disabled={busy}>
+        <button type="submit" class={provider ? undefined : "primary"} disabled={busy}>
           {t.signIn}
         </button>
       </form>
     </main>
   );
+}
+
+/**
+ * Why a credential that was working, or was just received, is refused: for a person turned away
+ * (their organisation is not registered, or their role is not allowed) the server's own words.
+ */
+function describeRefusal(t: Strings, failure: Failure): string {
+  return failure.status === 403 ? (failure.problem?.detail ?? t.forbidden) : t.sessionEnded;
 }
 
 /** The part of the address after /console/, split into segments. */
@@ -115,7 +154,11 @@ function App() {
   const t = STRINGS[lang];
   const [me, setMe] = useState<Me | null>(null);
   const [vocabulary, setVocabulary] = useState<Vocabulary | null>(null);
-  const [checking, setChecking] = useState(storedKey() !== null);
+  const [checking, setChecking] = useState(storedCredential() !== null || isSignInReturn());
+  /** Where people sign in, if the deployment has a provider. */
+  const [provider, setProvider] = useState<SignInProvider | null>(null);
+  /** Whether /v1/auth/config has answered, so a person's tokens can be renewed. */
+  const [configured, setConfigured] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   /** Why the signed-in console could not start (or follow a language change); `retry` tries again. */
   const [failure, setFailure] = useState<Failure | null>(null);
@@ -127,29 +170,59 @@ function App() {
   const [path, setPath] = useState(location.pathname);
 
   setAcceptLanguage(lang);
-  const signOut = useCallback((why: string | null) => {
-    keepKey(null);
-    setMe(null);
-    setVocabulary(null);
-    setFailure(null);
-    setNotice(why);
+  /** Forgets the credential; a person who chose to sign out also leaves the provider's session. */
+  const signOut = useCallback(
+    (why: string | null) => {
+      const credential = storedCredential();
+      keep(null);
+      setMe(null);
+      setVocabulary(null);
+      setFailure(null);
+      setNotice(why);
+      const leave = why === null && credential?.kind === "person" && provider && signOutUrl(provider, credential.tokens);
+      if (leave) location.assign(leave);
+    },
+    [provider],
+  );
+
+  // Where people sign in; and, when the provider has just sent someone back, their tokens.
+  useEffect(() => {
+    void call(getAuthConfig()).then(async (answer) => {
+      const found = answer.ok ? (answer.data.provider ?? null) : null;
+      setProvider(found);
+      if (found) renewWith((tokens) => renew(found, tokens));
+      setConfigured(true);
+      if (!isSignInReturn()) return;
+      try {
+        if (!found?.issuer) throw new Error("no provider to sign in with");
+        keep({ kind: "person", tokens: await completeSignIn(found, found.issuer) });
+      } catch {
+        setNotice(STRINGS[lang].signInFailed);
+        setChecking(false);
+        return;
+      }
+      retry();
+    });
   }, []);
+
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = `${t.product} · ${me?.role === "partner" ? t.supportRequests : t.queue}`;
   }, [lang, me, t]);
 
-  // A key kept in this tab from before a reload: see whether it still works. Only a refusal of
-  // the key forgets it; a server that is busy or out of reach is tried again.
+  // A credential kept in this tab from before a reload, or just received: see whether it works.
+  // Only its refusal forgets it; a server that is busy or out of reach is tried again.
   useEffect(() => {
-    if (!storedKey() || me) return;
+    if (!configured || !storedCredential() || me) return;
     void call(getMe()).then((answer) => {
       if (answer.ok) setMe(answer.data);
-      else if (answer.failure.status === 401) keepKey(null);
-      else setFailure(answer.failure);
+      else if (answer.failure.status === 401 || answer.failure.status === 403) {
+        keep(null);
+        setNotice(describeRefusal(STRINGS[lang], answer.failure));
+      } else setFailure(answer.failure);
       setChecking(false);
     });
-  }, [attempt]);
+  }, [attempt, configured]);
 
   // The API's names for its values, in the chosen language; an answer for a language no longer
   // chosen is dropped.
@@ -222,7 +295,9 @@ function App() {
         <div class="session">
           {me && (
             <span class="who">
-              {t.signedInAs(me.partner?.name ?? t.roleNames[me.role] ?? me.role)}
+              {t.signedInAs(
+                [me.person?.name, me.partner?.name ?? t.roleNames[me.role] ?? me.role].filter(Boolean).join(" · "),
+              )}
             </span>
           )}
           <LanguageSwitch lang={lang} onChange={changeLang} t={t} />
@@ -233,7 +308,7 @@ function App() {
           )}
         </div>
       </header>
-      {failure && (me || storedKey()) && (
+      {failure && (me || storedCredential()) && (
         <div class="notice error" role="alert">
           <p>{describeFailure(t, failure)}</p>
           <button type="button" onClick={retry}>
@@ -245,7 +320,7 @@ function App() {
         <main id="main" tabIndex={-1}>
           <Screen me={session.me} segments={segments} />
         </main>
-      ) : me || checking || (failure && storedKey()) ? (
+      ) : me || checking || (failure && storedCredential()) ? (
         <main id="main" tabIndex={-1}>
           <p aria-live="polite">{failure ? "" : t.loading}</p>
         </main>
@@ -253,6 +328,7 @@ function App() {
         <SignIn
           t={t}
           notice={notice}
+          provider={provider}
           onSignedIn={(signedIn) => {
             setNotice(null);
             setMe(signedIn);

@@ -11,7 +11,9 @@
 //! nothing inline (no inline script or style, no module-preload polyfill) and loads nothing from
 //! another origin, so `'self'` is all the page needs and a script injected into it would not run.
 //! Images may also be `data:` or `blob:` URLs, which the page makes itself (its favicon is
-//! `data:,`); no other site may frame it. Like `/docs`, these files need no key and count against
+//! `data:,`); no other site may frame it. Where people sign in with their organisation, the page
+//! also talks to the identity provider's token endpoint, so that one origin joins `connect-src`.
+//! Like `/docs`, these files need no key and count against
 //! no key's rate limit: only `/v1` is behind authentication.
 
 use actix_web::body::MessageBody;
@@ -21,6 +23,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 use rust_embed::{EmbeddedFile, RustEmbed};
 
+use super::AppState;
 use crate::error::ApiError;
 
 /// `console/dist`, the output of the console's build.
@@ -30,9 +33,14 @@ struct Build;
 
 const INDEX: &str = "index.html";
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The console's policy; `{connect}` is where it may send requests besides its own origin.
+fn content_security_policy(connect: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+         connect-src 'self'{connect}; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// Files whose names carry a hash of their content: a new build gives them new names.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -114,8 +122,25 @@ async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let provider = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.identity.as_ref()?.endpoints()?.token_endpoint)
+        .and_then(|endpoint| {
+            Some(
+                url::Url::parse(&endpoint)
+                    .ok()?
+                    .origin()
+                    .ascii_serialization(),
+            )
+        });
+    let connect = provider
+        .map(|origin| format!(" {origin}"))
+        .unwrap_or_default();
+    // An origin is ASCII, so the policy is a valid header; were it not, nothing would load.
+    let policy = HeaderValue::from_str(&content_security_policy(&connect))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     let mut res = next.call(req).await?;
-    secure(&mut res, CONTENT_SECURITY_POLICY);
+    secure(&mut res, policy);
     Ok(res)
 }
 
@@ -133,16 +158,16 @@ pub async fn docs_security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut res = next.call(req).await?;
-    secure(&mut res, DOCS_CONTENT_SECURITY_POLICY);
+    secure(
+        &mut res,
+        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+    );
     Ok(res)
 }
 
-fn secure<B>(res: &mut ServiceResponse<B>, policy: &'static str) {
+fn secure<B>(res: &mut ServiceResponse<B>, policy: HeaderValue) {
     let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -223,6 +223,7 @@ pub async fn enable_person(
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"provider": {
     "metadata_url": "https://login.partner.microsoftonline.cn/organizations/v2.0/.well-known/openid-configuration",
+    "issuer": "https://login.partner.microsoftonline.cn/{tenantid}/v2.0",
     "authorization_endpoint": "https://login.partner.microsoftonline.cn/organizations/oauth2/v2.0/authorize",
     "token_endpoint": "https://login.partner.microsoftonline.cn/organizations/oauth2/v2.0/token",
     "end_session_endpoint": "https://login.partner.microsoftonline.cn/organizations/oauth2/v2.0/logout",
@@ -239,6 +240,9 @@ pub struct AuthConfig {
 pub struct SignInProvider {
     /// The provider's OpenID configuration document.
     pub metadata_url: String,
+    /// The provider's issuer, as its configuration names it: a multi-tenant provider writes
+    /// `{tenantid}` where each token names its tenant. `null` until the configuration is loaded.
+    pub issuer: Option<String>,
     /// Where a browser sends people to sign in (authorization code with PKCE); `null` until the
     /// provider's configuration is loaded.
     pub authorization_endpoint: Option<String>,
@@ -276,6 +280,7 @@ pub async fn get_auth_config(state: web::Data<AppState>) -> HttpResponse {
         };
         Some(SignInProvider {
             metadata_url: settings.metadata_url.to_string(),
+            issuer: endpoint(|e| Some(e.issuer)),
             authorization_endpoint: endpoint(|e| e.authorization_endpoint),
             token_endpoint: endpoint(|e| e.token_endpoint),
             end_session_endpoint: endpoint(|e| e.end_session_endpoint),

@@ -588,6 +588,16 @@ async fn front_ends_learn_where_people_sign_in_without_a_key() {
     let keys_only = spawn_app().await;
 
     // Act
+    let ready = Answer::read(
+        with_provider
+            .app
+            .client
+            .get(with_provider.app.url("/readyz"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let config = Answer::read(
         with_provider
             .app
@@ -605,16 +615,6 @@ async fn front_ends_learn_where_people_sign_in_without_a_key() {
                 .request(Method::GET, keys_only.url("/v1/auth/config")),
         )
         .await;
-    let ready = Answer::read(
-        with_provider
-            .app
-            .client
-            .get(with_provider.app.url("/readyz"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
 
     // Assert
     assert_eq!(config.status, 200, "{}", config.body);
@@ -622,6 +622,10 @@ async fn front_ends_learn_where_people_sign_in_without_a_key() {
     assert_eq!(signed_in["client_id"], "console-test");
     assert_eq!(signed_in["audience"], AUDIENCE);
     assert_eq!(signed_in["scope"], format!("{AUDIENCE}/.default"));
+    assert_eq!(
+        signed_in["issuer"],
+        format!("{}/{{tenantid}}/v2.0", provider.base)
+    );
     assert!(
         signed_in["metadata_url"]
             .as_str()

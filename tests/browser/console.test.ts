@@ -9,22 +9,18 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
-import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 import { STRINGS, type Lang } from "../../console/src/i18n.js";
 import { launchChromium } from "./chromium.js";
-import { REPO, startDemoServer, type DemoServer } from "./server.js";
+import { freePort, startDemoServer, type DemoServer } from "./server.js";
+import { fillForm, step, walkToForm } from "./steps.js";
 
 /** A host name that is not localhost: the console must work outside a secure context too. */
 const HOST = "escalade.internal.partner.cn";
-const SHOTS = process.env.ESCALADE_SCREENSHOTS ?? resolve(REPO, "target/console-screenshots");
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 /** The log a partner drops onto the form. */
@@ -34,7 +30,6 @@ let server: DemoServer;
 let browser: Browser;
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   server = await startDemoServer();
   browser = await launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
 });
@@ -99,21 +94,6 @@ class Watch {
   }
 }
 
-/** Each step: axe-core finds nothing serious, nothing is wider than the screen, a screenshot. */
-async function step(page: Page, name: string): Promise<void> {
-  await page.evaluate(AXE);
-  const violations: { id: string; impact: string; nodes: { target: string[] }[] }[] = await page.evaluate(
-    async () => (await (window as any).axe.run(document, { resultTypes: ["violations"] })).violations,
-  );
-  const serious = violations
-    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation) => `${violation.id} at ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
-  assert.deepEqual(serious, [], `${name}: axe-core`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `${name}: ${overflow}px wider than the screen`);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
 /**
  * Opens the console (of `at`, the main server by default) in a context that starts in the other
  * language, switches, and signs in; with `shot`, first tries a wrong key and takes that screenshot.
@@ -143,36 +123,10 @@ async function signIn(
   await page.getByRole("button", { name: t.signIn }).click();
   await page.getByRole("button", { name: t.signOut }).waitFor();
   assert.ok(!page.url().includes(key), "the key is never in the address");
-  assert.equal(await page.evaluate(() => sessionStorage.getItem("escalade.key")), key);
+  assert.deepEqual(await page.evaluate(() => JSON.parse(sessionStorage.getItem("escalade.credential") ?? "null")), { kind: "key", key });
   const kept = await page.evaluate(() => Object.values(localStorage).join("\n"));
   assert.ok(!kept.includes(key), "the key is in no storage that outlives the tab");
   return page;
-}
-
-/** A `datetime-local` value `hours` ago, in the page's time zone. */
-function hoursAgo(page: Page, hours: number): Promise<string> {
-  return page.evaluate((hours) => {
-    const date = new Date(Date.now() - hours * 3600_000);
-    const pad = (n: number) => String(n).padStart(2, "0");
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  }, hours);
-}
-
-/** Fills the support details form, all but the troubleshooting steps. */
-async function fillForm(page: Page, t: (typeof STRINGS)[Lang], title: string): Promise<void> {
-  await page.getByLabel(t.category).selectOption("service_unavailable");
-  await page.getByLabel(t.severity).selectOption("moderate");
-  await page.getByLabel(t.title, { exact: true }).fill(title);
-  await page.getByLabel(t.description).fill("自 09:10 起，全部用户发往外部域的邮件停留在队列中，退信代码 4.4.7。");
-  await page.getByLabel(t.businessImpact).fill("300 名员工无法与客户和供应商通信。");
-  await page.getByLabel(t.problemStartedAt).fill(await hoursAgo(page, 2));
-  await page.locator("fieldset", { hasText: t.reasons }).getByRole("checkbox").first().check();
-  await page.getByLabel(t.justification).fill("需要世纪互联的传输日志才能确定邮件在服务端被阻塞的原因。");
-  await page.getByLabel(t.adminCenterAttempted).check();
-  await page.getByLabel(t.lastName).fill("张");
-  await page.getByLabel(t.firstName).fill("伟");
-  await page.getByLabel(t.email).fill("zhang.wei@cloudbridge.cn");
-  await page.getByLabel(t.phone, { exact: true }).fill("+86 10 5555 0199");
 }
 
 /** Signs in as the partner and walks to the form for a demo customer and service. */
@@ -184,12 +138,7 @@ async function openForm(
   const t = STRINGS.en;
   const at = options.at ?? server;
   const page = await signIn(context, watch, "en", at.keys.partner, { at });
-  await page.getByLabel(t.searchCustomers).pressSequentially(options.domain, { delay: 40 });
-  await page.getByRole("option").first().waitFor();
-  await page.getByLabel(t.searchCustomers).press("Enter");
-  await page.getByRole("link", { name: t.newRequest }).click();
-  await page.getByRole("link", { name: options.service }).click();
-  await page.getByRole("button", { name: t.stillNeedsHelp }).click();
+  await walkToForm(page, t, options);
   return page;
 }
 
@@ -486,12 +435,7 @@ test("a duplicate is refused on the form, pointing to the open escalation", asyn
 test("too many requests, and a store that is down, are sentences saying what to do", async () => {
   const t = STRINGS.en;
   // A port nothing listens on, for an S3 endpoint that cannot answer.
-  const closed = await new Promise<number>((done) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const port = (probe.address() as AddressInfo).port;
-      probe.close(() => done(port));
-    });
-  });
+  const closed = await freePort();
   const busy = await startDemoServer({ ESCALADE_RATE_LIMIT_PER_MINUTE: "6" });
   const storeDown = await startDemoServer({
     ESCALADE_ATTACHMENT_STORE: `s3://escalade/attachments?endpoint=http://127.0.0.1:${closed}&allow_http=true&skip_signature=true&region=us-east-1`,

@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,9 +24,19 @@ function binary(): string {
   return process.env.ESCALADE_BIN ?? resolve(REPO, "target/debug/escalade");
 }
 
-export async function startDemoServer(env: Record<string, string> = {}): Promise<DemoServer> {
+/** A port free on 127.0.0.1 now, for a server whose address must be known before it starts. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((listening) => probe.listen(0, "127.0.0.1", listening));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((closed) => probe.close(closed));
+  return port;
+}
+
+/** Starts the demo on `port` (any free one by default), with `env` added to its environment. */
+export async function startDemoServer(env: Record<string, string> = {}, bindPort = 0): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), "escalade-browser-"));
-  const child: ChildProcess = spawn(binary(), ["serve", "--demo", "--bind", "127.0.0.1:0"], {
+  const child: ChildProcess = spawn(binary(), ["serve", "--demo", "--bind", `127.0.0.1:${bindPort}`], {
     env: {
       ...process.env,
       ESCALADE_DATABASE_URL: `sqlite://${join(dir, "escalade.db")}`,
