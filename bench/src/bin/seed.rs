@@ -2,7 +2,8 @@
 //! a partner and its key, customers each subscribed to all six services, and escalations to
 //! read back. Writes what the wrk scripts need into `--out`:
 //!
-//! * `partner-id`, `partner-key`: the partner and its API key;
+//! * `partner-id`, `partner-key`, `partner-tenant-id`: the partner, its API key and its directory
+//!   tenant (for its people's tokens);
 //! * `customers`: one customer id per line, for `POST /v1/escalations`;
 //! * `escalations`: one escalation id per line, for `GET /v1/escalations/{id}`.
 //!
@@ -133,12 +134,13 @@ async fn main() {
     std::fs::create_dir_all(&out).expect("the output directory");
 
     let mpn_id = 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999) as u64;
+    let tenant_id = Uuid::new_v4();
     let partner = api
         .create(
             "/v1/partners",
             &admin_key,
             &json!({"name": "云桥科技（基准测试）", "mpn_id": mpn_id.to_string(),
-                    "tenant_id": Uuid::new_v4(), "country": "CN"}),
+                    "tenant_id": tenant_id, "country": "CN"}),
         )
         .await;
     let partner_id = id_of(&partner);
@@ -194,6 +196,7 @@ async fn main() {
     };
     write("partner-id", partner_id);
     write("partner-key", partner_key);
+    write("partner-tenant-id", tenant_id.to_string());
     write("customers", customer_ids.join("\n") + "\n");
     write("escalations", escalation_ids.join("\n") + "\n");
     eprintln!(
