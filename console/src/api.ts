@@ -37,7 +37,10 @@ async function bearer(): Promise<string | undefined> {
   if (credential?.kind === "person" && renewTokens && dueForRenewal(credential.tokens)) {
     const renew = renewTokens;
     renewing ??= renew(credential.tokens)
-      .then((tokens) => keep({ kind: "person", tokens }))
+      // Kept only if the person is still signed in: signing out meanwhile wins.
+      .then((tokens) => {
+        if (credential?.kind === "person") keep({ kind: "person", tokens });
+      })
       .catch(() => undefined)
       .finally(() => (renewing = null));
     await renewing;

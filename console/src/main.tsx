@@ -49,9 +49,9 @@ function LanguageSwitch(props: { lang: Lang; onChange: (lang: Lang) => void; t: 
 }
 
 /** A provider people can sign in with from this page: loaded, and in a secure context (PKCE needs WebCrypto). */
-function usable(provider: SignInProvider | null): (SignInProvider & { issuer: string }) | null {
-  if (!provider?.issuer || !provider.authorization_endpoint || !provider.token_endpoint) return null;
-  return isSecureContext ? { ...provider, issuer: provider.issuer } : null;
+function usable(provider: SignInProvider | null): SignInProvider | null {
+  const loaded = provider?.issuer && provider.authorization_endpoint && provider.token_endpoint;
+  return loaded && isSecureContext ? provider : null;
 }
 
 function SignIn(props: {
@@ -89,7 +89,7 @@ function SignIn(props: {
       {provider && (
         <>
           <p>{t.organisationIntro}</p>
-          <button type="button" class="primary" disabled={busy} onClick={() => void beginSignIn(provider, provider.issuer)}>
+          <button type="button" class="primary" disabled={busy} onClick={() => void beginSignIn(provider)}>
             {t.signInWithOrganisation}
           </button>
           <h2>{t.orWithKey}</h2>
@@ -194,8 +194,8 @@ function App() {
       setConfigured(true);
       if (!isSignInReturn()) return;
       try {
-        if (!found?.issuer) throw new Error("no provider to sign in with");
-        keep({ kind: "person", tokens: await completeSignIn(found, found.issuer) });
+        if (!found) throw new Error("no provider to sign in with");
+        keep({ kind: "person", tokens: await completeSignIn(found) });
       } catch {
         setNotice(STRINGS[lang].signInFailed);
         setChecking(false);

@@ -92,9 +92,15 @@ function claimsOf(jwt: string): Record<string, unknown> {
   }
 }
 
+/** The provider's issuer as its configuration names it, `{tenantid}` and all. */
+function template(provider: SignInProvider): string {
+  if (!provider.issuer) throw new Error("the provider's configuration is not loaded yet");
+  return provider.issuer;
+}
+
 /** Leaves for the provider's sign-in page; the provider sends the person back to the console. */
-export async function beginSignIn(provider: SignInProvider, template: string): Promise<void> {
-  const as = server(provider, template);
+export async function beginSignIn(provider: SignInProvider): Promise<void> {
+  const as = server(provider, template(provider));
   const pending: Pending = {
     state: oauth.generateRandomState(),
     nonce: oauth.generateRandomNonce(),
@@ -126,7 +132,8 @@ export function isSignInReturn(): boolean {
  * Redeems the code the provider sent back for tokens, and puts the address back as it was before
  * signing in. Throws when the answer is not the one this tab asked for, or the provider refused.
  */
-export async function completeSignIn(provider: SignInProvider, template: string): Promise<Tokens> {
+export async function completeSignIn(provider: SignInProvider): Promise<Tokens> {
+  const issuerTemplate = template(provider);
   const pending = JSON.parse(sessionStorage.getItem(PENDING_ITEM) ?? "null") as Pending | null;
   sessionStorage.removeItem(PENDING_ITEM);
   const current = new URL(location.href);
@@ -135,7 +142,7 @@ export async function completeSignIn(provider: SignInProvider, template: string)
 
   // The tenant's issuer, as the authorization response names it (RFC 9207) where it does.
   const named = current.searchParams.get("iss");
-  let issuer = named === null ? template : tenantIssuer(template, named);
+  let issuer = named === null ? issuerTemplate : tenantIssuer(issuerTemplate, named);
   if (issuer === null) throw new Error("the answer came from another issuer");
   const parameters = oauth.validateAuthResponse(server(provider, issuer), client(provider), current, pending.state);
 
@@ -149,9 +156,9 @@ export async function completeSignIn(provider: SignInProvider, template: string)
     options(provider),
   );
   // Where the provider does not name its issuer in the redirect, the ID token's tenant does.
-  if (issuer === template) {
+  if (issuer === issuerTemplate) {
     const idToken = ((await response.clone().json()) as { id_token?: string }).id_token ?? "";
-    issuer = tenantIssuer(template, String(claimsOf(idToken).iss ?? ""));
+    issuer = tenantIssuer(issuerTemplate, String(claimsOf(idToken).iss ?? ""));
     if (issuer === null) throw new Error("the token came from another issuer");
   }
   const answer = await oauth.processAuthorizationCodeResponse(server(provider, issuer), client(provider), response, {
