@@ -9,9 +9,6 @@
 //! let stranger = world.app.create_partner("…").await; // another partner, for 404s
 //! ```
 
-// While the modules move onto it, some steps have no user yet.
-#![allow(dead_code)]
-
 use escalade::config::ServeSettings;
 use reqwest::Method;
 use serde_json::Value;
