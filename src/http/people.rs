@@ -15,7 +15,7 @@ use super::AppState;
 use super::auth::{AdminOnly, Anyone, Caller};
 use super::etag::with_etag;
 use super::extract::ValidQuery;
-use super::pagination::{self, list_type};
+use super::pagination::{self, Cursor, list_type};
 use super::responses::*;
 use crate::domain::Role;
 use crate::error::ApiError;
@@ -92,7 +92,7 @@ pub struct PeopleQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<Cursor>, inline)]
     pub cursor: Option<String>,
 }
 
