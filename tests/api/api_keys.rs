@@ -26,13 +26,6 @@ fn partner_key(partner_id: impl serde::Serialize, name: &str) -> Value {
     json!({ "role": "partner", "partner_id": partner_id, "name": name })
 }
 
-/// `POST /v1/api-keys` as `caller`, asserting 201.
-async fn create_key(app: &TestApp, caller: &str, body: Value) -> Answer {
-    let answer = app.post(API_KEYS, caller, &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
-}
-
 /// The `key` of a creation answer.
 fn secret_of(answer: &Answer) -> String {
     let secret = answer.body["key"].as_str();
@@ -79,7 +72,7 @@ async fn keys_of_every_role_work_at_once_and_their_secret_never_shows_again() {
             partner_key(partner.id, "CI pipeline"),
         ),
     ] {
-        let answer = create_key(&app, caller, body.clone()).await;
+        let answer = app.created(API_KEYS, caller, &body).await;
         let me = app.get("/v1/me", &secret_of(&answer)).await;
         let read = app.get(&key_path(answer.id()), caller).await;
         created.push((label, body, answer, me, read));
@@ -90,11 +83,8 @@ async fn keys_of_every_role_work_at_once_and_their_secret_never_shows_again() {
     for (label, body, answer, me, read) in &created {
         let key = secret_of(answer);
         assert!(key.starts_with("esc_"), "{label}: {key}");
-        assert_eq!(
-            key.len(),
-            4 + 43,
-            "esc_ and 32 random bytes in URL-safe base64"
-        );
+        let why = "esc_ and 32 random bytes in URL-safe base64";
+        assert_eq!(key.len(), 4 + 43, "{why}");
         assert_eq!(answer.body["prefix"], key[..12], "{label}");
         for field in ["role", "partner_id", "name"] {
             assert_eq!(answer.body[field], body[field], "{label}: {field}");
@@ -281,10 +271,8 @@ async fn a_refused_key_is_neither_created_nor_stored() {
     let ghost = app
         .post(API_KEYS, own, &partner_key(Uuid::now_v7(), "x"))
         .await;
-    assert_eq!(
-        stolen.body["detail"], ghost.body["detail"],
-        "another's is unknown"
-    );
+    let why = "another's is unknown";
+    assert_eq!(stolen.body["detail"], ghost.body["detail"], "{why}");
     assert_eq!(app.get("/v1/me", chosen).await.status, 401);
     let stored = app
         .get(&format!("{API_KEYS}?include_revoked=true"), admin)
@@ -294,11 +282,8 @@ async fn a_refused_key_is_neither_created_nor_stored() {
         id_of_key(&app, own).await,
         id_of_key(&app, &other.key).await,
     ];
-    assert_eq!(
-        stored.item_ids(),
-        expected,
-        "only the keys the test began with"
-    );
+    let why = "only the keys the test began with";
+    assert_eq!(stored.item_ids(), expected, "{why}");
 }
 
 #[tokio::test]
@@ -308,12 +293,11 @@ async fn operators_and_other_partners_touch_no_key_and_a_malformed_id_is_400() {
     let operator = app.operator_key().await;
     let partner = app.create_partner("Attacker").await;
     let other = app.create_partner("Target").await;
-    let (admin, own, staff) = (
-        app.admin_key.as_str(),
-        partner.key.as_str(),
-        operator.as_str(),
-    );
-    let theirs = create_key(&app, admin, partner_key(other.id, "their key")).await;
+    let (admin, own) = (app.admin_key.as_str(), partner.key.as_str());
+    let staff = operator.as_str();
+    let theirs = app
+        .created(API_KEYS, admin, &partner_key(other.id, "their key"))
+        .await;
     let path = key_path(theirs.id());
     let admins = key_path(id_of_key(&app, admin).await);
     let unknown = key_path(Uuid::now_v7());
@@ -363,24 +347,18 @@ async fn operators_and_other_partners_touch_no_key_and_a_malformed_id_is_400() {
     }
     let foreign = app.get(&path, own).await;
     let missing = app.get(&unknown, own).await;
-    assert_eq!(
-        foreign.body["detail"], missing.body["detail"],
-        "another partner's key is indistinguishable from an unknown one"
-    );
+    let why = "another partner's key is indistinguishable from an unknown one";
+    assert_eq!(foreign.body["detail"], missing.body["detail"], "{why}");
     let still = app.get(&path, admin).await;
     assert_eq!(still.body["name"], "their key");
     assert!(still.body["revoked_at"].is_null());
     let secret = secret_of(&theirs);
-    assert_eq!(
-        app.get("/v1/me", &secret).await.status,
-        200,
-        "their key works"
-    );
-    assert_eq!(
-        app.get("/v1/me", admin).await.status,
-        200,
-        "so does the admin's"
-    );
+    for (key, works) in [
+        (secret.as_str(), "their key works"),
+        (admin, "so does the admin's"),
+    ] {
+        assert_eq!(app.get("/v1/me", key).await.status, 200, "{works}");
+    }
 }
 
 #[tokio::test]
@@ -391,11 +369,9 @@ async fn admins_list_every_key_and_a_partner_its_own_revoked_ones_only_when_aske
     let other = app.create_partner("Theirs").await;
     let (admin, own) = (app.admin_key.as_str(), partner.key.as_str());
     let harness_admin = id_of_key(&app, admin).await;
-    let (own_first, other_first) = (
-        id_of_key(&app, own).await,
-        id_of_key(&app, &other.key).await,
-    );
-    let create = async |caller: &str, body: Value| create_key(&app, caller, body).await.id();
+    let own_first = id_of_key(&app, own).await;
+    let other_first = id_of_key(&app, &other.key).await;
+    let create = async |caller: &str, body: Value| app.created(API_KEYS, caller, &body).await.id();
     let another_admin = create(admin, staff_key("admin", "another")).await;
     let kept = create(admin, staff_key("operator", "kept")).await;
     let revoked = create(admin, staff_key("operator", "revoked")).await;
@@ -405,10 +381,8 @@ async fn admins_list_every_key_and_a_partner_its_own_revoked_ones_only_when_aske
     for (revoker, id) in [(admin, revoked), (own, own_old)] {
         assert_eq!(app.delete(&key_path(id), revoker).await.status, 204);
     }
-    let (of_partner, of_other) = (
-        format!("partner_id={}", partner.id),
-        format!("partner_id={}", other.id),
-    );
+    let of = |partner_id: Uuid| format!("partner_id={partner_id}");
+    let (of_partner, of_other) = (of(partner.id), of(other.id));
 
     for (caller, query, expected) in [
         (admin, "role=operator", vec![kept]),
@@ -477,10 +451,14 @@ async fn renaming_needs_the_current_version_and_a_valid_name_and_keeps_the_key_w
     // Arrange
     let app = spawn_app().await;
     let admin = app.admin_key.as_str();
-    let created = create_key(&app, admin, staff_key("operator", "old name")).await;
+    let created = app
+        .created(API_KEYS, admin, &staff_key("operator", "old name"))
+        .await;
     let path = key_path(created.id());
     let partner = app.create_partner("Renamer").await;
-    let staging = create_key(&app, &partner.key, partner_key(partner.id, "staging")).await;
+    let staging = app
+        .created(API_KEYS, &partner.key, &partner_key(partner.id, "staging"))
+        .await;
     let name = |name: &str| json!({ "name": name });
 
     // Act
@@ -545,9 +523,16 @@ async fn a_revoked_key_stops_at_once_and_keeps_its_first_revocation_time() {
     let app = spawn_app().await;
     let admin = app.admin_key.clone();
     let partner = app.create_partner("Revoked Partner").await;
-    let by_admin = create_key(&app, &admin, partner_key(partner.id, "to revoke")).await;
-    let by_partner = create_key(&app, &partner.key, partner_key(partner.id, "leaked")).await;
-    let spare = secret_of(&create_key(&app, &admin, staff_key("admin", "spare")).await);
+    let by_admin = app
+        .created(API_KEYS, &admin, &partner_key(partner.id, "to revoke"))
+        .await;
+    let by_partner = app
+        .created(API_KEYS, &partner.key, &partner_key(partner.id, "leaked"))
+        .await;
+    let spare = secret_of(
+        &app.created(API_KEYS, &admin, &staff_key("admin", "spare"))
+            .await,
+    );
     let own_id = id_of_key(&app, &admin).await;
     assert_eq!(app.get("/v1/me", &secret_of(&by_admin)).await.status, 200);
     let started = chrono::Utc::now();
@@ -597,9 +582,7 @@ async fn a_revoked_key_stops_at_once_and_keeps_its_first_revocation_time() {
     assert_eq!(first.body["version"], 2, "revoking is a change");
     assert_eq!(first.etag(), "\"2\"");
     assert_eq!(again.status, 204, "revoking twice is 204 too");
-    assert_eq!(
-        after.body["revoked_at"], first.body["revoked_at"],
-        "the first revocation time stays"
-    );
+    let why = "the first revocation time stays";
+    assert_eq!(after.body["revoked_at"], first.body["revoked_at"], "{why}");
     assert_eq!(after.body["version"], first.body["version"]);
 }

@@ -34,8 +34,7 @@ async fn create_key(app: &TestApp, role: &str, partner_id: Option<uuid::Uuid>) -
     if let Some(partner_id) = partner_id {
         body["partner_id"] = json!(partner_id);
     }
-    let answer = app.post("/v1/api-keys", &app.admin_key, &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    let answer = app.created("/v1/api-keys", &app.admin_key, &body).await;
     let key = answer.body["key"].as_str().unwrap().to_owned();
     (answer, key)
 }

@@ -4,8 +4,6 @@
 
 use std::process::Command;
 
-use migration::{Migrator, MigratorTrait};
-
 use crate::helpers::TestDatabase;
 
 const DOCKERFILE: &str = include_str!("../../Dockerfile");
@@ -61,13 +59,8 @@ async fn database_url_chooses_the_database_inside_the_image() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(
-        Migrator::get_pending_migrations(&database.db)
-            .await
-            .unwrap()
-            .is_empty(),
-        "DATABASE_URL's database was migrated"
-    );
+    let pending = crate::migrations::pending(&database.db).await;
+    assert_eq!(pending, 0, "DATABASE_URL's database was migrated");
 }
 
 #[test]

@@ -43,13 +43,6 @@ async fn numbered(app: &TestApp, partner: &TestPartner, prefix: &str, count: usi
     ids
 }
 
-/// Creates a customer from `body` as `key`, asserting 201.
-async fn create(app: &TestApp, key: &str, body: &Value) -> Answer {
-    let answer = app.post(CUSTOMERS, key, body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
-}
-
 /// A valid customer body with a chosen name and domain, so searches match only what they should.
 fn named(company_name: &str, domain: &str) -> Value {
     edited(customer_body(company_name), &[("domain", json!(domain))])
@@ -93,18 +86,6 @@ pub(crate) fn url_params(link: &str) -> Vec<(String, String)> {
 }
 
 impl Answer {
-    /// As `fields_refused`, naming the case `label` when the status, code or fields differ.
-    #[track_caller]
-    pub(crate) fn refused(&self, label: &str, status: u16, code: &str, fields: Fields) {
-        let actual = (self.status, self.body["code"].as_str());
-        assert_eq!(actual, (status, Some(code)), "{label}: {}", self.body);
-        let (mut expected, named) = (fields.to_vec(), self.field_codes());
-        expected.sort();
-        let named: Vec<(&str, &str)> = named.iter().map(|(f, c)| (&**f, &**c)).collect();
-        assert_eq!(named, expected, "{label}: {}", self.body);
-        self.fields_refused(status, code, fields);
-    }
-
     /// Asserts each dotted field of the body holds its value (absent counts as `null`).
     #[track_caller]
     pub(crate) fn holds(&self, label: &str, expected: Values) {
@@ -432,7 +413,7 @@ async fn an_invalid_customer_is_422_naming_every_bad_field() {
         ),
     ];
     let assert_refused = |label: &str, answer: &Answer, fields: Fields| {
-        answer.refused(label, 422, "validation_failed", fields);
+        answer.case_refused(label, 422, "validation_failed", fields);
         let detail = match fields.len() {
             1 => "1 field is invalid".to_owned(),
             n => format!("{n} fields are invalid"),
@@ -522,7 +503,7 @@ async fn a_create_refused_for_its_form_or_its_caller_writes_nothing() {
         let answer = app.send(request).await;
 
         // Assert
-        answer.refused(label, status, code, &[]);
+        answer.case_refused(label, status, code, &[]);
         if status == 400 {
             let detail = answer.body["detail"].as_str().unwrap();
             assert!(detail.contains("not valid JSON"), "{label}: {detail}");
@@ -565,12 +546,12 @@ async fn a_tenant_is_unique_among_one_partners_live_customers_and_never_its_own(
 
     // Assert
     let own_tenant = [("tenant_id", "partner_own_tenant")];
-    own.refused("its own tenant", 422, "partner_own_tenant", &own_tenant);
+    own.case_refused("its own tenant", 422, "partner_own_tenant", &own_tenant);
     for (label, answer) in [
         ("again", &again),
         ("the second partner again", &second_again),
     ] {
-        answer.refused(label, 409, "already_exists", &[("tenant_id", "taken")]);
+        answer.case_refused(label, 409, "already_exists", &[("tenant_id", "taken")]);
         let text = answer.body.to_string().to_lowercase();
         for leak in ["unique constraint", "sqlx", "insert", "ux_customers"] {
             assert!(!text.contains(leak), "the problem leaks `{leak}`: {text}");
@@ -613,7 +594,7 @@ async fn a_request_without_a_valid_key_is_401() {
     let app = spawn_app().await;
 
     // Act
-    let anonymous = Answer::read(app.client.get(app.url(CUSTOMERS)).send().await.unwrap()).await;
+    let anonymous = app.get_anonymously(CUSTOMERS).await;
     let forged = app
         .get(CUSTOMERS, "esk_not-a-real-key-at-all-0123456789abcdef")
         .await;
@@ -671,14 +652,11 @@ async fn staff_read_every_partners_customers_but_change_none_and_a_partner_lists
             ("\"1\"".to_owned(), b.body.clone()),
             "{label}"
         );
-        patched.refused(label, 403, "forbidden", &[]);
-        deleted.refused(label, 403, "forbidden", &[]);
+        patched.case_refused(label, 403, "forbidden", &[]);
+        deleted.case_refused(label, 403, "forbidden", &[]);
     }
-    assert_eq!(
-        app.get(&b_path, &second.key).await.body,
-        b.body,
-        "unchanged"
-    );
+    let unchanged = app.get(&b_path, &second.key).await;
+    assert_eq!(unchanged.body, b.body, "unchanged");
 }
 
 #[tokio::test]
@@ -722,7 +700,7 @@ async fn another_partners_customer_is_404_to_read_update_or_delete_like_a_missin
     // Assert
     let absent = &answers[0].1.body["detail"];
     for (label, answer) in &answers {
-        answer.refused(label, 404, "not_found", &[]);
+        answer.case_refused(label, 404, "not_found", &[]);
         assert_eq!(
             &answer.body["detail"], absent,
             "{label}: indistinguishable from absent"
@@ -759,7 +737,7 @@ async fn a_malformed_customer_id_is_400_invalid_path_parameter() {
 
     // Assert
     for (label, answer) in &answers {
-        answer.refused(
+        answer.case_refused(
             label,
             400,
             "invalid_path_parameter",
@@ -795,9 +773,12 @@ async fn q_is_a_literal_case_insensitive_prefix_of_the_name_or_the_domain() {
         ("axb Consulting", "axb.partner.onmschina.cn"),
         (r"C:\Cloud 有限公司", "backslash.partner.onmschina.cn"),
     ];
-    let fabrikam = create(&app, &partner.key, &named(shelf[0].0, shelf[0].1)).await;
+    let fabrikam = app
+        .created(CUSTOMERS, &partner.key, &named(shelf[0].0, shelf[0].1))
+        .await;
     for (name, domain) in &shelf[1..] {
-        create(&app, &partner.key, &named(name, domain)).await;
+        app.created(CUSTOMERS, &partner.key, &named(name, domain))
+            .await;
     }
     let cases: &[(&str, &str, &[&str])] = &[
         ("lower case", "fab", &["Fabrikam China"]),
@@ -851,11 +832,8 @@ async fn q_is_a_literal_case_insensitive_prefix_of_the_name_or_the_domain() {
         assert_eq!(found.strings("company_name"), *expected, "{label}: q={q:?}");
     }
     let everyone = app.get_query(CUSTOMERS, &partner.key, &[("q", "")]).await;
-    assert_eq!(
-        everyone.items().len(),
-        shelf.len(),
-        "an empty q filters nothing"
-    );
+    let why = "an empty q filters nothing";
+    assert_eq!(everyone.items().len(), shelf.len(), "{why}");
 
     // Act: a rename
     let rename = json!({"company_name": "Northwind 中国"});
@@ -896,7 +874,8 @@ async fn a_search_lists_by_the_text_that_matched_and_pages_through_every_match_o
         ("Contoso", "contoso-sh.partner.onmschina.cn"),
         ("Litware", "litware.partner.onmschina.cn"),
     ] {
-        create(&app, &partner.key, &named(name, domain)).await;
+        app.created(CUSTOMERS, &partner.key, &named(name, domain))
+            .await;
     }
     let key = &partner.key;
 
@@ -944,7 +923,7 @@ async fn exact_filters_on_country_support_plan_and_tenant() {
         )
     });
     for body in [&a, &b, &c] {
-        create(&app, &partner.key, body).await;
+        app.created(CUSTOMERS, &partner.key, body).await;
     }
     let (tenant_of_a, no_tenant) = (a["tenant_id"].as_str().unwrap(), Uuid::new_v4().to_string());
     let cases: &[(&str, Fields, &[&str])] = &[
@@ -1022,7 +1001,7 @@ async fn a_malformed_list_query_is_400_naming_the_parameter() {
 
         // Assert
         let label = format!("{parameter}={value}");
-        answer.refused(&label, 400, "invalid_query", &[(*parameter, *code)]);
+        answer.case_refused(&label, 400, "invalid_query", &[(*parameter, *code)]);
     }
     for limit in ["1", "100"] {
         let answer = app
@@ -1064,11 +1043,8 @@ async fn pages_follow_by_cursor_or_link_and_the_last_has_neither() {
     assert_eq!(empty.status, 200);
     assert_eq!(empty.body, json!({"items": [], "next_cursor": null}));
     assert_eq!(empty.header("link"), None);
-    assert_eq!(
-        whole.item_ids(),
-        created,
-        "a page that exactly fills the limit is the last"
-    );
+    let why = "a page that exactly fills the limit is the last";
+    assert_eq!(whole.item_ids(), created, "{why}");
     assert_eq!(whole.body["next_cursor"], Value::Null);
     assert_eq!(whole.header("link"), None);
     assert_eq!(first.item_ids(), created[0..2]);
@@ -1115,7 +1091,8 @@ async fn a_link_keeps_the_search_and_the_limit_even_with_reserved_characters() {
         "R&D+云 四号",
     ] {
         let domain = format!("d{}.partner.onmschina.cn", Uuid::new_v4().simple());
-        create(&app, &partner.key, &named(name, &domain)).await;
+        app.created(CUSTOMERS, &partner.key, &named(name, &domain))
+            .await;
     }
     let cases: &[(&str, &str, [&[&str]; 2])] = &[
         (
@@ -1172,17 +1149,12 @@ async fn paging_is_stable_while_customers_are_added_and_the_cursors_one_deleted(
     let pages = app.every_page(first, &partner.key).await;
 
     // Assert
-    assert_eq!(
-        pages[1].item_ids(),
-        existing[2..4],
-        "the cursor still works"
-    );
+    let why = "the cursor still works";
+    assert_eq!(pages[1].item_ids(), existing[2..4], "{why}");
     let seen: Vec<Uuid> = pages.iter().flat_map(Answer::item_ids).collect();
     let expected: Vec<Uuid> = existing.iter().chain(&added).copied().collect();
-    assert_eq!(
-        seen, expected,
-        "no duplicates, no gaps, new ones at the end"
-    );
+    let why = "no duplicates, no gaps, new ones at the end";
+    assert_eq!(seen, expected, "{why}");
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len());
 }
 
@@ -1333,28 +1305,28 @@ async fn a_refused_update_or_delete_changes_nothing_and_the_current_tag_still_de
 
     // Act and assert: If-Match missing or not the current tag
     let untagged = app.patch(&path, key, None, &premium).await;
-    untagged.refused("PATCH without If-Match", 428, "if_match_required", &[]);
+    untagged.case_refused("PATCH without If-Match", 428, "if_match_required", &[]);
     for method in [Method::PATCH, Method::DELETE] {
         for (tag, why) in tags {
             let answer = app
                 .with_if_match(method.clone(), &path, key, tag, Some(&premium))
                 .await;
             let label = format!("{method} If-Match {tag:?}, {why}");
-            answer.refused(&label, 412, "stale_version", &[]);
+            answer.case_refused(&label, 412, "stale_version", &[]);
         }
     }
 
     // Act and assert: bodies refused under the current tag
     for (label, body, fields) in bodies {
         let answer = app.patch(&path, key, Some("\"2\""), body).await;
-        answer.refused(label, 422, "validation_failed", fields);
+        answer.case_refused(label, 422, "validation_failed", fields);
     }
     let malformed = app.send(raw("application/json", r#"{"a":"#)).await;
-    malformed.refused("malformed JSON", 400, "malformed_json", &[]);
+    malformed.case_refused("malformed JSON", 400, "malformed_json", &[]);
     let not_json = app
         .send(raw("text/plain", r#"{"support_plan":"premium"}"#))
         .await;
-    not_json.refused("not declared as JSON", 415, "unsupported_media_type", &[]);
+    not_json.case_refused("not declared as JSON", 415, "unsupported_media_type", &[]);
     let after = app.get(&path, key).await;
     assert_eq!(
         (after.etag(), after.body),
@@ -1401,9 +1373,9 @@ async fn of_ten_concurrent_updates_with_the_same_if_match_exactly_one_wins() {
     let after = app.get(&path, &partner.key).await;
     assert_eq!(after.etag(), "\"2\"");
     assert_eq!(after.body["version"], 2);
+    let name = format!("赛跑者 {winner}");
     assert_eq!(
-        after.body["company_name"],
-        format!("赛跑者 {winner}"),
+        after.body["company_name"], name,
         "the winner's change, no other"
     );
 }

@@ -120,8 +120,6 @@ async fn concurrent_creates_on_one_instance_or_two_get_contiguous_numbers() {
         .await;
     assert_eq!(listed.items().len(), 40);
     let read = app.get(&escalation_path(second[1].id()), key).await;
-    assert_eq!(
-        read.body, second[1].body,
-        "one instance reads what the other wrote"
-    );
+    let why = "one instance reads what the other wrote";
+    assert_eq!(read.body, second[1].body, "{why}");
 }

@@ -17,6 +17,7 @@ use crate::escalations::premium_body;
 use crate::helpers::{
     ESCALATIONS, assert_refused, escalation_body, incident_body, violation_message,
 };
+use crate::services::ESCALATABLE;
 use crate::world::World;
 
 /// The categories that are the partner's own work.
@@ -48,8 +49,7 @@ async fn add_service(
         "categories": categories
     });
     let (app, operator) = (&world.app, &world.operator);
-    let answer = app.post("/v1/services", operator, &service).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    app.created("/v1/services", operator, &service).await;
 }
 
 /// A customer on the partner's own tenant with an active Microsoft 365 subscription, written
@@ -221,8 +221,7 @@ async fn each_criterion_failing_alone_is_422_naming_it_and_saying_why() {
     let refused = assert_refused(app, partner, &world.body, &standing).await;
     assert!(violation_message(&refused, standing[0]).contains("suspended"));
     set_partner_status(&world, "active").await;
-    let reactivated = world.app.post(ESCALATIONS, world.key(), &world.body).await;
-    assert_eq!(reactivated.status, 201, "{}", reactivated.body);
+    world.submit().await;
 }
 
 #[tokio::test]
@@ -248,14 +247,7 @@ async fn every_category_21vianet_handles_and_critical_when_entitled_are_accepted
         ),
         ("critical, premium, 24x7 by phone", critical, "severity"),
     ];
-    for category in [
-        "service_unavailable",
-        "undocumented_defect",
-        "product_bug",
-        "network_disruption",
-        "regional_multi_tenant_issue",
-        "billing_dispute",
-    ] {
+    for category in ESCALATABLE {
         cases.push((category, body("category", category), "category"));
     }
 

@@ -58,10 +58,8 @@ async fn the_partner_and_operators_add_notes_listed_oldest_first_each_an_event()
         assert_eq!(answer.body["author_role"], role);
         assert!(answer.body["created_at"].is_string());
     }
-    assert_eq!(
-        answered.body["text"],
-        "已附上退信邮件头，见附件 bounce-0924.eml。"
-    );
+    let text = "已附上退信邮件头，见附件 bounce-0924.eml。";
+    assert_eq!(answered.body["text"], text);
     for key in [partner, operator] {
         let listed = world.app.get(&notes_path(id), key).await;
         assert_eq!(
@@ -71,11 +69,8 @@ async fn the_partner_and_operators_add_notes_listed_oldest_first_each_an_event()
         assert_eq!(listed.items()[0], asked.body);
     }
     let after = world.escalation(partner, id).await;
-    assert_eq!(
-        after.etag(),
-        "\"2\"",
-        "only the operator's first note changes the escalation: it is the first response"
-    );
+    let why = "only the operator's first note changes the escalation: it is the first response";
+    assert_eq!(after.etag(), "\"2\"", "{why}");
     assert_eq!(
         after.body["sla"]["first_response_at"],
         asked.body["created_at"]
@@ -132,9 +127,6 @@ async fn notes_are_append_only_and_an_empty_one_is_422() {
     }
     let listed = world.app.get(&path, world.key()).await;
     assert_eq!(listed.strings("text"), ["原文。"]);
-    assert_eq!(
-        world.events(world.key(), id).await.len(),
-        2,
-        "created, the one note"
-    );
+    let events = world.events(world.key(), id).await;
+    assert_eq!(events.len(), 2, "created, the one note");
 }

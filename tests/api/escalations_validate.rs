@@ -105,10 +105,8 @@ async fn the_dry_run_shows_every_criterions_outcome_and_writes_nothing() {
         ]
     );
     assert!(message(&failing, "partner_troubleshooting").contains("admin center"));
-    assert_eq!(
-        failed_criteria(&foreign, "another partner's")[0],
-        "customer_relationship"
-    );
+    let criterion = "customer_relationship";
+    assert_eq!(failed_criteria(&foreign, "another partner's")[0], criterion);
     assert!(
         !message(&foreign, "customer_relationship").contains(&world.customer_id.to_string()),
         "nothing of the other partner's customer is revealed"

@@ -514,11 +514,8 @@ impl TestApp {
 
     /// Creates a valid customer for the partner; returns the answer.
     pub async fn create_customer(&self, partner: &TestPartner, company_name: &str) -> Answer {
-        let answer = self
-            .post("/v1/customers", &partner.key, &customer_body(company_name))
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        answer
+        let body = customer_body(company_name);
+        self.created("/v1/customers", &partner.key, &body).await
     }
 }
 
@@ -616,15 +613,9 @@ impl TestApp {
         service_key: &str,
         status: &str,
     ) -> Answer {
-        let answer = self
-            .post(
-                &format!("/v1/customers/{customer_id}/subscriptions"),
-                &partner.key,
-                &subscription_body(service_key, status),
-            )
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        answer
+        let path = format!("/v1/customers/{customer_id}/subscriptions");
+        let body = subscription_body(service_key, status);
+        self.created(&path, &partner.key, &body).await
     }
 
     /// Moves the subscription `current` (a 200 or 201 answer carrying it and its ETag) to
@@ -654,9 +645,7 @@ impl TestApp {
     /// Opens an incident from `body` as `staff_key` (an operator or admin key); asserts 201 and
     /// returns the answer.
     pub async fn create_incident(&self, staff_key: &str, body: &Value) -> Answer {
-        let answer = self.post("/v1/service-incidents", staff_key, body).await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        answer
+        self.created("/v1/service-incidents", staff_key, body).await
     }
 
     /// Moves the incident `current` (an answer carrying it and its ETag) to `status` as
@@ -905,9 +894,10 @@ impl TestApp {
         let mut body = customer_body("上海云启科技有限公司");
         body["support_plan"] = json!(plan);
         body["tenant_id"] = json!(tenant_id);
-        let customer = self.post("/v1/customers", &partner.key, &body).await;
-        assert_eq!(customer.status, 201, "{}", customer.body);
-        let customer_id = customer.id();
+        let customer_id = self
+            .created("/v1/customers", &partner.key, &body)
+            .await
+            .id();
         self.create_subscription(partner, customer_id, "microsoft-365", "active")
             .await;
         customer_id
@@ -926,9 +916,7 @@ impl TestApp {
 
     /// Submits `body` as `partner_key`; asserts 201 and returns the answer.
     pub async fn submit_escalation(&self, partner_key: &str, body: &Value) -> Answer {
-        let answer = self.post(ESCALATIONS, partner_key, body).await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        answer
+        self.created(ESCALATIONS, partner_key, body).await
     }
 
     /// Takes the escalation up as `operator` (from `submitted`, at version `etag`) with an
@@ -943,9 +931,7 @@ impl TestApp {
     /// Adds a note to the escalation as `key`; asserts 201 and returns the answer.
     pub async fn add_note(&self, key: &str, id: Uuid, text: &str) -> Answer {
         let path = format!("{}/notes", escalation_path(id));
-        let note = self.post(&path, key, &json!({ "text": text })).await;
-        assert_eq!(note.status, 201, "{}", note.body);
-        note
+        self.created(&path, key, &json!({ "text": text })).await
     }
 
     /// `POST /v1/escalations/{id}/transitions` with `If-Match: etag`, as `key`.

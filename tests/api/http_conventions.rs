@@ -1,16 +1,18 @@
 //! Conventions every endpoint shares: ops endpoints, unknown routes and methods, request ids,
 //! the published spec and the documentation UI.
 
+use escalade::config::OpenapiVersion;
 use reqwest::Method;
+use serde_json::Value;
 
-use crate::helpers::{Answer, spawn_app};
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_without_a_key() {
     let app = spawn_app().await;
 
-    let health = Answer::read(app.client.get(app.url("/healthz")).send().await.unwrap()).await;
-    let ready = Answer::read(app.client.get(app.url("/readyz")).send().await.unwrap()).await;
+    let health = app.get_anonymously("/healthz").await;
+    let ready = app.get_anonymously("/readyz").await;
 
     assert_eq!((health.status, &health.body["status"]), (200, &"ok".into()));
     assert_eq!(
@@ -23,7 +25,7 @@ async fn healthz_and_readyz_answer_without_a_key() {
 async fn an_unknown_route_is_a_404_problem() {
     let app = spawn_app().await;
 
-    let answer = Answer::read(app.client.get(app.url("/nowhere")).send().await.unwrap()).await;
+    let answer = app.get_anonymously("/nowhere").await;
 
     answer.problem(404, "not_found");
     assert_eq!(answer.body["instance"], "/nowhere");
@@ -39,12 +41,9 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
 
     answer.problem(405, "method_not_allowed");
     assert_eq!(answer.header("allow"), Some("GET, HEAD, POST"));
+    let item = "/v1/customers/0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70";
     let item = app
-        .send(app.request(
-            Method::POST,
-            "/v1/customers/0193a1f2-7c4e-7d2a-9b1e-2f3c4d5e6f70",
-            &app.admin_key,
-        ))
+        .send(app.request(Method::POST, item, &app.admin_key))
         .await;
     item.problem(405, "method_not_allowed");
     assert_eq!(item.header("allow"), Some("DELETE, GET, HEAD, PATCH"));
@@ -54,50 +53,35 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
 async fn a_sensible_request_id_is_echoed_and_others_are_replaced() {
     let app = spawn_app().await;
 
-    let echoed = app
-        .client
-        .get(app.url("/healthz"))
-        .header("X-Request-Id", "partner-42.abc")
-        .send()
-        .await
-        .unwrap();
-    let generated = app.client.get(app.url("/healthz")).send().await.unwrap();
-    let forged = app
-        .client
-        .get(app.url("/healthz"))
-        .header("X-Request-Id", "a".repeat(129))
-        .send()
-        .await
-        .unwrap();
+    let with_id = |id: String| {
+        app.client
+            .get(app.url("/healthz"))
+            .header("X-Request-Id", id)
+    };
+    let echoed = app.send(with_id("partner-42.abc".to_owned())).await;
+    let generated = app.get_anonymously("/healthz").await;
+    let forged = app.send(with_id("a".repeat(129))).await;
 
-    assert_eq!(echoed.headers()["x-request-id"], "partner-42.abc");
-    let generated_id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(echoed.header("x-request-id"), Some("partner-42.abc"));
+    let generated_id = generated.header("x-request-id").unwrap();
     assert!(
         uuid::Uuid::parse_str(generated_id).is_ok(),
         "{generated_id}"
     );
-    assert_ne!(
-        forged.headers()["x-request-id"].to_str().unwrap(),
-        "a".repeat(129)
-    );
+    let forged_id = forged.header("x-request-id").unwrap();
+    assert_ne!(forged_id, "a".repeat(129));
 }
 
 #[tokio::test]
 async fn errors_carry_the_request_id_too() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .get(app.url("/v1/me"))
-        .header("X-Request-Id", "trace-401")
-        .send()
-        .await
-        .unwrap();
+    let request = app.client.get(app.url("/v1/me"));
+    let answer = app.send(request.header("X-Request-Id", "trace-401")).await;
 
-    assert_eq!(response.status(), 401);
-    assert_eq!(response.headers()["x-request-id"], "trace-401");
-    assert_eq!(response.headers()["www-authenticate"], "Bearer");
-    let answer = Answer::read(response).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.header("x-request-id"), Some("trace-401"));
+    assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
     assert_eq!(answer.body["instance"], "/v1/me");
 }
 
@@ -105,44 +89,22 @@ async fn errors_carry_the_request_id_too() {
 async fn the_spec_and_the_docs_are_served_from_the_binary() {
     let app = spawn_app().await;
 
-    let spec = Answer::read(
-        app.client
-            .get(app.url("/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let spec_30 = Answer::read(
-        app.client
-            .get(app.url("/openapi-3.0.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let spec = app.get_anonymously("/openapi.json").await;
+    let spec_30 = app.get_anonymously("/openapi-3.0.json").await;
     let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
     let page = app.client.get(app.url("/docs/")).send().await.unwrap();
     let status = page.status();
     let policy = page.headers()["content-security-policy"].clone();
     let html = page.text().await.unwrap();
 
-    assert_eq!(spec.status, 200);
-    assert_eq!(
-        spec.body,
-        serde_json::from_str::<serde_json::Value>(&escalade::run::openapi_json(
-            escalade::config::OpenapiVersion::V3_1
-        ))
-        .unwrap()
-    );
-    assert_eq!(spec_30.status, 200);
-    assert_eq!(
-        spec_30.body,
-        serde_json::from_str::<serde_json::Value>(&escalade::run::openapi_json(
-            escalade::config::OpenapiVersion::V3_0
-        ))
-        .unwrap()
-    );
+    for (served, version) in [
+        (spec, OpenapiVersion::V3_1),
+        (spec_30, OpenapiVersion::V3_0),
+    ] {
+        let built = escalade::run::openapi_json(version);
+        assert_eq!(served.status, 200);
+        assert_eq!(served.body, serde_json::from_str::<Value>(&built).unwrap());
+    }
     assert!(redirect.status().is_redirection());
     assert_eq!(redirect.headers()["location"], "/docs/");
     assert_eq!(status, 200);
@@ -200,8 +162,6 @@ async fn metrics_count_requests_by_route_template_without_a_key() {
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
-    assert!(
-        !text.contains(&customer.id().to_string()),
-        "routes are templates, never raw paths"
-    );
+    let why = "routes are templates, never raw paths";
+    assert!(!text.contains(&customer.id().to_string()), "{why}");
 }

@@ -142,8 +142,7 @@ fn assert_ran(answer: &Answer, label: &str) {
 /// A second partner key for `partner`, created over the API by the admin.
 async fn second_partner_key(app: &TestApp, partner: &TestPartner) -> String {
     let body = json!({"role": "partner", "partner_id": partner.id, "name": "second system"});
-    let created = app.post(API_KEYS, &app.admin_key, &body).await;
-    assert_eq!(created.status, 201, "{}", created.body);
+    let created = app.created(API_KEYS, &app.admin_key, &body).await;
     created.body["key"].as_str().expect("the secret").to_owned()
 }
 
@@ -449,11 +448,8 @@ async fn a_key_is_1_to_255_visible_ascii_characters_and_anything_else_is_400() {
             answer.problem(400, "invalid_idempotency_key");
         }
     }
-    assert_eq!(
-        rows(&app, "customers").await,
-        2,
-        "nothing for a refused key"
-    );
+    let customers = rows(&app, "customers").await;
+    assert_eq!(customers, 2, "nothing for a refused key");
     assert_eq!(rows(&app, "idempotency_records").await, 2);
 }
 

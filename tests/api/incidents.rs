@@ -55,9 +55,7 @@ async fn open(app: &TestApp, key: &str, service_key: &str) -> Answer {
 
 /// Publishes an update as `key`, asserting 201.
 async fn publish(app: &TestApp, key: &str, id: Uuid, update: &str) -> Answer {
-    let answer = app.post(&updates_path(id), key, &text(update)).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
+    app.created(&updates_path(id), key, &text(update)).await
 }
 
 /// The texts of an incident's updates, in order.
@@ -132,11 +130,8 @@ async fn staff_open_incidents_investigating_from_now_unless_told_otherwise() {
     assert_eq!(by_default.body["status"], "investigating");
     assert_between(&by_default.body["started_at"], before, after);
     let starts = timestamp(&maintenance.body["started_at"]);
-    assert_eq!(
-        starts,
-        timestamp(&json!(tomorrow)),
-        "maintenance may start later"
-    );
+    let why = "maintenance may start later";
+    assert_eq!(starts, timestamp(&json!(tomorrow)), "{why}");
 }
 
 #[tokio::test]
@@ -182,20 +177,15 @@ async fn everyone_reads_incidents_only_staff_change_them_and_an_unknown_one_is_4
     let (azure, resolve, update) = (incident_body("azure"), status("resolved"), text("已恢复"));
 
     // Act
+    let resolve_as = async |path: &str, key: &str| app.patch(path, key, AS_OPENED, &resolve).await;
     let partner_tries = [
         ("open", app.post(INCIDENTS, partner, &azure).await),
-        (
-            "update",
-            app.patch(&path, partner, AS_OPENED, &resolve).await,
-        ),
+        ("update", resolve_as(&path, partner).await),
         ("publish", app.post(&updates, partner, &update).await),
     ];
     let unknown_tries = [
         ("read", app.get(&lost, operator).await),
-        (
-            "update",
-            app.patch(&lost, operator, AS_OPENED, &resolve).await,
-        ),
+        ("update", resolve_as(&lost, operator).await),
         ("publish", app.post(&lost_updates, operator, &update).await),
     ];
 
@@ -236,13 +226,9 @@ async fn published_updates_append_oldest_first_bump_the_version_and_show_in_the_
     let first = publish(app, operator, id, seen).await;
     publish(app, operator, other.id(), "另一条").await;
     let second = publish(app, &app.admin_key, id, found).await;
+    let mitigating = status("mitigating");
     let stale = app
-        .patch(
-            &path,
-            operator,
-            Some(&incident.etag()),
-            &status("mitigating"),
-        )
+        .patch(&path, operator, Some(&incident.etag()), &mitigating)
         .await;
 
     // Assert
@@ -255,10 +241,8 @@ async fn published_updates_append_oldest_first_bump_the_version_and_show_in_the_
     let published = |n: usize| timestamp(&second.body["updates"][n]["published_at"]);
     assert!(published(0) <= published(1));
     let kept = &first.body["updates"][0];
-    assert_eq!(
-        &second.body["updates"][0], kept,
-        "earlier updates are kept as they were"
-    );
+    let why = "earlier updates are kept as they were";
+    assert_eq!(&second.body["updates"][0], kept, "{why}");
     stale.problem(412, "stale_version");
     let read = app.get(&path, operator).await;
     assert_eq!(read.body, second.body);
@@ -277,37 +261,19 @@ async fn updates_are_append_only_and_need_a_text() {
     let published = publish(app, operator, id, "正在调查。").await;
     let path = incident_path(id);
     let on_updates = |method| app.request(method, &updates_path(id), operator);
+    let post = |body: Value| on_updates(Method::POST).json(&body);
     let rewrite = app
         .request(Method::PATCH, &path, operator)
         .header("If-Match", published.etag())
         .json(&json!({"updates": [{"text": "一切正常。"}]}));
+    let replace = on_updates(Method::PUT).json(&text("一切正常。"));
     let cases = [
         ("rewritten", rewrite, INVALID, "updates"),
-        (
-            "replaced",
-            on_updates(Method::PUT).json(&text("一切正常。")),
-            NOT_ALLOWED,
-            "",
-        ),
+        ("replaced", replace, NOT_ALLOWED, ""),
         ("deleted", on_updates(Method::DELETE), NOT_ALLOWED, ""),
-        (
-            "blank",
-            on_updates(Method::POST).json(&text("   ")),
-            INVALID,
-            "text",
-        ),
-        (
-            "empty",
-            on_updates(Method::POST).json(&text("")),
-            INVALID,
-            "text",
-        ),
-        (
-            "missing",
-            on_updates(Method::POST).json(&json!({})),
-            INVALID,
-            "text",
-        ),
+        ("blank", post(text("   ")), INVALID, "text"),
+        ("empty", post(text("")), INVALID, "text"),
+        ("missing", post(json!({})), INVALID, "text"),
     ];
 
     for (label, request, refusal, fields) in cases {
@@ -383,10 +349,8 @@ async fn resolved_is_final_keeps_its_first_resolved_at_and_takes_closing_updates
     // Act
     let mut reopened = Vec::new();
     for to in ["investigating", "mitigating"] {
-        reopened.push((
-            to,
-            app.patch(&path, operator, Some(&tag), &status(to)).await,
-        ));
+        let answer = app.patch(&path, operator, Some(&tag), &status(to)).await;
+        reopened.push((to, answer));
     }
     let again = app.move_incident(operator, &resolved, "resolved").await;
     let closing = publish(app, operator, incident.id(), "事后分析报告已发布。").await;

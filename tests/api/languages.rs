@@ -400,8 +400,7 @@ async fn an_incident_answers_in_the_language_it_was_written_in_and_a_bad_chinese
     let updates = format!("{}/updates", incident_path(both.id()));
     let update = json!({"text": "Engineers are rolling back a faulty update.",
         "text_zh": "工程师正在回滚有问题的更新。"});
-    let published = app.post(&updates, &operator, &update).await;
-    assert_eq!(published.status, 201, "{}", published.body);
+    app.created(&updates, &operator, &update).await;
 
     // Act
     let admin = app.admin_key.as_str();

@@ -4,36 +4,26 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::helpers::TestDatabase;
 
+/// How many migrations the database has yet to apply.
+pub(crate) async fn pending(db: &sea_orm::DatabaseConnection) -> usize {
+    let pending = Migrator::get_pending_migrations(db).await;
+    pending.expect("the pending migrations are listed").len()
+}
+
 #[tokio::test]
 async fn migrations_apply_roll_back_and_apply_again() {
     let database = TestDatabase::empty().await;
     let total = Migrator::migrations().len();
 
     Migrator::up(&database.db, None).await.expect("up");
-    assert!(
-        Migrator::get_pending_migrations(&database.db)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(pending(&database.db).await, 0);
     Migrator::down(&database.db, None)
         .await
         .expect("down, all the way");
-    assert_eq!(
-        Migrator::get_pending_migrations(&database.db)
-            .await
-            .unwrap()
-            .len(),
-        total
-    );
+    assert_eq!(pending(&database.db).await, total);
     Migrator::up(&database.db, None).await.expect("up again");
 
-    assert!(
-        Migrator::get_pending_migrations(&database.db)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(pending(&database.db).await, 0);
 }
 
 #[tokio::test]
@@ -47,11 +37,5 @@ async fn each_migration_rolls_back_on_its_own() {
             .expect("one step down");
     }
 
-    assert_eq!(
-        Migrator::get_pending_migrations(&database.db)
-            .await
-            .unwrap()
-            .len(),
-        Migrator::migrations().len()
-    );
+    assert_eq!(pending(&database.db).await, Migrator::migrations().len());
 }

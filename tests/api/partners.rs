@@ -27,9 +27,7 @@ fn partner_with(edits: &[(&str, Value)]) -> Value {
 
 /// Creates a partner as admin from `body`, asserting 201.
 async fn create(app: &TestApp, body: &Value) -> Answer {
-    let answer = app.post(PARTNERS, &app.admin_key, body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
+    app.created(PARTNERS, &app.admin_key, body).await
 }
 
 /// Suspends the partner at version 1 as admin, asserting 200.
@@ -190,7 +188,7 @@ async fn an_invalid_partner_is_422_naming_every_bad_field() {
         let answer = app.post(PARTNERS, &app.admin_key, body).await;
 
         // Assert
-        answer.refused(label, 422, "validation_failed", fields);
+        answer.case_refused(label, 422, "validation_failed", fields);
     }
     let listed = app.get(PARTNERS, &app.admin_key).await;
     assert!(listed.items().is_empty(), "nothing written");
@@ -239,7 +237,7 @@ async fn mpn_and_tenant_ids_are_unique_among_partners() {
         ),
         ("another partner's MPN id on update", &taken, "mpn_id"),
     ] {
-        answer.refused(label, 409, "already_exists", &[(field, "taken")]);
+        answer.case_refused(label, 409, "already_exists", &[(field, "taken")]);
         let body = answer.body.to_string().to_lowercase();
         assert!(
             !body.contains("unique constraint") && !body.contains("duplicate key"),
@@ -248,18 +246,12 @@ async fn mpn_and_tenant_ids_are_unique_among_partners() {
     }
     assert_eq!(kept.status, 200, "keeping its own MPN id: {}", kept.body);
     let listed = app.get(PARTNERS, admin).await;
-    assert_eq!(
-        listed.item_ids(),
-        [first.id(), second.id],
-        "no duplicate was created"
-    );
+    let why = "no duplicate was created";
+    assert_eq!(listed.item_ids(), [first.id(), second.id], "{why}");
     let current = app.get(&second_path, admin).await;
     assert_ne!(&current.body["mpn_id"], mpn_id);
-    assert_eq!(
-        current.etag(),
-        "\"1\"",
-        "the refused update changed nothing"
-    );
+    let why = "the refused update changed nothing";
+    assert_eq!(current.etag(), "\"1\"", "{why}");
 }
 
 #[tokio::test]
@@ -307,7 +299,7 @@ async fn only_admins_create_or_update_partners_and_a_partner_cannot_list_them() 
         let answer = app.send(request).await;
 
         // Assert
-        answer.refused(label, 403, "forbidden", &[]);
+        answer.case_refused(label, 403, "forbidden", &[]);
     }
     let listed = app.get(PARTNERS, &app.admin_key).await;
     assert_eq!(listed.item_ids(), [partner.id], "nothing created");
@@ -338,10 +330,8 @@ async fn staff_read_every_partner_and_a_partner_only_itself_even_suspended() {
     // Assert
     assert_eq!(listed.item_ids(), [first.id, second.id], "oldest first");
     assert!(listed.body["next_cursor"].is_null());
-    assert!(
-        listed.header("link").is_none(),
-        "no Link header on the last page"
-    );
+    let why = "no Link header on the last page";
+    assert!(listed.header("link").is_none(), "{why}");
     assert_eq!(read.status, 200, "{}", read.body);
     assert_eq!((read.id(), read.etag()), (second.id, "\"1\"".to_owned()));
     assert_eq!(read.body["name"], "Private Partner");
@@ -350,10 +340,8 @@ async fn staff_read_every_partner_and_a_partner_only_itself_even_suspended() {
     assert_eq!(itself.body["tenant_id"], json!(first.tenant_id));
     other.problem(404, "not_found");
     unknown.problem(404, "not_found");
-    assert_eq!(
-        other.body["detail"], unknown.body["detail"],
-        "the two are indistinguishable"
-    );
+    let why = "the two are indistinguishable";
+    assert_eq!(other.body["detail"], unknown.body["detail"], "{why}");
     assert!(!other.body.to_string().contains("Private Partner"));
 
     // Act: the partner is suspended
@@ -408,7 +396,7 @@ async fn an_unknown_partner_is_404_and_a_malformed_id_400() {
 
     // Assert
     for (label, answer, status, code, fields) in &answers {
-        answer.refused(label, *status, code, fields);
+        answer.case_refused(label, *status, code, fields);
     }
 }
 
@@ -458,7 +446,7 @@ async fn the_list_filters_by_status_and_country_combined_and_refuses_other_queri
         let answer = app.get(&format!("{PARTNERS}?{query}"), admin).await;
 
         // Assert
-        answer.refused(query, 400, "invalid_query", &[(field, code)]);
+        answer.case_refused(query, 400, "invalid_query", &[(field, code)]);
     }
 }
 
@@ -500,11 +488,8 @@ async fn the_list_pages_by_limit_and_cursor_and_its_link_keeps_the_filter() {
         "{link_of_one}"
     );
     let pages: Vec<Vec<Uuid>> = active_pages.iter().map(Answer::item_ids).collect();
-    assert_eq!(
-        pages,
-        [[first], [last]],
-        "pages of the filter skip other rows"
-    );
+    let why = "pages of the filter skip other rows";
+    assert_eq!(pages, [[first], [last]], "{why}");
     for (name, value) in active {
         let kept = (name.to_owned(), value.to_owned());
         assert!(
@@ -613,17 +598,17 @@ async fn a_refused_update_changes_nothing() {
 
     // Act and assert: If-Match missing or not the current tag
     let untagged = app.patch(&path, admin, None, &suspended).await;
-    untagged.refused("no If-Match", 428, "if_match_required", &[]);
+    untagged.case_refused("no If-Match", 428, "if_match_required", &[]);
     for (tag, why) in tags {
         let answer = app.patch(&path, admin, Some(tag), &suspended).await;
         let label = format!("If-Match {tag:?}, {why}");
-        answer.refused(&label, 412, "stale_version", &[]);
+        answer.case_refused(&label, 412, "stale_version", &[]);
     }
 
     // Act and assert: bodies refused under the current tag
     for (label, body, fields) in bodies {
         let answer = app.patch(&path, admin, Some("\"2\""), body).await;
-        answer.refused(label, 422, "validation_failed", fields);
+        answer.case_refused(label, 422, "validation_failed", fields);
     }
     let current = app.get(&path, admin).await;
     assert_eq!(

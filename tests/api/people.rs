@@ -13,11 +13,12 @@ use escalade::config::{AttachmentSettings, IdentitySettings, ServeSettings};
 use escalade::startup::Application;
 use escalade::storage::StoreLocation;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, TestApp, TestDatabase, escalation_path, spawn_app, test_keys};
+use crate::helpers::{
+    Answer, ESCALATIONS, TestApp, TestDatabase, escalation_path, spawn_app, test_keys,
+};
 use crate::world::World;
 
 /// What tokens must be issued for.
@@ -159,6 +160,18 @@ async fn world_with(provider: &Provider) -> World {
     .await
 }
 
+/// A token for a person of the world's partner, with the partner role.
+fn partner_token(provider: &Provider, world: &World) -> String {
+    provider.token(world.partner.tenant_id, &["Escalade.Partner"])
+}
+
+/// The id of the person a `GET /v1/me` answer names.
+#[track_caller]
+fn person_of(me: &Answer) -> Uuid {
+    let id = me.body["person"]["id"].as_str();
+    id.and_then(|id| id.parse().ok()).expect("a person id")
+}
+
 /// How many people the database holds.
 async fn people_count(app: &TestApp) -> usize {
     app.texts("SELECT name FROM people").await.len()
@@ -169,19 +182,17 @@ async fn a_partners_person_signs_in_and_every_action_names_them() {
     // Arrange
     let provider = Provider::start().await;
     let world = world_with(&provider).await;
-    let token = provider.token(world.partner.tenant_id, &["Escalade.Partner"]);
+    let (app, token) = (&world.app, partner_token(&provider, &world));
 
     // Act
-    let me = world.app.get("/v1/me", &token).await;
-    let submitted = world.app.submit_escalation(&token, &world.body).await;
+    let me = app.get("/v1/me", &token).await;
+    let submitted = app.submit_escalation(&token, &world.body).await;
     let id = submitted.id();
-    let note = world.app.add_note(&token, id, "客户补充了退信截图。").await;
-    let events = world
-        .app
-        .get(&format!("{}/events", escalation_path(id)), &world.operator)
-        .await;
-    let people = world.app.get("/v1/people", world.key()).await;
-    let hidden_from_staff = world.app.get("/v1/people", &world.operator).await;
+    let note = app.add_note(&token, id, "客户补充了退信截图。").await;
+    let events_path = format!("{}/events", escalation_path(id));
+    let events = app.get(&events_path, &world.operator).await;
+    let people = app.get("/v1/people", world.key()).await;
+    let hidden_from_staff = app.get("/v1/people", &world.operator).await;
 
     // Assert
     assert_eq!(me.status, 200, "{}", me.body);
@@ -199,20 +210,16 @@ async fn a_partners_person_signs_in_and_every_action_names_them() {
         assert_eq!(event["actor"]["name"], "张伟", "{event}");
         assert_eq!(event["actor"]["key_id"], Value::Null, "{event}");
     }
-    assert_eq!(people.items().len(), 1);
-    assert_eq!(people.items()[0]["id"], person_id);
-    assert_eq!(people.items()[0]["role"], "partner");
-    assert_eq!(people.items()[0]["partner_id"], json!(world.partner.id));
-    assert_eq!(
-        people.items()[0]["tenant_id"],
-        json!(world.partner.tenant_id)
-    );
-    assert!(
-        hidden_from_staff.items().is_empty(),
-        "a partner's people are its own"
-    );
+    let (items, partner) = (people.items(), &world.partner);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], person_id);
+    assert_eq!(items[0]["role"], "partner");
+    assert_eq!(items[0]["partner_id"], json!(partner.id));
+    assert_eq!(items[0]["tenant_id"], json!(partner.tenant_id));
+    let why = "a partner's people are its own";
+    assert!(hidden_from_staff.items().is_empty(), "{why}");
     // A key's actions name the key.
-    let by_key = world.app.add_note(world.key(), id, "系统自动备注。").await;
+    let by_key = app.add_note(world.key(), id, "系统自动备注。").await;
     assert_eq!(by_key.body["author"]["kind"], "api_key");
     assert_eq!(by_key.body["author"]["name"], "test partner");
 }
@@ -225,40 +232,33 @@ async fn staff_sign_in_from_21vianets_tenant_and_assign_themselves() {
     let staff = provider.operator_tenant;
     let operator = provider.token(staff, &["Escalade.Operator"]);
     let admin = provider.token(staff, &["Escalade.Operator", "Escalade.Admin"]);
-    let submitted = world.submit().await;
+    let (app, submitted) = (&world.app, world.submit().await);
+    let start_by = |id| json!({"to": "in_progress", "engineer_person_id": id});
+    let assigned_to = async |id: Uuid| {
+        let id = id.to_string();
+        app.get_query(ESCALATIONS, &operator, &[("engineer_person_id", &id)])
+            .await
+    };
 
     // Act
-    let me = world.app.get("/v1/me", &operator).await;
-    let person_id: Uuid = me.body["person"]["id"].as_str().unwrap().parse().unwrap();
-    let started = world
-        .app
+    let me = app.get("/v1/me", &operator).await;
+    let person_id = person_of(&me);
+    let started = app
         .transition(
             &operator,
             submitted.id(),
             &submitted.etag(),
-            &json!({"to": "in_progress", "engineer_person_id": person_id}),
+            &start_by(person_id),
         )
         .await;
-    let mine = world
-        .app
-        .get_query(
-            "/v1/escalations",
-            &operator,
-            &[("engineer_person_id", &person_id.to_string())],
-        )
+    let mine = assigned_to(person_id).await;
+    let someone_elses = assigned_to(Uuid::new_v4()).await;
+    let admin_me = app.get("/v1/me", &admin).await;
+    let staff_people = app.get("/v1/people", &admin).await;
+    let admins = app
+        .get_query("/v1/people", &admin, &[("role", "admin")])
         .await;
-    let someone_elses = world
-        .app
-        .get_query(
-            "/v1/escalations",
-            &operator,
-            &[("engineer_person_id", &Uuid::new_v4().to_string())],
-        )
-        .await;
-    let admin_me = world.app.get("/v1/me", &admin).await;
-    let staff_people = world.app.get("/v1/people", &admin).await;
-    let partner_view = world
-        .app
+    let partner_view = app
         .get(&format!("/v1/people/{person_id}"), world.key())
         .await;
 
@@ -273,33 +273,19 @@ async fn staff_sign_in_from_21vianets_tenant_and_assign_themselves() {
     assert!(someone_elses.items().is_empty());
     assert_eq!(admin_me.body["role"], "admin", "the higher role wins");
     assert_eq!(staff_people.items().len(), 2);
-    assert_eq!(
-        world
-            .app
-            .get_query("/v1/people", &admin, &[("role", "admin")])
-            .await
-            .items()
-            .len(),
-        1
-    );
+    assert_eq!(admins.items().len(), 1);
     partner_view.problem(404, "not_found");
     // Only 21Vianet's people can be the engineer, and only when work starts.
     let second = world
         .submit_edited(|body| body["category"] = json!("product_bug"))
         .await;
-    let partners_person = provider.token(world.partner.tenant_id, &["Escalade.Partner"]);
-    let partner_id: Uuid = world.app.get("/v1/me", &partners_person).await.body["person"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let refused = world
-        .app
+    let partners_person = person_of(&app.get("/v1/me", &partner_token(&provider, &world)).await);
+    let refused = app
         .transition(
             &operator,
             second.id(),
             &second.etag(),
-            &json!({"to": "in_progress", "engineer_person_id": partner_id}),
+            &start_by(partners_person),
         )
         .await;
     refused.fields_refused(
@@ -465,14 +451,8 @@ async fn a_rotated_key_works_within_seconds_and_unknown_keys_are_fetched_at_most
     let world = world_with(&provider).await;
     let tenant = world.partner.tenant_id;
     let claims = provider.claims(tenant, &["Escalade.Partner"]);
-    assert_eq!(
-        world
-            .app
-            .get("/v1/me", &provider.sign(CURRENT, &claims))
-            .await
-            .status,
-        200
-    );
+    let current = provider.sign(CURRENT, &claims);
+    assert_eq!(world.app.get("/v1/me", &current).await.status, 200);
     let fetched_before = provider.key_fetches.load(Ordering::SeqCst);
 
     // Act: the provider rotates to a new key; tokens signed with it arrive, every half second,
@@ -483,10 +463,8 @@ async fn a_rotated_key_works_within_seconds_and_unknown_keys_are_fetched_at_most
     let mut refused = 0;
     while world.app.get("/v1/me", &rotated).await.status != 200 {
         refused += 1;
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the rotated key was never taken"
-        );
+        let why = "the rotated key was never taken";
+        assert!(started.elapsed() < Duration::from_secs(15), "{why}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let took = started.elapsed();
@@ -499,11 +477,8 @@ async fn a_rotated_key_works_within_seconds_and_unknown_keys_are_fetched_at_most
     let key = EncodingKey::from_rsa_pem(private_key(ROTATED).as_bytes()).unwrap();
     for _ in 0..3 {
         let token = jsonwebtoken::encode(&unknown, &forged, &key).unwrap();
-        world
-            .app
-            .get("/v1/me", &token)
-            .await
-            .problem(401, "unauthorized");
+        let answer = world.app.get("/v1/me", &token).await;
+        answer.problem(401, "unauthorized");
     }
 
     // Assert: within the ten seconds after the keys were last fetched, unknown kids fetch
@@ -529,37 +504,23 @@ async fn a_disabled_persons_tokens_are_refused_on_every_instance_within_two_seco
     // Arrange
     let provider = Provider::start().await;
     let world = world_with(&provider).await;
-    let sibling = world.app.spawn_sibling();
-    let token = provider.token(world.partner.tenant_id, &["Escalade.Partner"]);
-    let me = world.app.get("/v1/me", &token).await;
+    let (app, token) = (&world.app, partner_token(&provider, &world));
+    let sibling = app.spawn_sibling();
+    let id = person_of(&app.get("/v1/me", &token).await);
     assert_eq!(sibling.get("/v1/me", &token).await.status, 200);
-    let id = me.body["person"]["id"].as_str().unwrap().to_owned();
+    let act = async |id: Uuid, action: &str, key: &str| {
+        let path = format!("/v1/people/{id}/{action}");
+        app.post(&path, key, &json!({})).await
+    };
 
     // Act
-    let by_partner = world
-        .app
-        .post(&format!("/v1/people/{id}/disable"), world.key(), &json!({}))
-        .await;
-    let disabled = world
-        .app
-        .post(
-            &format!("/v1/people/{id}/disable"),
-            &world.app.admin_key,
-            &json!({}),
-        )
-        .await;
-    let here = world.app.get("/v1/me", &token).await;
+    let by_partner = act(id, "disable", world.key()).await;
+    let disabled = act(id, "disable", &app.admin_key).await;
+    let here = app.get("/v1/me", &token).await;
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let there = sibling.get("/v1/me", &token).await;
-    let enabled = world
-        .app
-        .post(
-            &format!("/v1/people/{id}/enable"),
-            &world.app.admin_key,
-            &json!({}),
-        )
-        .await;
-    let again = world.app.get("/v1/me", &token).await;
+    let enabled = act(id, "enable", &app.admin_key).await;
+    let again = app.get("/v1/me", &token).await;
 
     // Assert
     by_partner.problem(403, "forbidden");
@@ -569,15 +530,8 @@ async fn a_disabled_persons_tokens_are_refused_on_every_instance_within_two_seco
     there.problem(403, "person_disabled");
     assert_eq!(enabled.body["disabled_at"], Value::Null);
     assert_eq!(again.status, 200, "{}", again.body);
-    world
-        .app
-        .post(
-            &format!("/v1/people/{}/disable", Uuid::new_v4()),
-            &world.app.admin_key,
-            &json!({}),
-        )
-        .await
-        .problem(404, "not_found");
+    let unknown = act(Uuid::new_v4(), "disable", &app.admin_key).await;
+    unknown.problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -588,33 +542,9 @@ async fn front_ends_learn_where_people_sign_in_without_a_key() {
     let keys_only = spawn_app().await;
 
     // Act
-    let ready = Answer::read(
-        with_provider
-            .app
-            .client
-            .get(with_provider.app.url("/readyz"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let config = Answer::read(
-        with_provider
-            .app
-            .client
-            .get(with_provider.app.url("/v1/auth/config"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let none = keys_only
-        .send(
-            keys_only
-                .client
-                .request(Method::GET, keys_only.url("/v1/auth/config")),
-        )
-        .await;
+    let ready = with_provider.app.get_anonymously("/readyz").await;
+    let config = with_provider.app.get_anonymously("/v1/auth/config").await;
+    let none = keys_only.get_anonymously("/v1/auth/config").await;
 
     // Assert
     assert_eq!(config.status, 200, "{}", config.body);
@@ -622,23 +552,14 @@ async fn front_ends_learn_where_people_sign_in_without_a_key() {
     assert_eq!(signed_in["client_id"], "console-test");
     assert_eq!(signed_in["audience"], AUDIENCE);
     assert_eq!(signed_in["scope"], format!("{AUDIENCE}/.default"));
-    assert_eq!(
-        signed_in["issuer"],
-        format!("{}/{{tenantid}}/v2.0", provider.base)
-    );
-    assert!(
-        signed_in["metadata_url"]
-            .as_str()
-            .unwrap()
-            .starts_with(&provider.base)
-    );
+    let issuer = format!("{}/{{tenantid}}/v2.0", provider.base);
+    assert_eq!(signed_in["issuer"], issuer);
+    let metadata_url = signed_in["metadata_url"].as_str().unwrap();
+    assert!(metadata_url.starts_with(&provider.base), "{metadata_url}");
     assert_eq!(none.status, 200);
     assert_eq!(none.body, json!({"provider": null}));
-    assert_eq!(
-        ready.body["details"]["people_sign_in"], "ready",
-        "{}",
-        ready.body
-    );
+    let sign_in = &ready.body["details"]["people_sign_in"];
+    assert_eq!(sign_in, "ready", "{}", ready.body);
 }
 
 #[tokio::test]

@@ -217,7 +217,7 @@ async fn two_instances_count_a_keys_quota_and_failed_authentications_together() 
         return;
     };
     let in_turn = |n: usize| [&first, &second][n % 2];
-    let ready = Answer::read(first.client.get(first.url("/readyz")).send().await.unwrap()).await;
+    let ready = first.get_anonymously("/readyz").await;
     let key = fresh_key(&first).await;
     let other = fresh_key(&first).await;
     let guess = GUESSED;
@@ -227,7 +227,7 @@ async fn two_instances_count_a_keys_quota_and_failed_authentications_together() 
     for n in 0..20 {
         statuses.push(in_turn(n).get(ME, &key).await.status);
     }
-    let counted = Answer::read(first.client.get(first.url("/readyz")).send().await.unwrap()).await;
+    let counted = first.get_anonymously("/readyz").await;
     let requests = (0..20).map(|n| in_turn(n).request(Method::GET, ME, &other));
     let together = send_concurrently(requests.collect()).await;
     // 30 failed authentications a minute per address: fifteen to each, then one more to each.
@@ -276,7 +276,7 @@ async fn a_shared_store_that_does_not_answer_leaves_each_instance_to_count_on_it
         statuses.push(app.get(ME, &key).await.status);
     }
     let took = started.elapsed();
-    let ready = Answer::read(app.client.get(app.url("/readyz")).send().await.unwrap()).await;
+    let ready = app.get_anonymously("/readyz").await;
 
     // Assert
     assert_eq!(statuses, [200, 200, 200, 429], "limited all the same");

@@ -48,9 +48,7 @@ async fn request_plan(
     respond_by: NaiveDate,
 ) -> Answer {
     let body = plan_body(respond_by);
-    let answer = app.post(&plans_path(partner.id), staff_key, &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
+    app.created(&plans_path(partner.id), staff_key, &body).await
 }
 
 /// `POST {plan}/{action}` (acknowledge or complete) as `key`, with `If-Match` when given.
@@ -210,10 +208,8 @@ async fn the_threshold_and_minimum_come_from_the_configuration() {
     assert_eq!(one.body["exceeds_threshold"], false, "one is too few");
     assert_eq!(two.body["escalations"], 2);
     assert_eq!(two.body["rate"], 0.5);
-    assert_eq!(
-        two.body["exceeds_threshold"], true,
-        "50 % of 2 is on the line"
-    );
+    let why = "50 % of 2 is on the line";
+    assert_eq!(two.body["exceeds_threshold"], true, "{why}");
     assert_eq!(three.body["rate"], 0.3333);
     assert_eq!(three.body["exceeds_threshold"], false);
 }
@@ -416,8 +412,7 @@ async fn an_overdue_plan_fails_the_partners_escalations_until_acknowledged() {
 
     // Act & Assert: due today, and another partner's overdue
     let body = rated(&world.body, "moderate", "product_bug");
-    let accepted = app.post(ESCALATIONS, key, &body).await;
-    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    app.created(ESCALATIONS, key, &body).await;
 
     // Act: its own plan overdue
     make_overdue(app, &plan).await;

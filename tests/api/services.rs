@@ -5,12 +5,12 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, TestApp, spawn_app};
+use crate::helpers::spawn_app;
 
 const SERVICES: &str = "/v1/services";
 
 /// The seeded services in catalog order, with their China-cloud admin centers.
-const SEEDED: [(&str, &str); 6] = [
+pub(crate) const SEEDED: [(&str, &str); 6] = [
     (
         "microsoft-365",
         "https://portal.partner.microsoftonline.cn/AdminPortal",
@@ -26,7 +26,7 @@ const SEEDED: [(&str, &str); 6] = [
 ];
 
 /// The categories 21Vianet handles, in the order the seed lists them.
-const ESCALATABLE: [&str; 6] = [
+pub(crate) const ESCALATABLE: [&str; 6] = [
     "service_unavailable",
     "undocumented_defect",
     "product_bug",
@@ -57,37 +57,9 @@ pub(crate) fn marketplace_body(key: &str) -> Value {
     })
 }
 
-/// Creates a service from `body` as `key`, asserting 201.
-async fn create(app: &TestApp, key: &str, body: &Value) -> Answer {
-    let answer = app.post(SERVICES, key, body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
-}
-
 /// The refusals a table row most often expects, as (status, code).
 pub(crate) const NOT_FOUND: (u16, &str) = (404, "not_found");
 pub(crate) const FORBIDDEN: (u16, &str) = (403, "forbidden");
-
-impl Answer {
-    /// [`Answer::fields_refused`] for one row of a table: a problem with this status and code
-    /// naming exactly these (field, code) pairs, with the row's `label` in the messages.
-    #[track_caller]
-    pub fn case_refused(
-        &self,
-        label: &str,
-        status: u16,
-        code: &str,
-        fields: &[(&str, &str)],
-    ) -> &Value {
-        let answered = (self.status, self.body["code"].as_str().unwrap_or_default());
-        assert_eq!(answered, (status, code), "{label}: {}", self.body);
-        let (answered, mut expected) = (self.field_codes(), fields.to_vec());
-        expected.sort();
-        let answered: Vec<(&str, &str)> = answered.iter().map(|(f, c)| (&f[..], &c[..])).collect();
-        assert_eq!(answered, expected, "{label}: {}", self.body);
-        self.fields_refused(status, code, fields)
-    }
-}
 
 /// Asserts one seeded service is as 21Vianet operates it, its admin center on the China cloud.
 #[track_caller]
@@ -213,10 +185,8 @@ async fn staff_add_marketplace_products_listed_after_the_seed_under_keys_not_tak
     keys.extend(["contoso-backup", "fabrikam-crm"]);
     assert_eq!(listed.strings("key"), keys, "after the seed");
     let azure = app.get(&service_path("azure"), &operator).await;
-    assert_eq!(
-        azure.body["operated_by"], "21Vianet",
-        "the seed is untouched"
-    );
+    let why = "the seed is untouched";
+    assert_eq!(azure.body["operated_by"], "21Vianet", "{why}");
 }
 
 #[tokio::test]
@@ -389,7 +359,7 @@ async fn an_admin_replaces_the_lists_of_an_operators_product_whole() {
         {"title": "Status page", "url": "https://status.contoso.cn"}
     ]);
     body["categories"] = json!(["service_unavailable", "product_bug", "billing_dispute"]);
-    let created = create(&app, &operator, &body).await;
+    let created = app.created(SERVICES, &operator, &body).await;
     let path = service_path("contoso-backup");
     let resource = json!({"title": "新版帮助中心", "url": "https://help.contoso.cn/zh-cn/"});
     let change = json!({
@@ -471,10 +441,11 @@ async fn the_catalog_filters_pages_and_refuses_bad_parameters() {
     let app = spawn_app().await;
     let operator = app.operator_key().await;
     let partner = app.create_partner("世纪互联合作伙伴").await;
-    create(&app, &operator, &marketplace_body("contoso-backup")).await;
+    app.created(SERVICES, &operator, &marketplace_body("contoso-backup"))
+        .await;
     let mut fabrikam = marketplace_body("fabrikam-crm");
     fabrikam["operated_by"] = json!("Fabrikam");
-    create(&app, &operator, &fabrikam).await;
+    app.created(SERVICES, &operator, &fabrikam).await;
     let (seeded, products) = (seeded_keys(), ["contoso-backup", "fabrikam-crm"]);
     let everything = [&seeded[..], &products].concat();
     let list = async |query: &str, key: &str| app.get(&format!("{SERVICES}?{query}"), key).await;

@@ -29,21 +29,32 @@ async fn partner_with_customer(app: &TestApp) -> (TestPartner, Uuid) {
 async fn add_marketplace_product(app: &TestApp) {
     let operator = app.operator_key().await;
     let body = marketplace_body("contoso-backup");
-    let product = app.post("/v1/services", &operator, &body).await;
-    assert_eq!(product.status, 201, "{}", product.body);
+    app.created("/v1/services", &operator, &body).await;
 }
 
 /// A fresh customer of `partner` with a subscription to Microsoft 365 brought to `status` through
 /// allowed moves; returns the last answer (carrying the subscription and its ETag).
 async fn subscription_in(app: &TestApp, partner: &TestPartner, status: &str) -> Answer {
     let customer = app.create_customer(partner, "北京星河贸易有限公司").await;
+    subscription_of(app, partner, customer.id(), "microsoft-365", status).await
+}
+
+/// A subscription of the customer to `service_key` brought to `status` through allowed moves;
+/// returns the last answer.
+async fn subscription_of(
+    app: &TestApp,
+    partner: &TestPartner,
+    customer_id: Uuid,
+    service_key: &str,
+    status: &str,
+) -> Answer {
     let start = if status == "pending" {
         status
     } else {
         "active"
     };
     let created = app
-        .create_subscription(partner, customer.id(), "microsoft-365", start)
+        .create_subscription(partner, customer_id, service_key, start)
         .await;
     match status {
         "pending" | "active" => created,
@@ -89,10 +100,8 @@ async fn a_partner_adds_subscriptions_for_its_own_customer() {
     assert_eq!(subscription["service_key"], "microsoft-365");
     assert_eq!(subscription["offer_name"], body["offer_name"]);
     assert_eq!(subscription["quantity"], 250);
-    assert_eq!(
-        subscription["status"], "active",
-        "status defaults to active"
-    );
+    let why = "status defaults to active";
+    assert_eq!(subscription["status"], "active", "{why}");
     assert_eq!(subscription["version"], 1);
     let partner_id = subscription.get("partner_id");
     assert!(partner_id.is_none(), "the partner is implied");
@@ -443,10 +452,8 @@ async fn an_update_needs_the_current_version_is_validated_and_may_keep_the_statu
     assert_eq!(changed.status, 200, "nothing else wrote: {}", changed.body);
     assert_eq!(changed.body["offer_name"], E5);
     assert_eq!(changed.body["quantity"], 300);
-    assert_eq!(
-        changed.body["status"], "suspended",
-        "staying put is not a move"
-    );
+    let why = "staying put is not a move";
+    assert_eq!(changed.body["status"], "suspended", "{why}");
     assert_ne!(changed.etag(), etag);
     stale.problem(412, "stale_version");
     let read = app.get(&path, key).await;
@@ -469,17 +476,7 @@ async fn the_list_filters_pages_and_refuses_bad_parameters() {
         ("power-automate", "active"),
         ("contoso-backup", "active"),
     ] {
-        let start = if status == "pending" {
-            status
-        } else {
-            "active"
-        };
-        let created = app
-            .create_subscription(&partner, customer_id, service_key, start)
-            .await;
-        if status != start {
-            app.move_subscription(&partner, &created, status).await;
-        }
+        let created = subscription_of(&app, &partner, customer_id, service_key, status).await;
         if status == "active" {
             active.push(created.id());
         }

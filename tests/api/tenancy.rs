@@ -7,6 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{ESCALATIONS, escalation_body, escalation_path, spawn_app};
+use crate::migrations::pending;
 
 #[tokio::test]
 async fn two_partners_of_one_tenant_escalate_without_seeing_each_other() {
@@ -84,13 +85,7 @@ async fn going_back_to_global_tenants_is_refused_while_two_partners_share_one() 
 
     // Assert: refused, and nothing changed.
     assert!(rolled_back.is_err());
-    assert_eq!(
-        Migrator::get_pending_migrations(&app.db)
-            .await
-            .unwrap()
-            .len(),
-        later
-    );
+    assert_eq!(pending(&app.db).await, later);
     Migrator::up(&app.db, None).await.expect("up again");
     assert_eq!(
         app.get("/v1/customers", &app.admin_key).await.items().len(),

@@ -94,6 +94,18 @@ impl World {
 }
 
 impl TestApp {
+    /// `POST path` as `key` with `body`; asserts 201 and returns the answer.
+    pub async fn created(&self, path: &str, key: &str, body: &Value) -> Answer {
+        let answer = self.post(path, key, body).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer
+    }
+
+    /// `GET path` with no credentials.
+    pub async fn get_anonymously(&self, path: &str) -> Answer {
+        self.send(self.client.get(self.url(path))).await
+    }
+
     /// `method path` as `key` with `If-Match: tag`, and `body` as JSON when given.
     pub async fn with_if_match(
         &self,
@@ -169,6 +181,25 @@ impl Answer {
             );
         }
         problem
+    }
+
+    /// [`Answer::fields_refused`] for one row of a table: a problem with this status and code
+    /// naming exactly these (field, code) pairs, with the row's `label` in the messages.
+    #[track_caller]
+    pub fn case_refused(
+        &self,
+        label: &str,
+        status: u16,
+        code: &str,
+        fields: &[(&str, &str)],
+    ) -> &Value {
+        let answered = (self.status, self.body["code"].as_str().unwrap_or_default());
+        assert_eq!(answered, (status, code), "{label}: {}", self.body);
+        let (answered, mut expected) = (self.field_codes(), fields.to_vec());
+        expected.sort();
+        let answered: Vec<(&str, &str)> = answered.iter().map(|(f, c)| (&f[..], &c[..])).collect();
+        assert_eq!(answered, expected, "{label}: {}", self.body);
+        self.fields_refused(status, code, fields)
     }
 
     /// `field` of each item of a 200 list answer, as text, in order.

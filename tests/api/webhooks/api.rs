@@ -124,11 +124,8 @@ async fn a_partner_creates_endpoints_each_with_a_secret_of_its_own_shown_only_th
     assert_eq!(endpoint["enabled"], true, "enabled by default");
     assert!(endpoint["previous_secret_expires_at"].is_null());
     assert_about(&endpoint["created_at"], Utc::now());
-    assert_ne!(
-        secret(&every),
-        secret(&answer),
-        "every endpoint has its own"
-    );
+    let why = "every endpoint has its own";
+    assert_ne!(secret(&every), secret(&answer), "{why}");
     assert_eq!(every.body["events"], json!(EVENT_TYPES), "all six at once");
     let read = app.get(&endpoint_path(id), &ours.key).await;
     assert_eq!(read.status, 200, "{}", read.body);
@@ -346,9 +343,8 @@ async fn loopback_urls_are_accepted_when_private_networks_are_allowed() {
         "http://[::1]:9/x",
     ] {
         // Act
-        let answer = app
-            .post(ENDPOINTS, &partner.key, &endpoint_body(url, &CREATED))
-            .await;
+        let body = endpoint_body(url, &CREATED);
+        let answer = app.post(ENDPOINTS, &partner.key, &body).await;
 
         // Assert
         assert_eq!(answer.status, 201, "{url}: {}", answer.body);
@@ -360,7 +356,7 @@ async fn the_published_url_pattern_refuses_what_the_server_refuses() {
     // Arrange
     let app = spawn_app().await;
     let partner = app.create_partner("云桥科技").await;
-    let spec = app.send(app.client.get(app.url("/openapi.json"))).await;
+    let spec = app.get_anonymously("/openapi.json").await;
     let pattern = spec.body["components"]["schemas"]["WebhookUrl"]["pattern"].as_str();
     let pattern = regex::Regex::new(pattern.expect("a published pattern")).unwrap();
 
@@ -371,9 +367,8 @@ async fn the_published_url_pattern_refuses_what_the_server_refuses() {
         "https://h:0/",
     ] {
         // Act
-        let answer = app
-            .post(ENDPOINTS, &partner.key, &endpoint_body(url, &CREATED))
-            .await;
+        let body = endpoint_body(url, &CREATED);
+        let answer = app.post(ENDPOINTS, &partner.key, &body).await;
 
         // Assert
         assert!(!pattern.is_match(url), "{url} fits the published pattern");

@@ -112,8 +112,7 @@ async fn cause(world: &World, partner: &TestPartner, event_type: &str) -> Value 
             let reason = "过去 90 天内多个升级属于合作伙伴自行处理的范畴。";
             let path = format!("/v1/partners/{}/remediation-plans", partner.id);
             let body = json!({"reason": reason, "respond_by": respond_by});
-            let plan = app.post(&path, operator, &body).await;
-            assert_eq!(plan.status, 201, "{}", plan.body);
+            let plan = app.created(&path, operator, &body).await;
             json!({"remediation_plan": plan.body})
         }
         other => panic!("no way to cause {other}"),

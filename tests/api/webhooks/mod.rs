@@ -9,7 +9,7 @@ mod api;
 mod delivery;
 pub mod receiver;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use escalade::config::{ServeSettings, WebhookSettings};
 use reqwest::Method;
@@ -75,9 +75,7 @@ pub fn endpoint_body(url: &str, events: &[&str]) -> Value {
 
 /// Creates an endpoint from `body` as `key`; asserts 201 and returns the answer (with the secret).
 pub async fn create_endpoint_from(app: &TestApp, key: &str, body: &Value) -> Answer {
-    let answer = app.post(ENDPOINTS, key, body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer
+    app.created(ENDPOINTS, key, body).await
 }
 
 /// Creates an endpoint for `url` subscribed to `events` as `key`; asserts 201.
@@ -182,16 +180,6 @@ pub async fn delivery_where(
 }
 
 /// Polls `probe` every 50 ms until it gives a value; panics after 20 s naming `what`.
-pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up after 20 s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Option<T>) -> T {
+    crate::faults::eventually_within(Duration::from_secs(20), what, probe).await
 }

@@ -27,6 +27,8 @@ pub enum Script {
     FailAfter(usize),
     /// Never answers in time: each request waits far longer than any webhook timeout.
     Hang,
+    /// Holds the first `n` requests unanswered for five minutes, 204 to the rest.
+    HangFirst(usize),
     /// `307 Temporary Redirect` to this URL.
     RedirectTo(String),
 }
@@ -49,7 +51,7 @@ impl Script {
                     500
                 }
             }
-            Script::Hang => 204,
+            Script::Hang | Script::HangFirst(_) => 204,
             Script::RedirectTo(_) => 307,
         }
     }
@@ -219,6 +221,7 @@ async fn answer(
     let mut response = HttpResponse::build(StatusCode::from_u16(script.status(index)).unwrap());
     match script {
         Script::Hang => tokio::time::sleep(Duration::from_secs(60)).await,
+        Script::HangFirst(n) if index < *n => tokio::time::sleep(Duration::from_secs(300)).await,
         Script::RedirectTo(target) => {
             response.insert_header(("Location", target.as_str()));
         }
