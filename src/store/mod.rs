@@ -24,11 +24,11 @@ use chrono::Utc;
 use log::LevelFilter;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::sqlx::ConnectOptions;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
+use sea_orm::sqlx::{ConnectOptions, Connection};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -46,6 +46,9 @@ use crate::config::DatabaseSettings;
 pub(crate) fn literal(value: &'static str) -> Expr {
     Expr::Constant(value.into())
 }
+
+/// How long a PostgreSQL connection may sit in the pool before it is checked on its way out.
+pub const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Opens the pool for `settings.url()`: SQLite (file created on first use, WAL, foreign keys,
 /// busy timeout) or PostgreSQL.
@@ -79,9 +82,23 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 settings.statement_timeout_ms.to_string(),
             )])
             .log_slow_statements(LevelFilter::Warn, settings.slow_statement());
+        // A connection taken from the pool is checked (one round trip) only when it has sat
+        // idle for a while, as a restart or an idle timeout may have closed it meanwhile; one
+        // in steady use is not, which spares a round trip before every statement. sqlx checks
+        // each connection as it goes back anyway. One closed in the moments between is found
+        // by the statement itself: that request is answered 503, and the connection replaced.
         let pool = PgPoolOptions::new()
             .max_connections(settings.db_max_connections)
             .acquire_timeout(settings.timeout())
+            .test_before_acquire(false)
+            .before_acquire(|connection, held| {
+                Box::pin(async move {
+                    if held.idle_for >= CHECK_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(conn_err)?;

@@ -1,6 +1,7 @@
 //! Faults: two instances sharing one outbox, an instance killed between commit and delivery or
 //! in the middle of an attempt, a graceful stop under load, and PostgreSQL going away and coming
-//! back. Child processes are the real `escalade` binary; the receiver and the TCP proxy are here.
+//! back. Child processes are the real `escalade` binary; the receiver is here, the TCP proxy in
+//! `pg_proxy`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -8,20 +9,20 @@ use std::time::{Duration, Instant};
 use escalade::config::{AttachmentSettings, DatabaseSettings, ServeSettings, WebhookSettings};
 use escalade::domain::Role;
 use escalade::entity::{customer, webhook_delivery};
+use escalade::error::{DbTrouble, classify};
 use escalade::startup::Application;
 use escalade::storage::StoreLocation;
 use reqwest::{Method, RequestBuilder};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::cli::{Served, escalade, serve_with};
 use crate::helpers::{
     Answer, ESCALATIONS, TestApp, TestDatabase, customer_body, escalation_body, escalation_path,
-    issue_key, send_concurrently, spawn_app_with, subscription_body, test_keys,
+    issue_key, send_concurrently, spawn_app_on, spawn_app_with, subscription_body, test_keys,
 };
+use crate::pg_proxy::Proxy;
 use crate::servers::Needed;
 use crate::webhooks::receiver::{Received, Receiver, Script};
 use crate::webhooks::{ENDPOINTS, EVENT_TYPES, deliveries_path, eventually};
@@ -433,73 +434,6 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_no_event() {
 // PostgreSQL unreachable, then back
 // ---------------------------------------------------------------------------------------------
 
-/// `url` with its host and port replaced by loopback's `port`.
-fn through_port(url: &str, port: u16) -> String {
-    let mut url = reqwest::Url::parse(url).expect("a valid PostgreSQL URL");
-    url.set_host(Some("127.0.0.1")).unwrap();
-    url.set_port(Some(port)).unwrap();
-    url.to_string()
-}
-
-/// `host:port` of the server `url` names.
-fn server_of(url: &str) -> String {
-    let url = reqwest::Url::parse(url).expect("a valid PostgreSQL URL");
-    let host = url.host_str().unwrap_or("127.0.0.1");
-    format!("{host}:{}", url.port().unwrap_or(5432))
-}
-
-/// A TCP proxy on loopback to `upstream` that can be switched down (every connection closed,
-/// new ones accepted and dropped at once) and up again.
-struct Proxy {
-    port: u16,
-    up: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("the proxy binds");
-        let port = listener.local_addr().unwrap().port();
-        let (up, state) = watch::channel(true);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    continue;
-                };
-                if !*state.borrow() {
-                    drop(inbound);
-                    continue;
-                }
-                let mut state = state.clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = state.wait_for(|up| !*up) => {}
-                    }
-                });
-            }
-        });
-        Proxy { port, up, task }
-    }
-
-    fn switch(&self, up: bool) {
-        self.up.send_replace(up);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.switch(false);
-        self.task.abort();
-    }
-}
-
 /// Always on PostgreSQL (a network database is what can become unreachable): the API answers a
 /// prompt 503 while it is gone, and recovers by itself when it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -508,12 +442,12 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     let Some(server) = Needed::postgres().or_skip() else {
         return;
     };
-    let database = TestDatabase::migrated_on_postgres(server).await;
+    let database = TestDatabase::migrated_on_postgres(server, |_| {}).await;
     let direct = &database.db;
     let admin_key = issue_key(direct, Role::Admin, None).await;
-    let proxy = Proxy::start(server_of(&database.url())).await;
+    let proxy = Proxy::to(&database.url()).await;
     let through_proxy = DatabaseSettings {
-        database_url: Some(through_port(&database.url(), proxy.port)),
+        database_url: Some(proxy.url_through(&database.url())),
         db_timeout_secs: 1,
         ..database.settings.clone()
     };
@@ -594,4 +528,99 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     assert_eq!(read.body["company_name"], body["company_name"]);
 
     handle.stop(false).await;
+}
+
+/// Ends every backend of the PostgreSQL database `name` on the server whose maintenance
+/// database is `server`, and waits until they are gone. A new session for each look: one
+/// session's view of pg_stat_activity can lag behind.
+async fn end_backends(server: &str, name: &str) {
+    let backends = async |sql: &str| {
+        let admin = escalade::store::connect(&DatabaseSettings {
+            database_url: Some(server.to_owned()),
+            db_max_connections: 1,
+            ..DatabaseSettings::default()
+        })
+        .await
+        .expect("connects to PostgreSQL's maintenance database");
+        let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [name.into()]);
+        admin.query_all_raw(statement).await.unwrap().len()
+    };
+    let ended =
+        backends("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1").await;
+    assert!(ended > 0, "the pool holds a connection");
+    eventually("the ended backends to be gone", async || {
+        let left = backends("SELECT pid FROM pg_stat_activity WHERE datname = $1").await;
+        (left == 0).then_some(())
+    })
+    .await;
+}
+
+/// A fresh database on PostgreSQL whose pool holds one connection, and its name.
+async fn one_connection_on_postgres(server: &str) -> (TestDatabase, String) {
+    let database = TestDatabase::migrated_on_postgres(server.to_owned(), |settings| {
+        settings.db_max_connections = 1;
+    })
+    .await;
+    let name = reqwest::Url::parse(&database.url()).unwrap().path()[1..].to_owned();
+    (database, name)
+}
+
+/// Always on PostgreSQL: a pooled connection whose backend ended (a restart, an idle timeout).
+/// One idle for a while is checked as it leaves the pool and replaced, so its statement runs;
+/// one that ended the moment before is found by the statement, which fails as a busy database
+/// (answered 503 with Retry-After), and is replaced for the next.
+#[tokio::test]
+async fn a_pooled_connection_whose_backend_ended_is_found_and_replaced() {
+    // Arrange
+    let Some(server) = Needed::postgres().or_skip() else {
+        return;
+    };
+    let (database, name) = one_connection_on_postgres(&server).await;
+    let select = async || {
+        let statement = Statement::from_string(DbBackend::Postgres, "SELECT 1");
+        database.db.query_one_raw(statement).await
+    };
+    select().await.expect("the pool connects");
+
+    // Act
+    end_backends(&server, &name).await;
+    let at_once = select().await;
+    let next = select().await;
+    end_backends(&server, &name).await;
+    tokio::time::sleep(escalade::store::CHECK_AFTER_IDLE + Duration::from_millis(200)).await;
+    let after_idle = select().await;
+
+    // Assert
+    let found = at_once.expect_err("the statement finds the ended backend");
+    assert_eq!(classify(&found), DbTrouble::Busy, "{found}");
+    next.expect("the next statement has a new connection");
+    after_idle.expect("a connection idle for a while is checked and replaced");
+}
+
+/// The same between two requests, whatever the server's own timers do with the pool meanwhile:
+/// the request is served or answered 503 (never 500), and the next one is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_after_postgres_ended_a_pooled_connection_is_503_at_worst() {
+    // Arrange
+    let Some(server) = Needed::postgres().or_skip() else {
+        return;
+    };
+    let (database, name) = one_connection_on_postgres(&server).await;
+    let app = spawn_app_on(database, ServeSettings::default()).await;
+    let operator = app.operator_key().await;
+    let read = async || app.get("/v1/services/azure", &operator).await;
+    assert_eq!(read().await.status, 200);
+
+    // Act
+    end_backends(&server, &name).await;
+    let at_once = read().await;
+    let next = read().await;
+
+    // Assert
+    if at_once.status != 200 {
+        at_once.problem(503, "database_busy");
+        let retry = at_once.header("retry-after");
+        assert!(retry.is_some(), "{:?}", at_once.headers);
+    }
+    assert_eq!(next.status, 200, "{}", next.body);
 }

@@ -153,9 +153,12 @@ impl TestDatabase {
     }
 
     /// A fresh, migrated database on PostgreSQL whatever the suite's engine, on the server whose
-    /// maintenance database is `admin_url`.
-    pub async fn migrated_on_postgres(admin_url: String) -> Self {
-        Self::create_on_postgres(admin_url, |_| {}, true).await
+    /// maintenance database is `admin_url`, its pool opened with `tune` applied.
+    pub async fn migrated_on_postgres(
+        admin_url: String,
+        tune: impl FnOnce(&mut DatabaseSettings),
+    ) -> Self {
+        Self::create_on_postgres(admin_url, tune, true).await
     }
 
     pub fn url(&self) -> String {
@@ -298,11 +301,16 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
 /// Starts the server with `settings` over a fresh database whose pool has `tune` applied to
 /// its settings (a shorter lock wait or statement timeout, say).
 pub async fn spawn_app_over(
-    mut settings: ServeSettings,
+    settings: ServeSettings,
     tune: impl FnOnce(&mut DatabaseSettings),
 ) -> TestApp {
+    spawn_app_on(TestDatabase::migrated_with(tune).await, settings).await
+}
+
+/// Starts the server with `settings` over `database`, which the caller made (on PostgreSQL
+/// whatever the suite's engine, say).
+pub async fn spawn_app_on(database: TestDatabase, mut settings: ServeSettings) -> TestApp {
     init_logs();
-    let database = TestDatabase::migrated_with(tune).await;
     let admin_key = issue_key(&database.db, Role::Admin, None).await;
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.workers = Some(2);

@@ -32,6 +32,7 @@ mod migrations;
 mod openapi;
 mod partners;
 mod people;
+mod pg_proxy;
 mod plans;
 mod rate_limits;
 mod remediation;

@@ -17,14 +17,22 @@
 //!
 //! A key's rate limit, counted in PostgreSQL, costs a statement per lease of its requests, not
 //! per request: those are left out here and bounded in `rate_limits` (8 for 100 requests).
+//!
+//! On PostgreSQL each statement is also a round trip at least, and the pool adds its own: the
+//! round trips of a read, a submission and a note are held to budgets too, counted by a proxy
+//! between the server and the database.
 
+use escalade::config::{ServeSettings, WebhookSettings};
 use reqwest::{Method, RequestBuilder};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Answer, ESCALATIONS, TestApp, escalation_path, incident_body, incident_path, spawn_app,
+    Answer, ESCALATIONS, TestApp, TestDatabase, escalation_path, incident_body, incident_path,
+    spawn_app, spawn_app_on,
 };
+use crate::pg_proxy::Proxy;
+use crate::servers::Needed;
 use crate::sql_log::statements_of;
 use crate::webhooks::{create_endpoint, spawn_webhook_app};
 
@@ -37,6 +45,24 @@ impl TestApp {
         let mut statements = statements_of(&request_id);
         statements.retain(|sql| !sql.contains("rate_limits"));
         (answer, statements)
+    }
+
+    /// The fewest round trips to PostgreSQL, through `proxy`, that the request `nth(0..3)` made
+    /// in three tries: the server's own timers (keys revalidated, the SLA watch) may speak to
+    /// the database during any one of them, never during all three alike.
+    async fn fewest_round_trips(
+        &self,
+        proxy: &Proxy,
+        nth: impl Fn(usize) -> RequestBuilder,
+    ) -> usize {
+        let mut fewest = usize::MAX;
+        for attempt in 0..3 {
+            let before = proxy.settled_round_trips().await;
+            let answer = self.send(nth(attempt)).await;
+            assert!(answer.status < 300, "{} {}", answer.status, answer.body);
+            fewest = fewest.min(proxy.settled_round_trips().await - before);
+        }
+        fewest
     }
 
     /// Asserts `request` succeeds within `budget` statements.
@@ -181,4 +207,61 @@ async fn a_key_is_looked_up_once_then_known() {
     // Assert
     assert_eq!(first.len(), 2, "{first:#?}");
     assert_eq!(second.len(), 1, "{second:#?}");
+}
+
+/// Round trips to PostgreSQL, whatever the suite's engine, counted by a proxy between the server
+/// and the database: a statement is one when its plan is cached on the connection, and the pool
+/// checks a connection when it takes it back.
+#[actix_web::test]
+async fn on_postgres_each_request_stays_within_its_round_trips() {
+    // Arrange
+    let Some(server) = Needed::postgres().or_skip() else {
+        return;
+    };
+    let proxy = Proxy::to(&server).await;
+    let database = TestDatabase::migrated_on_postgres(server, |settings| {
+        settings.database_url = Some(proxy.url_through(&settings.url()));
+    })
+    .await;
+    let quiet = ServeSettings {
+        webhooks: WebhookSettings {
+            no_webhook_delivery: true,
+            ..WebhookSettings::default()
+        },
+        ..ServeSettings::default()
+    };
+    let app = spawn_app_on(database, quiet).await;
+    let fixture = app.escalation_fixture("standard").await;
+    let key = fixture.partner.key.clone();
+    let escalation = app.submit_escalation(&key, &fixture.body).await;
+    let read = || app.request(Method::GET, &escalation_path(escalation.id()), &key);
+    let categories = ["product_bug", "network_disruption", "undocumented_defect"];
+    let submit = |attempt: usize| {
+        let mut body = fixture.body.clone();
+        body["category"] = json!(categories[attempt]);
+        app.request(Method::POST, ESCALATIONS, &key).json(&body)
+    };
+    let notes = format!("{}/notes", escalation_path(escalation.id()));
+    let note = |_| {
+        app.request(Method::POST, &notes, &key)
+            .json(&json!({"text": "客户已重启传输服务，问题仍然存在。"}))
+    };
+    // Every statement prepared once on the connection, as in a server that has run a while.
+    for attempt in 0..3 {
+        app.send(read()).await;
+        app.send(note(attempt)).await;
+    }
+
+    // Act
+    let reading = app.fewest_round_trips(&proxy, |_| read()).await;
+    let submitting = app.fewest_round_trips(&proxy, submit).await;
+    let noting = app.fewest_round_trips(&proxy, note).await;
+
+    // Assert: a read is its statement and the pool's check of the connection as it goes back;
+    // a submission three statements, each on its own connection; a note its statements, most
+    // in one transaction.
+    let measured = format!("read {reading}, submission {submitting}, note {noting}");
+    assert!(reading <= 2, "{measured}");
+    assert!(submitting <= 6, "{measured}");
+    assert!(noting <= 11, "{measured}");
 }
