@@ -36,6 +36,9 @@ use crate::servers::Needed;
 use crate::sql_log::statements_of;
 use crate::webhooks::{create_endpoint, spawn_webhook_app};
 
+/// How often a request is tried when its round trips are counted.
+const TRIES: usize = 5;
+
 impl TestApp {
     /// Sends `request` under a fresh `X-Request-Id`; the answer and the statements it ran,
     /// leases of rate limits aside.
@@ -47,8 +50,8 @@ impl TestApp {
         (answer, statements)
     }
 
-    /// The fewest round trips to PostgreSQL, through `proxy`, that the request `nth(0..5)` made
-    /// in five tries: the server's own timers (keys revalidated every second, the SLA watch)
+    /// The fewest round trips to PostgreSQL, through `proxy`, that the request `nth(try)` made in
+    /// [`TRIES`] tries: the server's own timers (keys revalidated every second, the SLA watch)
     /// may speak to the database during some of them, not during all.
     async fn fewest_round_trips(
         &self,
@@ -56,7 +59,7 @@ impl TestApp {
         nth: impl Fn(usize) -> RequestBuilder,
     ) -> usize {
         let mut fewest = usize::MAX;
-        for attempt in 0..5 {
+        for attempt in 0..TRIES {
             let before = proxy.settled_round_trips().await;
             let answer = self.send(nth(attempt)).await;
             assert!(answer.status < 300, "{} {}", answer.status, answer.body);
@@ -238,7 +241,7 @@ async fn on_postgres_each_request_stays_within_its_round_trips() {
     let key = fixture.partner.key.clone();
     let escalation = app.submit_escalation(&key, &fixture.body).await;
     let read = || app.request(Method::GET, &escalation_path(escalation.id()), &key);
-    let categories = [
+    let categories: [&str; TRIES] = [
         "product_bug",
         "network_disruption",
         "undocumented_defect",
@@ -256,7 +259,7 @@ async fn on_postgres_each_request_stays_within_its_round_trips() {
             .json(&json!({"text": "客户已重启传输服务，问题仍然存在。"}))
     };
     // Every statement prepared once on the connection, as in a server that has run a while.
-    for attempt in 0..5 {
+    for attempt in 0..TRIES {
         app.send(read()).await;
         app.send(note(attempt)).await;
     }
