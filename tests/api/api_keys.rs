@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, TestApp, spawn_app, timestamp};
+use crate::helpers::{Answer, TestApp, spawn_app, timestamp, uuid};
 use crate::services::{FORBIDDEN, NOT_FOUND};
 
 const API_KEYS: &str = "/v1/api-keys";
@@ -38,8 +38,7 @@ fn secret_of(answer: &Answer) -> String {
 async fn id_of_key(app: &TestApp, secret: &str) -> Uuid {
     let me = app.get("/v1/me", secret).await;
     assert_eq!(me.status, 200, "{}", me.body);
-    let id = me.body["api_key"]["id"].as_str();
-    id.and_then(|id| id.parse().ok()).expect("an id")
+    uuid(&me.body["api_key"]["id"])
 }
 
 #[tokio::test]
@@ -431,16 +430,9 @@ async fn admins_list_every_key_and_a_partner_its_own_revoked_ones_only_when_aske
         their_second,
     ];
     assert_eq!(app.get(API_KEYS, admin).await.item_ids(), everything);
-    let (mut pages, mut path) = (Vec::new(), format!("{API_KEYS}?limit=2"));
-    loop {
-        let page = app.get(&path, admin).await;
-        pages.push(page.item_ids());
-        let Some(cursor) = page.body["next_cursor"].as_str() else {
-            break;
-        };
-        path = format!("{API_KEYS}?limit=2&cursor={cursor}");
-        assert!(pages.len() < 10, "pagination does not end");
-    }
+    let first = app.get_query(API_KEYS, admin, &[("limit", "2")]).await;
+    let pages = app.every_page(first, admin).await;
+    let pages: Vec<Vec<Uuid>> = pages.iter().map(Answer::item_ids).collect();
     let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
     assert_eq!(sizes, [2, 2, 2, 1], "{pages:?}");
     assert_eq!(pages.concat(), everything, "every key once, in order");

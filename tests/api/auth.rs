@@ -115,6 +115,12 @@ async fn every_authentication_failure_is_the_same_401_that_never_echoes_the_key(
         .header("Content-Type", "application/json")
         .body("{ this is not json");
     assert_unauthorized("an unreadable body", &app.send(unreadable).await);
+    // The same on a resource's path.
+    let customers = "/v1/customers";
+    let anonymous = app.get_anonymously(customers).await;
+    assert_unauthorized("customers, no key", &anonymous);
+    let forged = "esk_not-a-real-key-at-all-0123456789abcdef";
+    assert_unauthorized("customers, not a key", &app.get(customers, forged).await);
 }
 
 #[tokio::test]

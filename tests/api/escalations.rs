@@ -11,15 +11,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::customers::{Fields, edited, without};
-use crate::helpers::{ESCALATIONS, TestApp, escalation_body, escalation_path, timestamp};
+use crate::helpers::{
+    ESCALATIONS, TestApp, escalation_body, escalation_path, notes_path, timestamp,
+};
 use crate::world::World;
 
 /// `/v1/escalations/validate`, the dry run.
 pub(crate) const VALIDATE: &str = "/v1/escalations/validate";
-
-fn notes_path(id: Uuid) -> String {
-    format!("{}/notes", escalation_path(id))
-}
 
 fn events_path(id: Uuid) -> String {
     format!("{}/events", escalation_path(id))

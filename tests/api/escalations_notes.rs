@@ -5,12 +5,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::escalation_path;
+use crate::helpers::{escalation_path, notes_path};
 use crate::world::World;
-
-fn notes_path(id: Uuid) -> String {
-    format!("{}/notes", escalation_path(id))
-}
 
 impl World {
     /// `text` noted on escalation `id` as `key`, answered.

@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 use crate::cli::{Served, escalade, serve_with};
 use crate::helpers::{
-    Answer, ESCALATIONS, TestApp, TestDatabase, customer_body, escalation_body, escalation_path,
-    issue_key, send_concurrently, spawn_app_on, spawn_app_with, subscription_body, test_keys,
+    Answer, ESCALATIONS, TestApp, TestDatabase, customer_body, escalation_body, issue_key,
+    notes_path, partner_body, send_concurrently, spawn_app_on, spawn_app_with, subscription_body,
+    test_keys,
 };
 use crate::pg_proxy::Proxy;
 use crate::servers::Needed;
@@ -147,9 +148,7 @@ impl Desk {
             assert_eq!(answer.status, 201, "{path}: {}", answer.body);
             answer.id()
         };
-        let mpn_id = 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64;
-        let partner = json!({"name": "云桥科技（合作伙伴）", "mpn_id": mpn_id.to_string(),
-            "tenant_id": Uuid::new_v4(), "country": "CN"});
+        let partner = partner_body("云桥科技（合作伙伴）");
         let partner = created(admin_key, "/v1/partners", partner).await;
         let partner_key = issue_key(db, Role::Partner, Some(partner)).await;
         let customer = customer_body("上海云启科技有限公司");
@@ -280,7 +279,7 @@ async fn two_delivering_instances_send_each_event_exactly_once() {
     let created = send_concurrently(escalations.collect()).await;
     let note = json!({"text": "已附上退信邮件头。"});
     let notes = created.iter().enumerate().map(|(i, escalation)| {
-        let path = format!("{}/notes", escalation_path(escalation.id()));
+        let path = notes_path(escalation.id());
         post(i + 1, &path, note.clone())
     });
     let noted = send_concurrently(notes.collect()).await;
@@ -475,8 +474,7 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     let ready = api.ops("/readyz").await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(ready.status, 200, "{}", ready.body);
-    let partner = json!({"name": "云桥科技（合作伙伴）", "mpn_id": "7654321",
-        "tenant_id": Uuid::new_v4(), "country": "CN"});
+    let partner = partner_body("云桥科技（合作伙伴）");
     let partner = api.post("/v1/partners", &admin_key, &partner).await;
     assert_eq!(partner.status, 201, "{}", partner.body);
     let partner_key = issue_key(direct, Role::Partner, Some(partner.id())).await;

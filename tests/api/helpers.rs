@@ -238,7 +238,8 @@ fn replace_database(url: &str, name: &str) -> String {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let admin_url = admin_url.clone();
             // Drop runs outside async code: a thread of its own gets a runtime for the cleanup.
             let dropped = std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
@@ -249,29 +250,14 @@ impl Drop for TestDatabase {
                     let admin = escalade::store::connect(&settings_for(admin_url))
                         .await
                         .ok()?;
-                    admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                        .ok()?;
+                    admin.execute_unprepared(&drop).await.ok()?;
                     admin.close().await.ok()
                 })
             })
             .join();
             if !matches!(dropped, Ok(Some(()))) {
-                eprintln!(
-                    "warning: test database {} was not dropped",
-                    self.cleanup_name()
-                );
+                eprintln!("warning: test database {name} was not dropped");
             }
-        }
-    }
-}
-
-impl TestDatabase {
-    fn cleanup_name(&self) -> &str {
-        match &self.cleanup {
-            Cleanup::Postgres { name, .. } => name,
-            Cleanup::Sqlite(_) => "(sqlite)",
         }
     }
 }
@@ -409,11 +395,9 @@ impl Answer {
         self.header("etag").expect("an ETag").to_owned()
     }
 
+    #[track_caller]
     pub fn id(&self) -> Uuid {
-        self.body["id"]
-            .as_str()
-            .and_then(|id| id.parse().ok())
-            .expect("an id")
+        uuid(&self.body["id"])
     }
 
     /// Asserts a problem document with this status and code, and returns it.
@@ -498,20 +482,9 @@ impl TestApp {
 
     /// Creates a partner (as admin) with a partner key of its own.
     pub async fn create_partner(&self, name: &str) -> TestPartner {
-        let tenant_id = Uuid::new_v4();
-        let mpn_id = format!(
-            "{}",
-            1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64
-        );
-        let answer = self
-            .post(
-                "/v1/partners",
-                &self.admin_key,
-                &json!({"name": name, "mpn_id": mpn_id, "tenant_id": tenant_id, "country": "CN"}),
-            )
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        let id = answer.id();
+        let body = partner_body(name);
+        let answer = self.created("/v1/partners", &self.admin_key, &body).await;
+        let (id, tenant_id) = (answer.id(), uuid(&body["tenant_id"]));
         let key = issue_key(&self.db, Role::Partner, Some(id)).await;
         TestPartner { id, tenant_id, key }
     }
@@ -525,6 +498,12 @@ impl TestApp {
         let body = customer_body(company_name);
         self.created("/v1/customers", &partner.key, &body).await
     }
+}
+
+/// A valid partner body with a fresh MPN id (7 to 10 digits) and tenant.
+pub fn partner_body(name: &str) -> Value {
+    let mpn_id = 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64;
+    json!({"name": name, "mpn_id": mpn_id.to_string(), "tenant_id": Uuid::new_v4(), "country": "CN"})
 }
 
 /// A valid customer body with a fresh tenant.
@@ -550,15 +529,7 @@ impl Answer {
     /// The ids of a 200 list answer's items, in order.
     #[track_caller]
     pub fn item_ids(&self) -> Vec<Uuid> {
-        self.items()
-            .iter()
-            .map(|item| {
-                item["id"]
-                    .as_str()
-                    .and_then(|id| id.parse().ok())
-                    .expect("an id")
-            })
-            .collect()
+        self.items().iter().map(|item| uuid(&item["id"])).collect()
     }
 
     /// The target of `Link: <…>; rel="next"`, if the answer has one.
@@ -634,10 +605,7 @@ impl TestApp {
         current: &Answer,
         status: &str,
     ) -> Answer {
-        let customer_id: Uuid = current.body["customer_id"]
-            .as_str()
-            .and_then(|id| id.parse().ok())
-            .expect("a customer_id");
+        let customer_id = uuid(&current.body["customer_id"]);
         let answer = self
             .patch(
                 &subscription_path(customer_id, current.id()),
@@ -673,8 +641,6 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// A second server over the same database (the same connection pool), with the same
-    /// settings and admin key: two instances of the service behind one load balancer.
     /// Another instance over the same database with other secret keys and settings: a copy of
     /// the database in someone else's hands.
     pub fn spawn_stranger(&self, settings: ServeSettings, keys: KeyRing) -> TestApp {
@@ -687,6 +653,13 @@ impl TestApp {
             self.admin_key.clone(),
             keys,
         )
+    }
+
+    /// What `/metrics` shows.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
     }
 
     /// Where this server keeps attachments.
@@ -715,6 +688,8 @@ impl TestApp {
             .collect()
     }
 
+    /// A second server over the same database (the same connection pool), with the same
+    /// settings and admin key: two instances of the service behind one load balancer.
     pub fn spawn_sibling(&self) -> TestApp {
         start(
             self.settings.clone(),
@@ -838,6 +813,11 @@ pub fn escalation_path(id: Uuid) -> String {
     format!("{ESCALATIONS}/{id}")
 }
 
+/// `/v1/escalations/{id}/notes`.
+pub fn notes_path(id: Uuid) -> String {
+    format!("{}/notes", escalation_path(id))
+}
+
 /// A partner ready to escalate: one customer with an active Microsoft 365 subscription, and an
 /// escalation body for it that meets every criterion.
 pub struct EscalationFixture {
@@ -938,8 +918,8 @@ impl TestApp {
 
     /// Adds a note to the escalation as `key`; asserts 201 and returns the answer.
     pub async fn add_note(&self, key: &str, id: Uuid, text: &str) -> Answer {
-        let path = format!("{}/notes", escalation_path(id));
-        self.created(&path, key, &json!({ "text": text })).await
+        self.created(&notes_path(id), key, &json!({ "text": text }))
+            .await
     }
 
     /// `POST /v1/escalations/{id}/transitions` with `If-Match: etag`, as `key`.
@@ -975,6 +955,15 @@ impl Answer {
 /// The 21Vianet engineer operators assign when they take an escalation up.
 pub fn engineer() -> Value {
     json!({"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+86 10 5555 0123"})
+}
+
+/// A uuid held in a JSON value.
+#[track_caller]
+pub fn uuid(value: &Value) -> Uuid {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("a uuid, got {value}"))
 }
 
 /// An RFC 3339 timestamp of a JSON answer, as UTC.

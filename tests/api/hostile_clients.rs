@@ -292,15 +292,9 @@ async fn behind_a_trusted_proxy_guesses_count_per_client_address_and_per_key_fro
     other_client.problem(401, "unauthorized");
 }
 
-/// What `/metrics` shows.
-pub(crate) async fn metrics(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    response.text().await.unwrap()
-}
-
 /// The number of request series `/metrics` exposes.
 async fn series(app: &TestApp) -> usize {
-    let text = metrics(app).await;
+    let text = app.metrics().await;
     let lines = text.lines();
     lines
         .filter(|line| line.starts_with("escalade_http_request"))
@@ -327,7 +321,7 @@ async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
     // Assert
     let after = series(&app).await;
     assert!(after <= before + 20, "{before} series, then {after}");
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     let named = text.contains("M042X") || text.contains("made-up");
     assert!(!named, "{text}");
     assert!(text.contains(r#"method="other""#));

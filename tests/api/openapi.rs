@@ -44,14 +44,13 @@ fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
     found
 }
 
-/// The response object itself, following a `$ref` to the shared components.
-fn resolve<'a>(spec: &'a Value, response: &'a Value) -> &'a Value {
-    match response["$ref"].as_str() {
-        Some(reference) => {
-            let name = reference.rsplit('/').next().unwrap();
-            &spec["components"]["responses"][name]
-        }
-        None => response,
+/// The object itself (a response, a parameter), following a `$ref` to the shared components.
+fn resolve<'a>(spec: &'a Value, object: &'a Value) -> &'a Value {
+    match object["$ref"].as_str() {
+        Some(reference) => spec
+            .pointer(reference.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("{reference} resolves")),
+        None => object,
     }
 }
 
@@ -205,6 +204,48 @@ fn shared_headers_and_conditional_reads_are_documented() {
             "{method} {path}"
         );
     }
+}
+
+/// `Idempotency-Key` is an optional header of every POST under /v1 and of no GET, and every
+/// success of a POST documents `Idempotency-Replayed`.
+#[test]
+fn the_idempotency_key_and_the_replayed_header_are_documented_on_every_post_and_no_get() {
+    let spec = spec();
+    let mut posts = 0;
+    for (method, path, operation) in operations(&spec) {
+        let at = format!("{method} {path}");
+        let parameters = operation["parameters"].as_array().into_iter().flatten();
+        let key = parameters.map(|p| resolve(&spec, p)).find(|parameter| {
+            let name = parameter["name"].as_str().unwrap_or_default();
+            parameter["in"] == "header" && name.eq_ignore_ascii_case("Idempotency-Key")
+        });
+        if !path.starts_with("/v1/") || !["GET", "POST"].contains(&method.as_str()) {
+            continue;
+        }
+        if method == "GET" {
+            assert!(key.is_none(), "{at}: documents Idempotency-Key");
+            continue;
+        }
+        posts += 1;
+        let key = key.unwrap_or_else(|| panic!("{at}: no Idempotency-Key"));
+        assert_ne!(key["required"], true, "{at}: the key is optional");
+        let responses = operation["responses"].as_object().unwrap();
+        let successes: Vec<_> = responses
+            .iter()
+            .filter(|(s, _)| s.starts_with('2'))
+            .collect();
+        assert!(!successes.is_empty(), "{at}: no success documented");
+        for (status, response) in successes {
+            let headers = resolve(&spec, response)["headers"].as_object();
+            let mut names = headers.into_iter().flat_map(|headers| headers.keys());
+            let replayed = names.any(|name| name.eq_ignore_ascii_case("Idempotency-Replayed"));
+            assert!(
+                replayed,
+                "{at} {status}: Idempotency-Replayed is not documented"
+            );
+        }
+    }
+    assert!(posts > 0, "the spec has POST operations");
 }
 
 /// Generated clients break on response types that forbid new fields, and name unnamed unions

@@ -6,18 +6,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::customers::{Fields, edited, url_params, without};
-use crate::helpers::{Answer, TestApp, spawn_app};
+use crate::helpers::{Answer, TestApp, partner_body, spawn_app};
 
 const PARTNERS: &str = "/v1/partners";
 
 fn partner_path(id: Uuid) -> String {
     format!("{PARTNERS}/{id}")
-}
-
-/// A valid creation body with a fresh MPN id (7 to 10 digits) and tenant.
-fn partner_body(name: &str) -> Value {
-    let mpn_id = 1_000_000 + (Uuid::new_v4().as_u128() % 8_999_999_999) as u64;
-    json!({"name": name, "mpn_id": mpn_id.to_string(), "tenant_id": Uuid::new_v4(), "country": "CN"})
 }
 
 /// A valid creation body with these fields set.

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{
-    Answer, ESCALATIONS, TestApp, TestDatabase, escalation_path, spawn_app, test_keys,
+    Answer, ESCALATIONS, TestApp, TestDatabase, escalation_path, spawn_app, test_keys, uuid,
 };
 use crate::world::World;
 
@@ -168,8 +168,7 @@ fn partner_token(provider: &Provider, world: &World) -> String {
 /// The id of the person a `GET /v1/me` answer names.
 #[track_caller]
 fn person_of(me: &Answer) -> Uuid {
-    let id = me.body["person"]["id"].as_str();
-    id.and_then(|id| id.parse().ok()).expect("a person id")
+    uuid(&me.body["person"]["id"])
 }
 
 /// How many people the database holds.

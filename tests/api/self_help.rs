@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, TestApp, incident_body};
+use crate::helpers::{Answer, TestApp, incident_body, uuid};
 use crate::services::{SEEDED, marketplace_body};
 use crate::world::World;
 
@@ -41,10 +41,9 @@ fn assert_advice(answer: &Answer, expected: &[(&str, &str)]) {
 fn incident_ids(answer: &Answer) -> Vec<Uuid> {
     let incidents = answer.body["active_incidents"].as_array();
     let incidents = incidents.expect("an active_incidents list");
-    let id = |incident: &Value| incident["id"].as_str().and_then(|id| id.parse().ok());
     incidents
         .iter()
-        .map(|incident| id(incident).expect("an id"))
+        .map(|incident| uuid(&incident["id"]))
         .collect()
 }
 

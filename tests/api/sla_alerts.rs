@@ -69,7 +69,7 @@ async fn settled_sla_events(app: &TestApp, id: Uuid, count: usize) -> Vec<String
 
 /// The value of the metric `name` on `app`.
 async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = crate::hostile_clients::metrics(app).await;
+    let text = app.metrics().await;
     let value = text
         .lines()
         .find_map(|line| line.strip_prefix(&format!("{name} ")));

@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     Answer, ESCALATIONS, TestApp, TestDatabase, escalation_path, incident_body, incident_path,
-    spawn_app, spawn_app_on,
+    notes_path, spawn_app, spawn_app_on,
 };
 use crate::pg_proxy::Proxy;
 use crate::servers::Needed;
@@ -253,7 +253,7 @@ async fn on_postgres_each_request_stays_within_its_round_trips() {
         body["category"] = json!(categories[attempt]);
         app.request(Method::POST, ESCALATIONS, &key).json(&body)
     };
-    let notes = format!("{}/notes", escalation_path(escalation.id()));
+    let notes = notes_path(escalation.id());
     let note = |_| {
         app.request(Method::POST, &notes, &key)
             .json(&json!({"text": "客户已重启传输服务，问题仍然存在。"}))

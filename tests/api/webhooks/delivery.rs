@@ -24,7 +24,7 @@ use super::{
 };
 use crate::helpers::{
     Answer, ESCALATIONS, TestApp, TestDatabase, TestPartner, engineer, escalation_body,
-    escalation_path, incident_body, incident_path, send_concurrently, timestamp,
+    escalation_path, incident_body, incident_path, notes_path, send_concurrently, timestamp,
 };
 use crate::world::World;
 
@@ -201,12 +201,6 @@ fn assert_unanswered(delivery: &Value, label: &str) {
     assert_eq!(delivery["status"], "pending", "{label}: {delivery}");
 }
 
-async fn metrics(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
-}
-
 /// Whether the series `series` (name and labels exactly as exposed) counts at least one.
 fn counted(text: &str, series: &str) -> bool {
     let mut lines = text.lines().filter(|line| !line.starts_with('#'));
@@ -260,7 +254,7 @@ async fn a_new_escalation_is_delivered_once_signed_to_a_subscribed_endpoint_and_
     timestamp(&attempt["started_at"]);
     assert_eq!(endpoint.receiver.count(), 1, "exactly one request");
     assert_eq!(deliveries(app, key, endpoint.id).await.len(), 1);
-    let text = metrics(app).await;
+    let text = app.metrics().await;
     let delivered = r#"escalade_webhook_attempts_total{outcome="delivered"}"#;
     assert!(counted(&text, delivered), "{text}");
     for name in [
@@ -338,7 +332,7 @@ async fn every_change_is_an_event_and_a_refused_change_none() {
         .await;
     let answer = json!({"to": "in_progress"});
     let answered = app.transition(key, id, &waiting.etag(), &answer).await;
-    let notes = format!("{}/notes", escalation_path(id));
+    let notes = notes_path(id);
     let empty_note = app.post(&notes, key, &json!({"text": ""})).await;
     let note = app.add_note(key, id, "已附上退信邮件头。").await;
 
@@ -654,7 +648,7 @@ async fn a_delivery_is_given_up_after_the_horizon() {
     assert_eq!(after, received, "no request after giving up");
     let path = delivery_path(endpoint.id, uuid(&failed["id"]));
     assert_eq!(app.get(&path, key).await.body, failed);
-    let text = metrics(app).await;
+    let text = app.metrics().await;
     for outcome in ["given_up", "failed"] {
         let series = format!(r#"escalade_webhook_attempts_total{{outcome="{outcome}"}}"#);
         assert!(counted(&text, &series), "{outcome}: {text}");

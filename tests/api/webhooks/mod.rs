@@ -99,14 +99,7 @@ pub fn secret(answer: &Answer) -> String {
         .to_owned()
 }
 
-/// A uuid held in a JSON value.
-#[track_caller]
-pub fn uuid(value: &Value) -> Uuid {
-    value
-        .as_str()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or_else(|| panic!("a uuid, got {value}"))
-}
+pub use crate::helpers::uuid;
 
 /// `POST {endpoint}/rotate-secret` with `If-Match` when given.
 pub async fn rotate(app: &TestApp, key: &str, id: Uuid, if_match: Option<&str>) -> Answer {
