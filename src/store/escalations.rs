@@ -4,26 +4,29 @@
 use chrono::SubsecRound;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, InsertStatement, IntoColumnRef, PostgresQueryBuilder, Query,
-    SimpleExpr, WithClause,
+    Asterisk, CommonTableExpression, Expr, InsertStatement, IntoColumnRef, PostgresQueryBuilder,
+    Query, SimpleExpr, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, ExprTrait, FromQueryResult, IntoActiveModel, Iterable, ModelTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    ExprTrait, FromQueryResult, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
 use super::webhooks::{self, Notice};
 use super::{
-    Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, literal, update_versioned,
+    Change, Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, literal,
+    update_versioned,
 };
 use crate::domain::escalation::lifecycle::Side;
 use crate::domain::escalation::sla::{SlaAlert, SlaClock};
 use crate::domain::escalation::{Language, Severity, Status};
 use crate::domain::{Category, Scope};
 use crate::entity::escalation::{Column, Entity, Model};
-use crate::entity::{escalation_event as event, escalation_note as note};
+use crate::entity::{
+    escalation_event as event, escalation_note as note, webhook_endpoint as endpoint,
+};
 
 pub use crate::entity::escalation::{Column as EscalationColumn, Model as EscalationRow};
 pub use crate::entity::escalation_event::Model as EventRow;
@@ -76,11 +79,6 @@ fn is_open_violation(err: &DbErr) -> bool {
         if detail.contains(OPEN_INDEX.0) || detail.contains(OPEN_INDEX.1))
 }
 
-/// The number shown for the `seq`-th escalation: `ESC-` and at least six digits.
-fn number_of(seq: i64) -> String {
-    format!("ESC-{seq:06}")
-}
-
 /// Every column of `row` but its number, as values to insert.
 fn unnumbered_values(row: &Model) -> Vec<(Column, Expr)> {
     Column::iter()
@@ -89,15 +87,23 @@ fn unnumbered_values(row: &Model) -> Vec<(Column, Expr)> {
         .collect()
 }
 
-/// The insert of a new escalation on SQLite, numbered in the statement itself: writers take
-/// turns, so one more than the highest so far is free.
-fn numbered_insert(values: Vec<(Column, Expr)>) -> InsertStatement {
-    let next = Query::select()
-        .expr_as(Expr::cust("COALESCE(MAX(seq), 0) + 1"), "n")
-        .from(Entity)
-        .take();
+/// The insert of a new escalation, numbered in the statement itself: on PostgreSQL by the
+/// sequence; on SQLite, whose writers take turns, as one more than the highest so far.
+fn numbered_insert(values: Vec<(Column, Expr)>, backend: DbBackend) -> InsertStatement {
+    let mut next = Query::select();
+    let number = match backend {
+        DbBackend::Postgres => {
+            next.expr_as(Expr::cust("nextval('escalation_numbers')"), "n");
+            "'ESC-' || lpad(n::text, GREATEST(length(n::text), 6), '0')"
+        }
+        _ => {
+            next.expr_as(Expr::cust("COALESCE(MAX(seq), 0) + 1"), "n")
+                .from(Entity);
+            "printf('ESC-%06d', n)"
+        }
+    };
     let mut columns = vec![Column::Seq, Column::Number];
-    let mut exprs = vec![Expr::col("n"), Expr::cust("printf('ESC-%06d', n)")];
+    let mut exprs = vec![Expr::col("n"), Expr::cust(number)];
     for (column, value) in values {
         columns.push(column);
         exprs.push(value);
@@ -116,27 +122,44 @@ fn numbered_insert(values: Vec<(Column, Expr)>) -> InsertStatement {
         .take()
 }
 
-/// The insert of `event` into `escalation`'s audit trail.
+/// The insert of `event` into `escalation`'s audit trail. `after` makes what is written of the
+/// state after: the value itself, or an expression that completes it as the statement runs.
 fn audit_insert(
     escalation: &Model,
     actor: &Actor,
     event: EventRecord,
     at: DateTime<Utc>,
+    after: impl FnOnce(Option<serde_json::Value>) -> Expr,
 ) -> InsertStatement {
-    event::Entity::insert(event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        escalation_id: Set(escalation.id),
-        partner_id: Set(escalation.partner_id),
-        kind: Set(event.kind.to_owned()),
-        actor_role: Set(actor.role.as_str().to_owned()),
-        actor_id: Set(Some(actor.actor.id)),
-        actor_kind: Set(actor.actor.kind.as_str().to_owned()),
-        actor_name: Set(Some(actor.actor.name.clone())),
-        at: Set(at),
-        before: Set(event.before),
-        after: Set(event.after),
-    })
-    .into_query()
+    Query::insert()
+        .into_table(event::Entity)
+        .columns([
+            event::Column::Id,
+            event::Column::EscalationId,
+            event::Column::PartnerId,
+            event::Column::Kind,
+            event::Column::ActorRole,
+            event::Column::ActorId,
+            event::Column::ActorKind,
+            event::Column::ActorName,
+            event::Column::At,
+            event::Column::Before,
+            event::Column::After,
+        ])
+        .values_panic([
+            Uuid::now_v7().into(),
+            escalation.id.into(),
+            escalation.partner_id.into(),
+            event.kind.into(),
+            actor.role.as_str().into(),
+            Some(actor.actor.id).into(),
+            actor.actor.kind.as_str().into(),
+            Some(actor.actor.name.clone()).into(),
+            at.into(),
+            event.before.into(),
+            after(event.after),
+        ])
+        .take()
 }
 
 pub(super) async fn record(
@@ -146,7 +169,7 @@ pub(super) async fn record(
     event: EventRecord,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    txn.execute(&audit_insert(escalation, actor, event, at))
+    txn.execute(&audit_insert(escalation, actor, event, at, Expr::val))
         .await?;
     Ok(())
 }
@@ -154,10 +177,9 @@ pub(super) async fn record(
 /// Numbers and stores a new escalation, its SLA times on `clock`, its `created` event and the
 /// notice it makes, in the outbox. An endpoint enabled while this runs may or may not hear of it.
 ///
-/// On PostgreSQL the number is drawn first, so the row, its event and its notice are known
-/// before anything is written; unless an endpoint may hear of it, all three are then written in
-/// one statement, which is its own transaction. Otherwise, and on SQLite (where the number is
-/// drawn in the insert), they are written in a transaction.
+/// The number is drawn by the insert itself. On PostgreSQL the row, its event and its notice are
+/// written by one statement, which is its own transaction unless deliveries follow it. On SQLite
+/// they are written in a transaction.
 #[tracing::instrument(skip_all, fields(customer_id = %new.customer_id))]
 pub async fn create(
     db: &DatabaseConnection,
@@ -180,39 +202,18 @@ pub async fn create(
     };
     let written = match db.get_database_backend() {
         DbBackend::Postgres => {
-            let draw = Query::select()
-                .expr(Expr::cust("nextval('escalation_numbers')"))
-                .take();
-            let seq: i64 = db
-                .query_one(&draw)
-                .await?
-                .ok_or(DbErr::RecordNotInserted)?
-                .try_get_by_index(0)?;
+            // The event and the notice are made before the number exists: they carry a
+            // stand-in, which the statement replaces with the number it draws.
             let row = Model {
-                seq,
-                number: number_of(seq),
+                number: format!("ESC-{}", Uuid::new_v4().simple()),
                 ..row
             };
             let event = created(&row);
             let notice = announce(&row)?;
-            if notice.may_be_heard {
-                let insert = Entity::insert(row.clone().into_active_model())
-                    .into_query()
-                    .returning_all()
-                    .take();
-                write_in_transaction(db, gate, insert, actor, now, |_| Ok((event, notice))).await
-            } else {
-                let audit = audit_insert(&row, actor, event, now);
-                let (_, outbox) = webhooks::outbox_insert(&notice, DbBackend::Postgres);
-                let statement = insert_with_trail(row, audit, outbox);
-                Model::find_by_statement(statement)
-                    .one(db)
-                    .await
-                    .and_then(|row| row.ok_or(DbErr::RecordNotInserted))
-            }
+            write_with_trail(db, gate, &row, actor, event, notice, now).await
         }
         _ => {
-            let insert = numbered_insert(unnumbered_values(&row));
+            let insert = numbered_insert(unnumbered_values(&row), DbBackend::Sqlite);
             write_in_transaction(db, gate, insert, actor, now, |row| {
                 Ok((created(row), announce(row)?))
             })
@@ -231,26 +232,58 @@ pub async fn create(
     }
 }
 
-/// One PostgreSQL statement inserting `row` and returning it, with its audit event and its
-/// outbox event written by data-modifying CTEs.
-fn insert_with_trail(row: Model, audit: InsertStatement, outbox: InsertStatement) -> Statement {
+/// Writes `row` on PostgreSQL, numbered as it is inserted, with its audit `event` and its
+/// `notice` in the outbox: one statement, whose data-modifying CTEs read the inserted row and
+/// put its number where `row.number`, a stand-in, is written. Deliveries, when an endpoint may
+/// hear of it, follow in the same transaction.
+async fn write_with_trail(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    row: &Model,
+    actor: &Actor,
+    event: EventRecord,
+    notice: Notice,
+    now: DateTime<Utc>,
+) -> Result<Model, DbErr> {
+    let stand_in = row.number.as_str();
+    let numbered = |text: Expr| {
+        Expr::cust_with_exprs(
+            "replace($1, $2, (SELECT number FROM inserted))",
+            [text, Expr::val(stand_in)],
+        )
+    };
+    let audit = audit_insert(row, actor, event, now, |after| {
+        numbered(Expr::val(after).cast_as("text")).cast_as("jsonb")
+    });
+    let (event_id, outbox) = webhooks::outbox_insert(&notice, DbBackend::Postgres, |body| {
+        numbered(Expr::val(body))
+    });
     let cte = |insert: InsertStatement, name: &'static str| {
         CommonTableExpression::new()
             .query(insert)
             .table_name(name)
             .to_owned()
     };
-    let insert = Entity::insert(row.into_active_model())
-        .into_query()
-        .returning_all()
-        .take();
     let statement = WithClause::new()
+        .cte(cte(
+            numbered_insert(unnumbered_values(row), DbBackend::Postgres),
+            "inserted",
+        ))
         .cte(cte(audit, "audited"))
         .cte(cte(outbox, "announced"))
         .to_owned()
-        .query(insert);
+        .query(Query::select().column(Asterisk).from("inserted").take());
     let (sql, values) = statement.build(PostgresQueryBuilder);
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let inserted = |row: Option<Model>| row.ok_or(DbErr::RecordNotInserted);
+    if !notice.may_be_heard {
+        return inserted(Model::find_by_statement(statement).one(db).await?);
+    }
+    let txn = gate.begin(db).await?;
+    let row = inserted(Model::find_by_statement(statement).one(&*txn).await?)?;
+    webhooks::deliver(&*txn, &notice, event_id).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// A new escalation's row at `now`, without its number yet.
@@ -336,6 +369,40 @@ pub async fn open_duplicate(
         .filter(is_open(Column::Status))
         .one(db)
         .await
+}
+
+/// The escalation, if it exists and the scope may see it, and whether its partner has an
+/// enabled webhook endpoint, which may hear of a change to it: one statement.
+pub async fn get_with_listeners(
+    db: &DatabaseConnection,
+    scope: Scope,
+    id: Uuid,
+) -> Result<Option<(Model, bool)>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Listened {
+        #[sea_orm(nested)]
+        escalation: Model,
+        listened: bool,
+    }
+    let listened = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(endpoint::Entity)
+            .and_where(
+                Expr::col((endpoint::Entity, endpoint::Column::PartnerId))
+                    .equals((Entity, Column::PartnerId)),
+            )
+            .and_where(Expr::col((endpoint::Entity, endpoint::Column::Enabled)).eq(true))
+            .take(),
+    );
+    let row = Entity::find_by_id(id)
+        .expr_as(listened, "listened")
+        .into_model::<Listened>()
+        .one(db)
+        .await?;
+    Ok(row
+        .filter(|row| scope.admits(row.escalation.partner_id))
+        .map(|row| (row.escalation, row.listened)))
 }
 
 /// The escalation, if it exists and the scope may see it.
@@ -634,7 +701,9 @@ pub async fn transition(
     Ok(updated)
 }
 
-/// Appends a note and its `note_added` event.
+/// Adds `actor`'s note to `escalation`, with its event and the notice `announce` makes of it;
+/// an operator's first note is also 21Vianet's first response. All are written at once (see
+/// [`webhooks::write_announced`]).
 #[tracing::instrument(skip_all, fields(id = %escalation.id))]
 pub async fn add_note(
     db: &DatabaseConnection,
@@ -644,41 +713,42 @@ pub async fn add_note(
     text: String,
     announce: impl FnOnce(&note::Model) -> Result<Notice, DbErr>,
 ) -> Result<note::Model, DbErr> {
-    let now = Utc::now();
-    let txn = gate.begin(db).await?;
-    let row = note::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        escalation_id: Set(escalation.id),
-        partner_id: Set(escalation.partner_id),
-        author_role: Set(actor.role.as_str().to_owned()),
-        author_id: Set(Some(actor.actor.id)),
-        author_kind: Set(actor.actor.kind.as_str().to_owned()),
-        author_name: Set(Some(actor.actor.name.clone())),
-        text: Set(text),
-        created_at: Set(now),
-    }
-    .insert(&*txn)
-    .await?;
+    // Microseconds: what both engines keep, so the answer shows what a read will.
+    let now = Utc::now().trunc_subsecs(6);
+    let row = note::Model {
+        id: Uuid::now_v7(),
+        escalation_id: escalation.id,
+        partner_id: escalation.partner_id,
+        author_role: actor.role.as_str().to_owned(),
+        author_id: Some(actor.actor.id),
+        author_kind: actor.actor.kind.as_str().to_owned(),
+        author_name: Some(actor.actor.name.clone()),
+        text,
+        created_at: now,
+    };
+    let notice = announce(&row)?;
     let event = EventRecord {
         kind: "note_added",
         before: None,
         after: Some(serde_json::json!({"note_id": row.id, "text": row.text})),
     };
-    record(&*txn, escalation, actor, event, now).await?;
+    let mut changes = vec![
+        Change::Insert(note::Entity::insert(row.clone().into_active_model()).into_query()),
+        Change::Insert(audit_insert(escalation, actor, event, now, Expr::val)),
+    ];
     if Side::of(actor.role) == Side::Operator && escalation.first_response_at.is_none() {
-        // An operator's first note is 21Vianet's first response.
-        Entity::update_many()
-            .col_expr(Column::FirstResponseAt, Expr::val(now))
-            .col_expr(Column::SlaAlertAt, Expr::val(None::<DateTime<Utc>>))
-            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-            .col_expr(Column::UpdatedAt, Expr::val(now))
-            .filter(Column::Id.eq(escalation.id))
-            .filter(Column::FirstResponseAt.is_null())
-            .exec(&*txn)
-            .await?;
+        changes.push(Change::Update(
+            Entity::update_many()
+                .col_expr(Column::FirstResponseAt, Expr::val(now))
+                .col_expr(Column::SlaAlertAt, Expr::val(None::<DateTime<Utc>>))
+                .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+                .col_expr(Column::UpdatedAt, Expr::val(now))
+                .filter(Column::Id.eq(escalation.id))
+                .filter(Column::FirstResponseAt.is_null())
+                .into_query(),
+        ));
     }
-    webhooks::enqueue(&*txn, announce(&row)?).await?;
-    txn.commit().await?;
+    webhooks::write_announced(db, gate, changes, notice).await?;
     Ok(row)
 }
 

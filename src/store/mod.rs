@@ -23,7 +23,7 @@ use std::time::Duration;
 use chrono::Utc;
 use log::LevelFilter;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, InsertStatement, SimpleExpr, UpdateStatement};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
@@ -208,6 +208,12 @@ impl WriteGate {
             _turn: Some(turn),
         })
     }
+}
+
+/// A statement that writes, one of several written at once (see [`webhooks::write_announced`]).
+pub enum Change {
+    Insert(InsertStatement),
+    Update(UpdateStatement),
 }
 
 /// A write transaction holding its turn until it commits or is dropped.

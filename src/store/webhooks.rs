@@ -9,7 +9,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{Expr, InsertStatement, LockBehavior, LockType, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    CommonTableExpression, Expr, InsertStatement, LockBehavior, LockType, Query, SimpleExpr,
+    SubQueryStatement, WithClause,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -17,7 +20,9 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned};
+use super::{
+    Change, Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, update_versioned,
+};
 use crate::domain::Title;
 use crate::domain::sealing::{KeyRing, Unsealable, is_sealed};
 use crate::domain::webhook::{DeliveryStatus, EventType, SigningSecret, WebhookUrl};
@@ -218,11 +223,17 @@ fn next_position(backend: DbBackend) -> SimpleExpr {
     }
 }
 
-/// The insert of `notice` into the outbox, as an event written now, and the event's id.
-pub fn outbox_insert(notice: &Notice, backend: DbBackend) -> (Uuid, InsertStatement) {
+/// The insert of `notice` into the outbox, as an event written now, and the event's id. `body`
+/// makes what is written of the event's JSON text: the text itself, or an expression that
+/// completes it as the statement runs.
+pub fn outbox_insert(
+    notice: &Notice,
+    backend: DbBackend,
+    body: impl FnOnce(String) -> Expr,
+) -> (Uuid, InsertStatement) {
     let now = Utc::now();
     let event_id = Uuid::now_v7();
-    let body = json!({
+    let text = json!({
         "type": notice.event_type,
         "timestamp": now.to_rfc3339_opts(SecondsFormat::Micros, true),
         "data": notice.data,
@@ -242,7 +253,7 @@ pub fn outbox_insert(notice: &Notice, backend: DbBackend) -> (Uuid, InsertStatem
             event_id.into(),
             notice.event_type.as_str().into(),
             notice.partner_id.into(),
-            body.into(),
+            body(text),
             now.into(),
             next_position(backend),
         ])
@@ -250,12 +261,70 @@ pub fn outbox_insert(notice: &Notice, backend: DbBackend) -> (Uuid, InsertStatem
     (event_id, insert)
 }
 
+/// Writes `changes` and `notice`, the event announcing them, to the outbox at once. On
+/// PostgreSQL they are one statement, each change a data-modifying CTE of it, which is its own
+/// transaction: one round trip. Where an endpoint may hear of it, that statement and the
+/// deliveries are one transaction; on SQLite every statement is, in turn.
+pub async fn write_announced(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    changes: Vec<Change>,
+    notice: Notice,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let (event_id, outbox) = outbox_insert(&notice, backend, Expr::val);
+    let changes = changes.into_iter().chain([Change::Insert(outbox)]);
+    if backend == DbBackend::Postgres {
+        let mut statement = WithClause::new();
+        for (n, change) in changes.enumerate() {
+            let change = match change {
+                Change::Insert(insert) => SubQueryStatement::from(insert),
+                Change::Update(update) => SubQueryStatement::from(update),
+            };
+            let name = format!("change_{n}");
+            statement.cte(
+                CommonTableExpression::new()
+                    .query(change)
+                    .table_name(name)
+                    .to_owned(),
+            );
+        }
+        let statement = statement.query(Query::select().expr(Expr::val(1)).take());
+        if !notice.may_be_heard {
+            return db.execute(&statement).await.map(drop);
+        }
+        let txn = gate.begin(db).await?;
+        txn.execute(&statement).await?;
+        deliver(&*txn, &notice, event_id).await?;
+        return txn.commit().await;
+    }
+    let txn = gate.begin(db).await?;
+    for change in changes {
+        match change {
+            Change::Insert(insert) => txn.execute(&insert).await?,
+            Change::Update(update) => txn.execute(&update).await?,
+        };
+    }
+    deliver(&*txn, &notice, event_id).await?;
+    txn.commit().await
+}
+
 /// Writes `notice` to the outbox, where the event feed serves it, with a pending delivery for
 /// each enabled endpoint subscribed to it. Call it with the transaction that makes the change.
 #[tracing::instrument(skip_all, fields(event_type = %notice.event_type))]
 pub async fn enqueue(txn: &impl ConnectionTrait, notice: Notice) -> Result<(), DbErr> {
-    let (event_id, insert) = outbox_insert(&notice, txn.get_database_backend());
+    let (event_id, insert) = outbox_insert(&notice, txn.get_database_backend(), Expr::val);
     txn.execute(&insert).await?;
+    deliver(txn, &notice, event_id).await
+}
+
+/// Writes a pending delivery of the outbox's event `event_id`, which announces `notice`, for
+/// each enabled endpoint subscribed to it. Call it with the transaction that wrote the event.
+pub async fn deliver(
+    txn: &impl ConnectionTrait,
+    notice: &Notice,
+    event_id: Uuid,
+) -> Result<(), DbErr> {
     let now = Utc::now();
     if !notice.may_be_heard {
         return Ok(());

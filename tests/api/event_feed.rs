@@ -68,6 +68,8 @@ async fn the_feed_serves_events_oldest_first_resumes_after_any_and_refuses_what_
     assert_eq!(all.body["has_more"], false);
     assert_eq!(all.body["next_after"], all.body["items"][2]["id"]);
     assert_eq!(all.body["items"][0]["data"]["escalation"]["id"], json!(id));
+    let number = &all.body["items"][0]["data"]["escalation"]["number"];
+    assert_eq!(number, "ESC-000001", "the number drawn as it was written");
     let escalation = &all.body["items"][2]["data"]["escalation"];
     assert_eq!(escalation["status"], "in_progress");
     let all_ids = all.strings("id");

@@ -22,6 +22,7 @@ use crate::http::pagination::{self, Cursor, list_type};
 use crate::http::responses::*;
 use crate::http::webhooks::{describe, notice};
 use crate::store::escalations::{self as store, EventRow, NoteRow};
+use crate::store::webhooks::Notice;
 
 fn note_example() -> serde_json::Value {
     serde_json::json!({
@@ -214,22 +215,28 @@ pub async fn add_note(
     id: web::Path<Uuid>,
     body: ValidJson<NewNote>,
 ) -> Result<HttpResponse, ApiError> {
-    let escalation = visible(&state, &caller, *id).await?;
+    let (escalation, listened) = store::get_with_listeners(&state.db, caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::not_found("escalation"))?;
     let text = fields::present("text", body.0.text)?;
     let text = fields::parsed("text", &text, Paragraph::parse)?;
     idempotency.claim(&state.db).await?;
     let actor = caller.0.clone();
     let announce = |row: &NoteRow| {
         let note = describe(Note::try_from(row.clone()))?;
-        Ok(notice(
-            EventType::EscalationNoteAdded,
-            Some(escalation.partner_id),
-            serde_json::json!({
-                "escalation_id": escalation.id,
-                "escalation_number": escalation.number,
-                "note": note,
-            }),
-        ))
+        let data = serde_json::json!({
+            "escalation_id": escalation.id,
+            "escalation_number": escalation.number,
+            "note": note,
+        });
+        Ok(Notice {
+            may_be_heard: listened,
+            ..notice(
+                EventType::EscalationNoteAdded,
+                Some(escalation.partner_id),
+                data,
+            )
+        })
     };
     let note: Note = store::add_note(
         &state.db,
