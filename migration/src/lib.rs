@@ -23,6 +23,7 @@ mod m20261129_000017_sla_alerts_and_event_feed;
 mod m20261130_000018_create_attachments;
 mod m20261207_000019_shared_rate_limits;
 mod m20261207_000020_people;
+mod m20261207_000021_drop_escalation_number_index;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_create_attachments::Migration),
             Box::new(m20261207_000019_shared_rate_limits::Migration),
             Box::new(m20261207_000020_people::Migration),
+            Box::new(m20261207_000021_drop_escalation_number_index::Migration),
         ]
     }
 }
