@@ -36,8 +36,7 @@ fn secret_of(answer: &Answer) -> String {
 
 /// The id of the key `secret` authenticates, from `GET /v1/me`.
 async fn id_of_key(app: &TestApp, secret: &str) -> Uuid {
-    let me = app.get("/v1/me", secret).await;
-    assert_eq!(me.status, 200, "{}", me.body);
+    let me = app.read_ok("/v1/me", secret).await;
     uuid(&me.body["api_key"]["id"])
 }
 

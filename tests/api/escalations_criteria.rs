@@ -82,8 +82,7 @@ async fn own_tenant_customer(world: &World) -> Uuid {
 /// Suspends or reactivates the partner, as the admin.
 async fn set_partner_status(world: &World, status: &str) {
     let (app, path) = (&world.app, format!("/v1/partners/{}", world.partner.id));
-    let current = app.get(&path, &app.admin_key).await;
-    assert_eq!(current.status, 200, "{}", current.body);
+    let current = app.read_ok(&path, &app.admin_key).await;
     let change = json!({ "status": status });
     let tag = current.etag();
     let answer = app.patch(&path, &app.admin_key, Some(&tag), &change).await;

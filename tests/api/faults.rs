@@ -12,16 +12,15 @@ use escalade::entity::{customer, webhook_delivery};
 use escalade::error::{DbTrouble, classify};
 use escalade::startup::Application;
 use escalade::storage::StoreLocation;
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::cli::{Served, escalade, serve_with};
 use crate::helpers::{
-    Answer, ESCALATIONS, TestApp, TestDatabase, customer_body, escalation_body, issue_key,
-    notes_path, partner_body, send_concurrently, spawn_app_on, spawn_app_with, subscription_body,
-    test_keys,
+    Answer, Api, ESCALATIONS, TestDatabase, customer_body, escalation_body, issue_key, notes_path,
+    partner_body, send_concurrently, spawn_app_on, spawn_app_with, subscription_body, test_keys,
 };
 use crate::pg_proxy::Proxy;
 use crate::servers::Needed;
@@ -65,58 +64,10 @@ fn id_counts(received: &[Received]) -> HashMap<String, usize> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// An API over HTTP, in this process or in a child
+// Deliveries as an instance in this process or in a child reports them
 // ---------------------------------------------------------------------------------------------
 
-/// Where an instance listens, and a client for it.
-#[derive(Clone)]
-struct Remote {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Remote {
-    fn new(base: String) -> Remote {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30));
-        Remote {
-            base,
-            client: client.build().unwrap(),
-        }
-    }
-
-    fn of(app: &TestApp) -> Remote {
-        Remote {
-            base: app.address.clone(),
-            client: app.client.clone(),
-        }
-    }
-
-    fn request(&self, method: Method, path: &str, key: &str) -> RequestBuilder {
-        let url = format!("{}{path}", self.base);
-        self.client.request(method, url).bearer_auth(key)
-    }
-
-    async fn send(&self, request: RequestBuilder) -> Answer {
-        Answer::read(request.send().await.expect("the request is sent")).await
-    }
-
-    async fn get(&self, path: &str, key: &str) -> Answer {
-        self.send(self.request(Method::GET, path, key)).await
-    }
-
-    async fn post(&self, path: &str, key: &str, body: &Value) -> Answer {
-        self.send(self.request(Method::POST, path, key).json(body))
-            .await
-    }
-
-    /// An ops endpoint (no key).
-    async fn ops(&self, path: &str) -> Answer {
-        self.send(self.client.get(format!("{}{path}", self.base)))
-            .await
-    }
-
+impl Api {
     /// Waits until every delivery of the endpoint (at least `count`, on one page) is
     /// `delivered`; returns them, oldest first.
     async fn all_delivered(&self, key: &str, endpoint_id: Uuid, count: usize) -> Vec<Value> {
@@ -142,7 +93,7 @@ struct Desk {
 }
 
 impl Desk {
-    async fn open(api: &Remote, db: &DatabaseConnection, admin_key: &str, url: String) -> Desk {
+    async fn open(api: &Api, db: &DatabaseConnection, admin_key: &str, url: String) -> Desk {
         let created = async |key: &str, path: &str, body: Value| {
             let answer = api.post(path, key, &body).await;
             assert_eq!(answer.status, 201, "{path}: {}", answer.body);
@@ -166,7 +117,7 @@ impl Desk {
     }
 
     /// Waits until `api` shows the desk's `count` deliveries delivered; returns them.
-    async fn delivered(&self, api: &Remote, count: usize) -> Vec<Value> {
+    async fn delivered(&self, api: &Api, count: usize) -> Vec<Value> {
         api.all_delivered(&self.partner_key, self.endpoint_id, count)
             .await
     }
@@ -175,7 +126,7 @@ impl Desk {
 /// A running `escalade serve` over the test's database, and a client for its API.
 struct Instance {
     process: Served,
-    api: Remote,
+    api: Api,
 }
 
 impl Instance {
@@ -183,7 +134,7 @@ impl Instance {
         let mut command = escalade(database);
         command.env("ESCALADE_LOG", "info,sqlx=warn");
         let process = serve_with(command, flags);
-        let api = Remote::new(process.url(""));
+        let api = Api::at(process.url(""));
         Instance { process, api }
     }
 }
@@ -258,7 +209,7 @@ async fn two_delivering_instances_send_each_event_exactly_once() {
     })
     .await;
     let sibling = app.spawn_sibling();
-    let instances = [Remote::of(&app), Remote::of(&sibling)];
+    let instances = [app.api.clone(), sibling.api.clone()];
     let receiver = Receiver::start(Script::Always(204));
     let partner = app.create_partner("云桥科技（合作伙伴）").await;
     let endpoint = json!({"url": receiver.url(), "events": EVENT_TYPES});
@@ -467,11 +418,11 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
         ..ServeSettings::default()
     };
     let app = Application::build(&settings, db, test_keys()).expect("the server binds");
-    let api = Remote::new(format!("http://127.0.0.1:{}", app.port()));
+    let api = Api::at(format!("http://127.0.0.1:{}", app.port()));
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let me = api.get("/v1/me", &admin_key).await;
-    let ready = api.ops("/readyz").await;
+    let ready = api.get_anonymously("/readyz").await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(ready.status, 200, "{}", ready.body);
     let partner = partner_body("云桥科技（合作伙伴）");
@@ -488,8 +439,8 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     let customer = customer_body("上海云启科技有限公司");
     let create_down = api.post("/v1/customers", &partner_key, &customer).await;
     let create_took = started.elapsed();
-    let ready_down = api.ops("/readyz").await;
-    let health_down = api.ops("/healthz").await;
+    let ready_down = api.get_anonymously("/readyz").await;
+    let health_down = api.get_anonymously("/healthz").await;
     // A key verified before is trusted only while the database can confirm it: once the check
     // fails it is forgotten, and even an answer that reads nothing else is 503.
     let what = "the keys in memory to be forgotten";
@@ -511,7 +462,7 @@ async fn while_postgres_is_unreachable_requests_get_503_and_recover_without_a_re
     // Act: the database is back.
     proxy.switch(true);
     eventually("/readyz to answer 200 again", async || {
-        (api.ops("/readyz").await.status == 200).then_some(())
+        (api.get_anonymously("/readyz").await.status == 200).then_some(())
     })
     .await;
     let body = customer_body("北京恢复科技有限公司");

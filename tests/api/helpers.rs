@@ -262,9 +262,15 @@ impl Drop for TestDatabase {
     }
 }
 
-pub struct TestApp {
+/// A running server's API as a client calls it: over HTTP, following no redirect.
+#[derive(Clone)]
+pub struct Api {
     pub address: String,
     pub client: reqwest::Client,
+}
+
+pub struct TestApp {
+    pub api: Api,
     pub db: DatabaseConnection,
     pub admin_key: String,
     /// The deployment's secret keys, which every instance of it shares.
@@ -327,11 +333,7 @@ fn start(
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        api: Api::at(format!("http://127.0.0.1:{port}")),
         db,
         admin_key,
         keys,
@@ -440,7 +442,18 @@ impl Answer {
     }
 }
 
-impl TestApp {
+impl Api {
+    /// The API of the server at `address`; a request that gets no answer within a minute fails.
+    pub fn at(address: String) -> Api {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60));
+        Api {
+            address,
+            client: client.build().unwrap(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -455,6 +468,13 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, key: &str) -> Answer {
         self.send(self.request(Method::GET, path, key)).await
+    }
+
+    /// `GET path` as `key`, which must succeed.
+    pub async fn read_ok(&self, path: &str, key: &str) -> Answer {
+        let read = self.get(path, key).await;
+        assert_eq!(read.status, 200, "GET {path}: {}", read.body);
+        read
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Answer {
@@ -480,6 +500,21 @@ impl TestApp {
         self.send(self.request(Method::DELETE, path, key)).await
     }
 
+    /// `GET path` with no credentials.
+    pub async fn get_anonymously(&self, path: &str) -> Answer {
+        self.send(self.client.get(self.url(path))).await
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl TestApp {
     /// Creates a partner (as admin) with a partner key of its own.
     pub async fn create_partner(&self, name: &str) -> TestPartner {
         let body = partner_body(name);

@@ -124,8 +124,9 @@ async fn staff_open_incidents_investigating_from_now_unless_told_otherwise() {
     assert_eq!(incident["resolved_at"], Value::Null);
     assert_eq!(incident["updates"], json!([]));
     assert_eq!(incident["version"], 1);
-    let read = app.get(opened.header("location").unwrap(), operator).await;
-    assert_eq!(read.status, 200, "{}", read.body);
+    let read = app
+        .read_ok(opened.header("location").unwrap(), operator)
+        .await;
     assert_eq!(read.body, opened.body);
     assert_eq!(by_default.body["status"], "investigating");
     assert_between(&by_default.body["started_at"], before, after);
@@ -197,8 +198,7 @@ async fn everyone_reads_incidents_only_staff_change_them_and_an_unknown_one_is_4
         assert_refused(answer, label, NOT_FOUND, "");
     }
     for key in [partner, operator, &app.admin_key] {
-        let read = app.get(&path, key).await;
-        assert_eq!(read.status, 200, "{}", read.body);
+        let read = app.read_ok(&path, key).await;
         assert_eq!(read.etag(), "\"1\"");
         assert_eq!(read.body, incident.body, "nothing changed");
         let list = app.get(INCIDENTS, key).await;

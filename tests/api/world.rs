@@ -101,11 +101,6 @@ impl TestApp {
         answer
     }
 
-    /// `GET path` with no credentials.
-    pub async fn get_anonymously(&self, path: &str) -> Answer {
-        self.send(self.client.get(self.url(path))).await
-    }
-
     /// `method path` as `key` with `If-Match: tag`, and `body` as JSON when given.
     pub async fn with_if_match(
         &self,

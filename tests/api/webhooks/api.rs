@@ -127,8 +127,7 @@ async fn a_partner_creates_endpoints_each_with_a_secret_of_its_own_shown_only_th
     let why = "every endpoint has its own";
     assert_ne!(secret(&every), secret(&answer), "{why}");
     assert_eq!(every.body["events"], json!(EVENT_TYPES), "all six at once");
-    let read = app.get(&endpoint_path(id), &ours.key).await;
-    assert_eq!(read.status, 200, "{}", read.body);
+    let read = app.read_ok(&endpoint_path(id), &ours.key).await;
     assert_eq!(read.etag(), answer.etag());
     assert_shown(&read.body, false);
     let mut without_secret = answer.body.clone();
@@ -189,8 +188,7 @@ async fn an_endpoint_is_404_to_other_partners_and_staff_keys_cannot_manage_endpo
     for (role, what, answer) in &forbidden {
         assert_problem(answer, &format!("{role} {what}"), 403, "forbidden");
     }
-    let read = app.get(&path, owner).await;
-    assert_eq!(read.status, 200, "{}", read.body);
+    let read = app.read_ok(&path, owner).await;
     assert_eq!(read.etag(), etag, "untouched");
     assert_eq!(read.body["enabled"], true);
     assert_eq!(app.get(ENDPOINTS, owner).await.item_ids(), [id]);

@@ -70,8 +70,7 @@ async fn escalate(app: &TestApp, partner: &TestPartner) -> Answer {
 
 /// `path` as the partner reads it.
 async fn read_as(app: &TestApp, partner: &TestPartner, path: &str) -> Value {
-    let read = app.get(path, &partner.key).await;
-    assert_eq!(read.status, 200, "{}", read.body);
+    let read = app.read_ok(path, &partner.key).await;
     read.body
 }
 
