@@ -264,7 +264,8 @@ pub fn outbox_insert(
 /// Writes `changes` and `notice`, the event announcing them, to the outbox at once. On
 /// PostgreSQL they are one statement, each change a data-modifying CTE of it, which is its own
 /// transaction: one round trip. Where an endpoint may hear of it, that statement and the
-/// deliveries are one transaction; on SQLite every statement is, in turn.
+/// deliveries are one transaction. On SQLite the changes, the event and the deliveries are
+/// written in turn, in one transaction.
 pub async fn write_announced(
     db: &DatabaseConnection,
     gate: &WriteGate,
