@@ -316,6 +316,11 @@ pub struct ServeSettings {
     #[arg(long, env = "ESCALADE_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
 
+    /// Seconds an event stream may stay silent before it sends a comment line, so that proxies
+    /// and clients see the connection is alive.
+    #[arg(long, env = "ESCALADE_STREAM_KEEPALIVE_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stream_keepalive_secs: u64,
+
     /// Seconds between sweeps of expired idempotency records.
     #[arg(long, env = "ESCALADE_HOUSEKEEPING_INTERVAL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     pub housekeeping_interval_secs: u64,
@@ -691,6 +696,7 @@ impl Default for ServeSettings {
             redis_key_prefix: "escalade".to_owned(),
             trusted_proxies: TrustedProxies::default(),
             shutdown_timeout_secs: 30,
+            stream_keepalive_secs: 15,
             housekeeping_interval_secs: 600,
             default_language: Language::English,
             cors_allowed_origins: CorsOrigins::default(),

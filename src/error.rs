@@ -199,6 +199,9 @@ pub enum ApiError {
     /// bucket refills, none is looked at, not even one with a good key.
     #[error("too many requests without a valid API key from this address; retry after {} seconds", .limit.retry_after)]
     TooManyFailedAuthentications { limit: RateLimitState },
+    /// 429: the caller already holds as many event streams open as it may.
+    #[error("{limit} event streams are already open for this caller")]
+    TooManyStreams { limit: usize },
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
@@ -306,6 +309,7 @@ impl ApiError {
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
+            Self::TooManyStreams { .. } => "too_many_streams",
             Self::Unavailable(_) => "database_unavailable",
             Self::Busy(_) => "database_busy",
             Self::Internal(_) => "internal_error",
@@ -358,6 +362,9 @@ impl ApiError {
             Self::TooManyFailedAuthentications { limit } => {
                 Text::new("problem-too-many-failed-authentications")
                     .with("seconds", limit.retry_after)
+            }
+            Self::TooManyStreams { limit } => {
+                Text::new("problem-too-many-streams").with("limit", *limit)
             }
             Self::Unavailable(_) => Text::new("problem-database-unavailable"),
             Self::Busy(_) => Text::new("problem-database-busy"),
@@ -498,9 +505,9 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } | Self::DuplicateEscalation(_) | Self::IdempotencyKeyInUse => {
                 StatusCode::CONFLICT
             }
-            Self::TooManyRequests { .. } | Self::TooManyFailedAuthentications { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Self::TooManyRequests { .. }
+            | Self::TooManyFailedAuthentications { .. }
+            | Self::TooManyStreams { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::CriteriaNotMet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
-use serde_json::json;
 use tokio::sync::watch;
 
 use crate::domain::escalation::sla::{AlertState, AlertStep, SlaAlert, SlaClock};
 use crate::domain::escalation::{Severity, Status};
 use crate::domain::webhook::EventType;
 use crate::http::escalations::Escalation;
+use crate::http::event_data::EscalationData;
 use crate::http::metrics::Metrics;
 use crate::http::webhooks::{describe, notice};
 use crate::store::WriteGate;
@@ -103,8 +103,11 @@ impl SlaWatch {
             SlaAlert::Breach => EventType::EscalationSlaBreached,
         };
         let escalation = describe(Escalation::from_row(row.clone(), Utc::now()))?;
-        let data = json!({ "escalation": escalation });
-        let notice = notice(event_type, Some(row.partner_id), data);
+        let notice = notice(
+            event_type,
+            Some(row.partner_id),
+            EscalationData { escalation },
+        )?;
         let announced =
             escalations::announce_sla_alert(&self.db, &self.writes, row, alert, next, notice)
                 .await?;

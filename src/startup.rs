@@ -27,6 +27,7 @@ use crate::domain::escalation::sla::SlaClock;
 use crate::domain::sealing::KeyRing;
 use crate::http::auth::FailedAuthentications;
 use crate::http::body::{self, BodyTimeout};
+use crate::http::event_stream::{FeedWatch, Streaming};
 use crate::http::expect::EarlyChecks;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::language::{self, DefaultLanguage};
@@ -116,6 +117,7 @@ pub struct Application {
     verified: Arc<VerifiedCallers>,
     identity: Option<Arc<IdentityProvider>>,
     upkeep: Upkeep,
+    feed_watch: FeedWatch,
     db: DatabaseConnection,
 }
 
@@ -229,6 +231,13 @@ impl Application {
             allow_private_networks: settings.webhooks.allow_private_networks,
             secret_grace: settings.webhooks.secret_grace(),
         });
+        let mut builder =
+            actix_server::Server::build().shutdown_timeout(settings.shutdown_timeout_secs);
+        if let Some(workers) = settings.workers {
+            builder = builder.workers(workers);
+        }
+        let shutdown = builder.graceful_shutdown_signal();
+        let feed_watch = FeedWatch::default();
         let verified = Arc::new(VerifiedCallers::default());
         let identity = settings
             .identity
@@ -249,6 +258,12 @@ impl Application {
             attachment_max_bytes: settings.attachments.attachment_max_bytes,
             attachment_quota: settings.attachments.quota(),
             rate_limit_store: limit_store,
+            streaming: Streaming {
+                watch: feed_watch.clone(),
+                slots: Arc::default(),
+                keepalive: Duration::from_secs(settings.stream_keepalive_secs),
+                shutdown: shutdown.clone(),
+            },
         });
         let body_limit = settings.body_limit;
         let body_timeout = Duration::from_secs(settings.body_timeout_secs);
@@ -328,12 +343,6 @@ impl Application {
             .configure(console::configure)
             .default_service(web::to(routes::fallback))
         };
-        let mut builder =
-            actix_server::Server::build().shutdown_timeout(settings.shutdown_timeout_secs);
-        if let Some(workers) = settings.workers {
-            builder = builder.workers(workers);
-        }
-        let shutdown = builder.graceful_shutdown_signal();
         // actix-web's `HttpServer`, assembled by hand for the one setting it does not offer: the
         // service that decides on `Expect: 100-continue` (see `http::expect`). The rest is as
         // `HttpServer` sets it up.
@@ -344,6 +353,10 @@ impl Application {
                 HttpService::build()
                     .client_request_timeout(Duration::from_secs(5))
                     .client_disconnect_timeout(Duration::from_secs(1))
+                    // A client that closes its side is gone: an event stream it held ends (and
+                    // frees its place) at once rather than at its next write. HTTP clients do not
+                    // half-close a connection while they wait for an answer.
+                    .h1_allow_half_closed(false)
                     .local_addr(local_address)
                     .graceful_shutdown_signal(move || {
                         let shutdown = shutdown.clone();
@@ -368,6 +381,7 @@ impl Application {
             verified,
             identity,
             upkeep,
+            feed_watch,
             db,
         })
     }
@@ -388,7 +402,8 @@ impl Application {
         let verified = self.verified;
         let revalidation = tokio::spawn({
             let stopped = stopped.clone();
-            async move { verified.maintain(self.db, stopped).await }
+            let db = self.db.clone();
+            async move { verified.maintain(db, stopped).await }
         });
         let identity = tokio::spawn({
             let stopped = stopped.clone();
@@ -401,7 +416,8 @@ impl Application {
         });
         let worker = tokio::spawn(self.worker.run(stopped.clone()));
         let sla_watch = tokio::spawn(self.sla_watch.run(stopped.clone()));
-        let upkeep = tokio::spawn(self.upkeep.run(stopped));
+        let upkeep = tokio::spawn(self.upkeep.run(stopped.clone()));
+        let feed_watch = tokio::spawn(self.feed_watch.maintain(self.db, stopped));
         let served = self.server.await;
         stop.send_replace(true);
         for (task, result) in [
@@ -410,6 +426,7 @@ impl Application {
             ("key revalidation", revalidation.await),
             ("rate limit upkeep", upkeep.await),
             ("identity provider's keys", identity.await),
+            ("feed watch", feed_watch.await),
         ] {
             if let Err(err) = result {
                 tracing::error!(error = %err, task, "a background task failed");

@@ -11,13 +11,14 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 
+use super::event_stream::LAST_EVENT_ID;
 use super::idempotency::KEY_HEADER;
 use super::request_id;
 use crate::error::ApiError;
 use crate::i18n::Text;
 
 /// Request headers a cross-origin page may send.
-const ALLOWED_HEADERS: [&str; 7] = [
+const ALLOWED_HEADERS: [&str; 8] = [
     "Authorization",
     "Content-Type",
     "If-Match",
@@ -25,6 +26,7 @@ const ALLOWED_HEADERS: [&str; 7] = [
     KEY_HEADER,
     request_id::HEADER_NAME,
     "Accept-Language",
+    LAST_EVENT_ID,
 ];
 
 /// Response headers a cross-origin page may read: everything a client of this API acts on (a

@@ -14,6 +14,7 @@ use crate::domain::webhook::EventType;
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
+use crate::http::event_data::AnyEvent;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::DEFAULT_LIMIT;
 use crate::http::responses::*;
@@ -65,15 +66,14 @@ impl utoipa::PartialSchema for EventTypes {
 
 impl utoipa::ToSchema for EventTypes {}
 
-/// An event, exactly as its webhook carries it, with the webhook's `webhook-id` as `id`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+/// An event, exactly as its webhook carries it, with the webhook's `webhook-id` as `id`; its
+/// `data` for each `type` is in [`crate::http::event_data`].
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FeedEvent {
     pub id: Uuid,
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub timestamp: DateTime<Utc>,
-    /// What the event is about, as the API shows it: `{"escalation": …}`, `{"note": …}`,
-    /// `{"service_incident": …}`, `{"remediation_plan": …}`.
     pub data: serde_json::Value,
 }
 
@@ -102,14 +102,10 @@ impl TryFrom<FeedRow> for FeedEvent {
 
 /// A page of the feed.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "items": [{"id": "019ad1c2-7e10-7b35-9d0e-3f4f1c2b8a61", "type": "escalation.sla_warning",
-        "timestamp": "2026-11-24T05:12:00.000000Z", "data": {"escalation": {"number": "ESC-000042"}}}],
-    "next_after": "019ad1c2-7e10-7b35-9d0e-3f4f1c2b8a61",
-    "has_more": false
-}))]
+#[schema(example = feed_example)]
 pub struct EventFeed {
     /// Oldest first.
+    #[schema(value_type = Vec<AnyEvent>)]
     pub items: Vec<FeedEvent>,
     /// Pass as `after` to continue: the last event of this page, or the `after` given when
     /// nothing newer exists yet. `null` only when the feed is empty.
@@ -118,7 +114,17 @@ pub struct EventFeed {
     pub has_more: bool,
 }
 
-fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
+fn feed_example() -> serde_json::Value {
+    serde_json::json!({
+        "items": [{"id": "019ad1c2-7e10-7b35-9d0e-3f4f1c2b8a61", "type": "escalation.sla_warning",
+            "timestamp": "2026-11-24T05:12:00.000000Z",
+            "data": {"escalation": crate::http::escalations::escalation_example()}}],
+        "next_after": "019ad1c2-7e10-7b35-9d0e-3f4f1c2b8a61",
+        "has_more": false
+    })
+}
+
+pub(crate) fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
     let Some(types) = types else {
         return Ok(Vec::new());
     };
@@ -144,7 +150,11 @@ fn event_types(types: Option<&str>) -> Result<Vec<EventType>, ApiError> {
 /// retention is 410 whether or not housekeeping has deleted its event yet (event ids are UUIDv7,
 /// which carry their time), so a client learns it has a gap the same way on every instance at any
 /// moment; one that names no event the caller may see is 404, as for another partner's.
-async fn cursor(state: &AppState, scope: Scope, after: Uuid) -> Result<FeedRow, ApiError> {
+pub(crate) async fn cursor(
+    state: &AppState,
+    scope: Scope,
+    after: Uuid,
+) -> Result<FeedRow, ApiError> {
     let written = after.get_timestamp().and_then(|at| {
         let (secs, nanos) = at.to_unix();
         DateTime::<Utc>::from_timestamp(i64::try_from(secs).ok()?, nanos)

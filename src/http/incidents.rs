@@ -21,6 +21,7 @@ use super::webhooks::{describe, notice};
 use crate::domain::webhook::EventType;
 use crate::domain::{IncidentSeverity, IncidentStatus, Paragraph, ServiceKey, Title};
 use crate::error::ApiError;
+use crate::http::event_data::IncidentData;
 use crate::http::idempotency::Idempotency;
 use crate::i18n::{Language, Text};
 use crate::store::incidents::{
@@ -276,11 +277,11 @@ pub async fn create_incident(
     idempotency.claim(&state.db).await?;
     let announce = |incident: &Incident| {
         let incident = describe(ServiceIncident::read(incident.clone(), Language::English))?;
-        Ok(notice(
+        notice(
             EventType::ServiceIncidentCreated,
             None,
-            serde_json::json!({ "incident": incident }),
-        ))
+            IncidentData { incident },
+        )
     };
     let incident = ServiceIncident::read(
         store::create(&state.db, &state.writes, new, announce).await?,
@@ -414,11 +415,11 @@ pub async fn update_incident(
     };
     let announce_resolution = |incident: &Incident| {
         let incident = describe(ServiceIncident::read(incident.clone(), Language::English))?;
-        Ok(notice(
+        notice(
             EventType::ServiceIncidentResolved,
             None,
-            serde_json::json!({ "incident": incident }),
-        ))
+            IncidentData { incident },
+        )
     };
     let updated = store::update(
         &state.db,

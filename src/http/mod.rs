@@ -13,6 +13,8 @@ pub mod cors;
 pub mod customers;
 pub mod escalations;
 pub mod etag;
+pub mod event_data;
+pub mod event_stream;
 pub mod events;
 pub mod expect;
 pub mod extract;
@@ -78,6 +80,8 @@ pub struct AppState {
     pub attachment_quota: Quota,
     /// Where every instance counts rate limits together, if anywhere.
     pub rate_limit_store: Option<Arc<SharedStore>>,
+    /// What event streams need: the feed's newest event, the open streams, the shutdown.
+    pub streaming: event_stream::Streaming,
 }
 
 /// Every `/v1` operation.
@@ -85,6 +89,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     me::configure(cfg);
     business_calendar::configure(cfg);
     events::configure(cfg);
+    event_stream::configure(cfg);
     partners::configure(cfg);
     people::configure(cfg);
     api_keys::configure(cfg);

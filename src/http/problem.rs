@@ -8,8 +8,9 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpRequest, HttpResponse, web};
 use tracing::Span;
 
 use crate::error::ApiError;
@@ -69,8 +70,49 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
             api_error.to_response(language, instance)
         }
     };
+    let mut response = response;
+    if wants_plain_json(res.request()) {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     let (req, original) = res.into_parts();
     ServiceResponse::new(req, keep_headers(original, response))
+}
+
+/// Whether the client accepts JSON but not problem documents, by name or by a wildcard, as
+/// clients generated from the spec ask (`Accept: application/json`): it gets the same document
+/// as `application/json` (RFC 9457, 3). Types it gives `q=0` it refuses.
+fn wants_plain_json(req: &HttpRequest) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let accepted: Vec<String> = accept
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next()?.to_ascii_lowercase();
+            let refused = parts.any(|param| {
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (!refused).then_some(media)
+        })
+        .collect();
+    accepted.iter().any(|media| media == "application/json")
+        && !accepted.iter().any(|media| {
+            matches!(
+                media.as_str(),
+                "application/problem+json" | "application/*" | "*/*"
+            )
+        })
 }
 
 /// Carries the headers middleware set on the error response (rate limits, request id) over to

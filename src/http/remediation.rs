@@ -21,6 +21,7 @@ use crate::domain::webhook::EventType;
 use crate::domain::{Paragraph, Principal};
 use crate::entity::remediation_plan::Model;
 use crate::error::{ApiError, FieldError};
+use crate::http::event_data::RemediationPlanData;
 use crate::http::idempotency::Idempotency;
 use crate::http::webhooks::{describe, notice};
 use crate::i18n::{Language, Text};
@@ -256,11 +257,13 @@ pub async fn request_plan(
     idempotency.claim(&state.db).await?;
     let announce = |plan: &Model| {
         let plan = describe(RemediationPlan::try_from(plan.clone()))?;
-        Ok(notice(
+        notice(
             EventType::RemediationPlanRequested,
             Some(partner_id),
-            serde_json::json!({ "remediation_plan": plan }),
-        ))
+            RemediationPlanData {
+                remediation_plan: plan,
+            },
+        )
     };
     let plan: RemediationPlan = store::create(
         &state.db,

@@ -34,21 +34,24 @@ const TAG: &str = "webhooks";
 
 /// The outbox entry announcing `event_type` to `partner_id`'s endpoints (every partner's when
 /// `None`), carrying resources as the API shows them.
-pub fn notice(event_type: EventType, partner_id: Option<Uuid>, data: serde_json::Value) -> Notice {
-    Notice {
+pub fn notice(
+    event_type: EventType,
+    partner_id: Option<Uuid>,
+    data: impl Serialize,
+) -> Result<Notice, DbErr> {
+    let data = serde_json::to_value(data)
+        .map_err(|err| DbErr::Custom(format!("cannot serialise the event's data: {err}")))?;
+    Ok(Notice {
         event_type,
         partner_id,
         data,
         may_be_heard: true,
-    }
+    })
 }
 
 /// A resource as the API shows it, for an event; a row that cannot be shown stops the change.
-pub fn describe<T: Serialize>(resource: Result<T, ApiError>) -> Result<serde_json::Value, DbErr> {
-    let resource = resource
-        .map_err(|err| DbErr::Custom(format!("cannot describe the event's resource: {err}")))?;
-    serde_json::to_value(resource)
-        .map_err(|err| DbErr::Custom(format!("cannot serialise the event's resource: {err}")))
+pub fn describe<T>(resource: Result<T, ApiError>) -> Result<T, DbErr> {
+    resource.map_err(|err| DbErr::Custom(format!("cannot describe the event's resource: {err}")))
 }
 
 /// How the API is configured to treat endpoint URLs and rotations.

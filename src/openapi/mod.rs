@@ -75,12 +75,21 @@ Partners subscribe to events with webhook endpoints; deliveries are signed per S
             UnsupportedAttachment, AttachmentRefused, RangeNotSatisfiable
         )
     ),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &Webhooks),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
 
 struct BearerScheme;
+
+/// What each webhook delivery carries, per event type.
+struct Webhooks;
+
+impl Modify for Webhooks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.webhooks = Some(crate::http::event_data::webhooks());
+    }
+}
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

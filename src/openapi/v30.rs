@@ -1,6 +1,7 @@
 //! The document rendered for OpenAPI 3.0 tools (progenitor and other generators that read only
 //! 3.0): the same operations and schemas, with the few 3.1 forms utoipa writes expressed the 3.0
-//! way. Checked in beside the 3.1 document as `openapi/openapi-3.0.json`.
+//! way, and each problem answer also as `application/json` (see [`problems_as_json_too`]).
+//! Checked in beside the 3.1 document as `openapi/openapi-3.0.json`.
 //!
 //! Only schemas are rewritten, found by walking the document's structure (never by a blind walk:
 //! examples are data, and may contain keys such as `type`).
@@ -63,6 +64,18 @@ pub fn render(document: &Value) -> Value {
     document
 }
 
+/// A problem document is also answered as `application/json`, to a client that accepts JSON
+/// but not problem documents: generators that type only `application/json` bodies (progenitor)
+/// send `Accept: application/json`, and so type every error answer as a `Problem`.
+fn problems_as_json_too(response: &mut Value) {
+    let Some(Value::Object(content)) = response.get_mut("content") else {
+        return;
+    };
+    if let Some(problem) = content.get("application/problem+json").cloned() {
+        content.entry("application/json").or_insert(problem);
+    }
+}
+
 /// The JSON type of each component schema, for nullable references to it: its `type`, or
 /// `object` for a union of objects.
 type Types = BTreeMap<String, Value>;
@@ -116,6 +129,7 @@ impl Schemas {
             self.in_parameter(header)
         });
         self.in_content(response);
+        problems_as_json_too(response);
     }
 
     /// A request body or response: the schema of each media type.

@@ -9,7 +9,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -29,6 +29,15 @@ fn visible_to(scope: Scope) -> Condition {
     }
 }
 
+/// The events of `types` (all when empty) that `scope` may see.
+fn of(scope: Scope, types: &[EventType]) -> Select<Entity> {
+    let select = Entity::find().filter(visible_to(scope));
+    if types.is_empty() {
+        return select;
+    }
+    select.filter(Column::EventType.is_in(types.iter().map(|t| t.as_str())))
+}
+
 /// The event `id` if `scope` may see it.
 pub async fn find(db: &DatabaseConnection, scope: Scope, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id)
@@ -46,10 +55,7 @@ pub async fn feed(
     types: &[EventType],
     limit: u64,
 ) -> Result<Vec<Model>, DbErr> {
-    let mut select = Entity::find().filter(visible_to(scope));
-    if !types.is_empty() {
-        select = select.filter(Column::EventType.is_in(types.iter().map(|t| t.as_str())));
-    }
+    let mut select = of(scope, types);
     if let Some(after) = after {
         select = select.filter(
             Expr::tuple([Expr::col(Column::Position), Expr::col(Column::Id)]).gt(Expr::tuple([
@@ -58,15 +64,35 @@ pub async fn feed(
             ])),
         );
     }
-    if db.get_database_backend() == DbBackend::Postgres {
-        select = select.filter(Expr::col(Column::Position).lt(Expr::cust(
-            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-        )));
-    }
-    select
+    served(db, select)
         .order_by_asc(Column::Position)
         .order_by_asc(Column::Id)
         .limit(limit)
         .all(db)
         .await
+}
+
+/// The newest event the feed serves `scope` now, of `types` (all when empty): where a stream
+/// that names no event to resume after starts, and how an instance tells that the feed moved.
+pub async fn newest(
+    db: &DatabaseConnection,
+    scope: Scope,
+    types: &[EventType],
+) -> Result<Option<Model>, DbErr> {
+    served(db, of(scope, types))
+        .order_by_desc(Column::Position)
+        .order_by_desc(Column::Id)
+        .one(db)
+        .await
+}
+
+/// `select` limited to the events the feed may serve yet: on PostgreSQL, those below the
+/// oldest transaction still running.
+fn served(db: &DatabaseConnection, select: Select<Entity>) -> Select<Entity> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return select;
+    }
+    select.filter(Expr::col(Column::Position).lt(Expr::cust(
+        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+    )))
 }

@@ -63,6 +63,7 @@ async fn the_configured_origins_and_no_other_may_call_across_origins_and_read_wh
         "idempotency-key",
         "x-request-id",
         "accept-language",
+        "last-event-id",
     ];
 
     // Act

@@ -10,7 +10,7 @@ use chrono::Utc;
 use escalade::config::ServeSettings;
 use escalade::entity::webhook_event;
 use sea_orm::EntityTrait;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::faults::eventually_within;
@@ -19,7 +19,12 @@ use crate::helpers::{Answer, TestApp, incident_body, spawn_app, spawn_app_with};
 const EVENTS: &str = "/v1/events";
 
 /// A page of the feed as `key`, once it holds at least `count` events (waiting up to 10 s).
-async fn feed_page(app: &TestApp, key: &str, params: &[(&str, &str)], count: usize) -> Answer {
+pub(crate) async fn feed_page(
+    app: &TestApp,
+    key: &str,
+    params: &[(&str, &str)],
+    count: usize,
+) -> Answer {
     let what = format!("{count} event(s) in the feed with {params:?}");
     eventually_within(Duration::from_secs(10), &what, async || {
         let page = app.get_query(EVENTS, key, params).await;
@@ -41,7 +46,7 @@ async fn three_events(app: &TestApp) -> (String, Uuid) {
 }
 
 /// An event id written `days` ago.
-fn id_from_days_ago(days: i64) -> Uuid {
+pub(crate) fn id_from_days_ago(days: i64) -> Uuid {
     let then = Utc::now() - chrono::Duration::days(days);
     let seconds = u64::try_from(then.timestamp()).unwrap();
     let timestamp =
@@ -226,4 +231,45 @@ async fn events_past_retention_are_deleted_and_their_cursors_are_410() {
     let chinese = app.get_in(&path, &key, "zh-CN").await;
     let detail = chinese.body["detail"].as_str().unwrap();
     assert!(detail.contains("保留"), "{}", chinese.body);
+}
+
+/// Each event's `data` holds what the document says events of its type hold: the component its
+/// `type` maps to names `data`'s schema, whose properties are exactly the keys sent.
+#[tokio::test]
+async fn every_event_carries_the_data_the_spec_gives_its_type() {
+    // Arrange
+    let app = spawn_app().await;
+    let (key, _) = three_events(&app).await;
+    let operator = app.operator_key().await;
+    app.create_incident(&operator, &incident_body("microsoft-365"))
+        .await;
+    let spec = app.get_anonymously("/openapi.json").await.body;
+    let schemas = &spec["components"]["schemas"];
+    let mapping = &schemas["FeedEvent"]["discriminator"]["mapping"];
+    let component = |reference: &Value| {
+        let name = reference.as_str().unwrap().rsplit('/').next().unwrap();
+        schemas[name].clone()
+    };
+
+    // Act
+    let feed = feed_page(&app, &key, &[], 4).await;
+
+    // Assert
+    for event in feed.items() {
+        let event_type = event["type"].as_str().unwrap();
+        let schema = component(&mapping[event_type]);
+        assert_eq!(schema["properties"]["type"]["enum"], json!([event_type]));
+        let data = component(&schema["properties"]["data"]["$ref"]);
+        let mut declared: Vec<&String> = data["properties"].as_object().unwrap().keys().collect();
+        let mut sent: Vec<&String> = event["data"].as_object().unwrap().keys().collect();
+        declared.sort();
+        sent.sort();
+        assert_eq!(sent, declared, "{event_type}");
+    }
+    let webhook = &spec["webhooks"]["escalation.created"]["post"]["requestBody"];
+    let body = &webhook["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(
+        body, &mapping["escalation.created"],
+        "webhooks carry the same events"
+    );
 }

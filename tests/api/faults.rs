@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::cli::{Served, escalade, serve_with};
+use crate::event_stream::Stream;
 use crate::helpers::{
     Answer, Api, ESCALATIONS, TestDatabase, customer_body, escalation_body, issue_key, notes_path,
     partner_body, send_concurrently, spawn_app_on, spawn_app_with, subscription_body, test_keys,
@@ -378,6 +379,31 @@ async fn sigterm_lets_in_flight_requests_finish_and_loses_no_event() {
     let (_, received) = committed.delivered_by(&second, &receiver).await;
     let counts = id_counts(&received);
     assert_eq!(received.len(), 1, "sent exactly once: {counts:?}");
+}
+
+/// SIGTERM with an event stream open: the stream ends at once, and the process exits 0 long
+/// before the 30 s it would give a request that never finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_open_event_streams_at_once() {
+    // Arrange
+    let database = TestDatabase::migrated().await;
+    let operator = issue_key(&database.db, Role::Operator, None).await;
+    let mut instance = Instance::start(&database, &[]);
+    let mut stream = Stream::open(&instance.api, &operator, "", &[]).await;
+
+    // Act
+    let asked = Instant::now();
+    let status = instance.process.terminate().await;
+
+    // Assert
+    assert!(status.success(), "exits 0, got {status}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        asked.elapsed()
+    );
+    let after = stream.block(Duration::from_secs(1)).await;
+    assert_eq!(after, None, "the stream ended");
 }
 
 // ---------------------------------------------------------------------------------------------

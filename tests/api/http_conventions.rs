@@ -31,6 +31,39 @@ async fn an_unknown_route_is_a_404_problem() {
     assert_eq!(answer.body["instance"], "/nowhere");
 }
 
+/// Problem documents are `application/problem+json`, and `application/json` to a client that
+/// accepts JSON but not them, as clients generated from the spec ask.
+#[tokio::test]
+async fn a_client_that_accepts_only_json_gets_its_problems_as_json() {
+    let app = spawn_app().await;
+    let cases = [
+        ("application/json", "application/json"),
+        (
+            "application/json, application/problem+json;q=0",
+            "application/json",
+        ),
+        (
+            "application/json, application/problem+json",
+            "application/problem+json",
+        ),
+        ("application/json, */*;q=0.1", "application/problem+json"),
+        ("text/html", "application/problem+json"),
+    ];
+
+    for (accept, expected) in cases {
+        let request = app.request(Method::GET, "/v1/customers", "esc_wrong");
+        let answer = app.send(request.header("Accept", accept)).await;
+
+        assert_eq!(answer.status, 401);
+        assert_eq!(
+            answer.header("content-type"),
+            Some(expected),
+            "Accept: {accept}"
+        );
+        assert_eq!(answer.body["code"], "unauthorized", "the same document");
+    }
+}
+
 #[tokio::test]
 async fn a_known_path_with_another_method_is_405_with_allow() {
     let app = spawn_app().await;

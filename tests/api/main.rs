@@ -21,6 +21,7 @@ mod escalations_list;
 mod escalations_notes;
 mod escalations_validate;
 mod event_feed;
+mod event_stream;
 mod faults;
 mod helpers;
 mod hostile_clients;

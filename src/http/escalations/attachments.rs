@@ -29,6 +29,7 @@ use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
 use crate::http::byte_ranges;
+use crate::http::event_data::AttachmentData;
 use crate::http::extract::ValidQuery;
 use crate::http::idempotency::Idempotency;
 use crate::http::pagination::{self, list_type};
@@ -307,15 +308,15 @@ fn announce(
     row: &AttachmentRow,
 ) -> Result<crate::store::webhooks::Notice, sea_orm::DbErr> {
     let attachment = describe(Attachment::try_from(row.clone()))?;
-    Ok(notice(
+    notice(
         event_type,
         Some(escalation.partner_id),
-        serde_json::json!({
-            "escalation_id": escalation.id,
-            "escalation_number": escalation.number,
-            "attachment": attachment,
-        }),
-    ))
+        AttachmentData {
+            escalation_id: escalation.id,
+            escalation_number: escalation.number.clone(),
+            attachment,
+        },
+    )
 }
 
 /// Attach a file

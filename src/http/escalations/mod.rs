@@ -10,9 +10,11 @@ mod submit;
 mod trail;
 mod transitions;
 
+pub use attachments::Attachment;
 pub(crate) use attachments::too_large as attachment_too_large;
 pub use input::EscalationInput;
-pub use output::Escalation;
+pub use output::{Escalation, escalation_example};
+pub use trail::Note;
 
 const TAG: &str = "escalations";
 

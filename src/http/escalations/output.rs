@@ -76,7 +76,7 @@ pub struct Misescalation {
     pub reason: String,
 }
 
-pub(super) fn escalation_example() -> serde_json::Value {
+pub fn escalation_example() -> serde_json::Value {
     let mut example = input_example();
     let extra = serde_json::json!({
         "id": "0193a1f6-0a1b-7c2d-8e3f-4a5b6c7d8e9f",

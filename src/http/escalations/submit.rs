@@ -20,6 +20,7 @@ use crate::error::{ApiError, DuplicateOf, FieldError, Violation};
 use crate::http::AppState;
 use crate::http::auth::{Caller, PartnerOnly};
 use crate::http::etag::with_etag;
+use crate::http::event_data::EscalationData;
 use crate::http::extract::ValidJson;
 use crate::http::idempotency::Idempotency;
 use crate::http::responses::*;
@@ -234,8 +235,8 @@ pub async fn create_escalation(
             ..notice(
                 EventType::EscalationCreated,
                 Some(row.partner_id),
-                serde_json::json!({ "escalation": escalation }),
-            )
+                EscalationData { escalation },
+            )?
         })
     };
     let created = store::create(

@@ -15,6 +15,7 @@ use crate::domain::{ActorKind, Paragraph, Role};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
+use crate::http::event_data::NoteData;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::fields;
 use crate::http::idempotency::Idempotency;
@@ -224,18 +225,18 @@ pub async fn add_note(
     let actor = caller.0.clone();
     let announce = |row: &NoteRow| {
         let note = describe(Note::try_from(row.clone()))?;
-        let data = serde_json::json!({
-            "escalation_id": escalation.id,
-            "escalation_number": escalation.number,
-            "note": note,
-        });
+        let data = NoteData {
+            escalation_id: escalation.id,
+            escalation_number: escalation.number.clone(),
+            note,
+        };
         Ok(Notice {
             may_be_heard: listened,
             ..notice(
                 EventType::EscalationNoteAdded,
                 Some(escalation.partner_id),
                 data,
-            )
+            )?
         })
     };
     let note: Note = store::add_note(

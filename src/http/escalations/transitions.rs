@@ -27,6 +27,7 @@ use crate::error::{ApiError, DuplicateOf, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
 use crate::http::etag::{EntityTags, IfMatch, with_etag};
+use crate::http::event_data::StatusChangeData;
 use crate::http::extract::ValidJson;
 use crate::http::fields;
 use crate::http::idempotency::Idempotency;
@@ -392,11 +393,14 @@ pub async fn transition_escalation(
     let actor = caller.0.clone();
     let announce = |row: &store::EscalationRow| {
         let escalation = describe(Escalation::from_row(row.clone(), now))?;
-        Ok(notice(
+        notice(
             EventType::EscalationStatusChanged,
             Some(row.partner_id),
-            json!({ "escalation": escalation, "previous_status": from }),
-        ))
+            StatusChangeData {
+                escalation,
+                previous_status: from,
+            },
+        )
     };
     let change = StatusChange {
         expected: &expected,
