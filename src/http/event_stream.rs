@@ -295,6 +295,13 @@ pub async fn stream_events(
 ) -> Result<HttpResponse, ApiError> {
     let types = event_types(query.types.as_deref())?;
     let resume_after = last_event_id(&req)?.or(query.after);
+    let scope = caller.scope();
+    // What the request asks is judged before its place: a stream that could not start is
+    // refused for that, whoever holds the five places.
+    let after = match resume_after {
+        Some(id) => Some(cursor(&state, scope, id).await?),
+        None => store::newest(&state.db, scope, &types).await?,
+    };
     let streaming = &state.streaming;
     let slot = streaming
         .slots
@@ -302,11 +309,6 @@ pub async fn stream_events(
         .ok_or(ApiError::TooManyStreams {
             limit: STREAMS_PER_CALLER,
         })?;
-    let scope = caller.scope();
-    let after = match resume_after {
-        Some(id) => Some(cursor(&state, scope, id).await?),
-        None => store::newest(&state.db, scope, &types).await?,
-    };
     let follower = Follower {
         db: state.db.clone(),
         scope,

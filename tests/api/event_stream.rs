@@ -237,21 +237,21 @@ async fn the_sixth_stream_is_429_and_resuming_from_what_the_feed_refuses_is_refu
     let sixth = refused(&app, key, "", &[]).await;
     let operators = Stream::open(&app, &app.operator_key().await, "", &[]).await;
     five.pop();
-    let after_one_closed = async {
+    let reopened = async {
         for _ in 0..40 {
             let response = Stream::request(&app, key, "", &[]).await;
             if response.status() == 200 {
-                return true;
+                return Some(response);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        false
+        None
     };
 
     // Assert
     sixth.problem(429, "too_many_streams");
-    assert!(after_one_closed.await, "a closed stream frees its place");
-    drop((five, operators));
+    let reopened = reopened.await;
+    assert!(reopened.is_some(), "a closed stream frees its place");
     let expired = format!("?after={}", id_from_days_ago(40));
     let foreign_after = format!("?after={foreign}");
     // (query, Last-Event-ID, status, code)
@@ -270,4 +270,6 @@ async fn the_sixth_stream_is_429_and_resuming_from_what_the_feed_refuses_is_refu
         let answer = refused(&app, key, query, &headers).await;
         answer.problem(status, code);
     }
+    // Judged before the places: the caller holds five streams all along.
+    drop((five, reopened, operators));
 }
