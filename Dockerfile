@@ -17,9 +17,10 @@ RUN mkdir -p src migration/src clients/rust/src bench/src/bin \
     && rm -rf src migration/src
 COPY src src
 COPY migration/src migration/src
-# The business calendar's shipped years are embedded in the binary, and so is the console's
-# build, served at /console/ (console/dist, built by `npm run console:build`).
+# The business calendar's shipped years and the SLA policy are embedded in the binary, and so
+# is the console's build, served at /console/ (console/dist, built by `npm run console:build`).
 COPY calendar calendar
+COPY sla sla
 COPY console/dist console/dist
 # Make cargo see the real sources as newer than the placeholder build.
 RUN touch src/main.rs src/lib.rs migration/src/lib.rs \

@@ -496,6 +496,11 @@ pub struct SlaSettings {
     #[arg(long, env = "ESCALADE_CALENDAR_DIR")]
     pub calendar_dir: Option<PathBuf>,
 
+    /// A file that replaces the shipped SLA policy (`sla/policy.json`): for each severity, the
+    /// response time and the support window of each kind of problem.
+    #[arg(long, env = "ESCALADE_SLA_POLICY_FILE")]
+    pub sla_policy_file: Option<PathBuf>,
+
     /// Share of the response time that, once elapsed without a first response, puts an
     /// escalation at risk and announces `escalation.sla_warning` (strictly between 0 and 1).
     #[arg(long, env = "ESCALADE_SLA_WARNING_SHARE", default_value_t = 0.8, value_parser = parse_open_share)]
@@ -521,6 +526,7 @@ impl Default for SlaSettings {
     fn default() -> Self {
         Self {
             calendar_dir: None,
+            sla_policy_file: None,
             sla_warning_share: 0.8,
             sla_check_interval_secs: 15,
             event_retention_days: 30,

@@ -23,6 +23,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::config::ServeSettings;
 use crate::delivery::{Housekeeping, Worker};
 use crate::domain::calendar::BusinessCalendar;
+use crate::domain::escalation::policy::SlaPolicy;
 use crate::domain::escalation::sla::SlaClock;
 use crate::domain::sealing::KeyRing;
 use crate::http::auth::FailedAuthentications;
@@ -177,7 +178,13 @@ impl Application {
     ) -> std::io::Result<Self> {
         let calendar = BusinessCalendar::load(settings.sla.calendar_dir.as_deref())
             .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
-        let sla = SlaClock::new(Arc::new(calendar), settings.sla.sla_warning_share);
+        let policy = SlaPolicy::load(settings.sla.sla_policy_file.as_deref())
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
+        let sla = SlaClock::new(
+            Arc::new(policy),
+            Arc::new(calendar),
+            settings.sla.sla_warning_share,
+        );
         for warning in ops::calendar_warnings(sla.calendar(), Utc::now()) {
             tracing::warn!("{warning}");
         }

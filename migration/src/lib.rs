@@ -24,6 +24,7 @@ mod m20261130_000018_create_attachments;
 mod m20261207_000019_shared_rate_limits;
 mod m20261207_000020_people;
 mod m20261207_000021_drop_escalation_number_index;
+mod m20261207_000022_sla_windows;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_shared_rate_limits::Migration),
             Box::new(m20261207_000020_people::Migration),
             Box::new(m20261207_000021_drop_escalation_number_index::Migration),
+            Box::new(m20261207_000022_sla_windows::Migration),
         ]
     }
 }

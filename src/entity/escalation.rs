@@ -33,6 +33,9 @@ pub struct Model {
     pub engineer: Option<Json>,
     pub engineer_person_id: Option<Uuid>,
     pub response_due_at: DateTimeUtc,
+    /// The support window the SLA clock runs in, as the policy gave it at submission
+    /// (`24x7`, `daily 09:00-24:00`, `business_days 09:00-18:00`).
+    pub sla_window: String,
     pub first_response_at: Option<DateTimeUtc>,
     pub resolution: Option<String>,
     pub resolved_at: Option<DateTimeUtc>,

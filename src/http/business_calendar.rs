@@ -1,5 +1,6 @@
-//! `/v1/business-calendar/{year}` and `/v1/sla/due`: China's business calendar as the SLA clock
-//! uses it, and when a first response would be due, so front ends can tell before submitting.
+//! `/v1/business-calendar/{year}`, `/v1/sla/due` and `/v1/sla/policy`: China's business
+//! calendar as the SLA clock uses it, when a first response would be due, so front ends can
+//! tell before submitting, and the SLA policy that decides it.
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -8,9 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::domain::calendar::{Holiday, Source, YearNotice};
+use crate::domain::catalog::Category;
 use crate::domain::clock;
 use crate::domain::escalation::Severity;
-use crate::domain::escalation::sla::response_target;
+use crate::domain::escalation::policy::{ProblemKind, Window};
 use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 use crate::http::auth::{Anyone, Caller};
@@ -42,8 +44,8 @@ pub struct CalendarHoliday {
     pub working_days: Vec<NaiveDate>,
 }
 
-/// A year of China's business calendar. Business-hours SLAs run 09:00–18:00 Beijing time on
-/// weekdays that are not days off, and on the working days listed.
+/// A year of China's business calendar. SLA clocks that run on business days (billing problems,
+/// 09:00–18:00 Beijing time) count weekdays that are not days off, and the working days listed.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "year": 2026,
@@ -125,6 +127,9 @@ pub async fn get_business_calendar(
 #[serde(deny_unknown_fields)]
 pub struct DueQuery {
     pub severity: Severity,
+    /// The escalation's category, which decides its support window (`billing_dispute`:
+    /// billing; any other: technical); technical when omitted.
+    pub category: Option<Category>,
     /// When the escalation would be submitted (RFC 3339, in the years 1970 to 2100); now when
     /// omitted.
     #[param(value_type = Option<DateTime<Utc>>)]
@@ -132,26 +137,75 @@ pub struct DueQuery {
     pub from: Option<String>,
 }
 
-/// Which clock a severity's response time runs on.
+/// Which days an SLA clock runs on.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum SlaClockKind {
-    /// Every hour counts (critical).
+pub enum WindowDays {
+    /// Every hour of every day.
     AroundTheClock,
-    /// 09:00–18:00 Beijing time on business days only.
-    BusinessHours,
+    /// Every day of the year, holidays included.
+    Daily,
+    /// China's business days (see `/v1/business-calendar/{year}`).
+    BusinessDays,
+}
+
+/// The support window an SLA clock runs in, Beijing time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"days": "daily", "opens": "09:00", "closes": "24:00"}))]
+pub struct SlaWindow {
+    pub days: WindowDays,
+    /// When support opens each day, `HH:MM`; absent around the clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opens: Option<String>,
+    /// When it closes, `HH:MM`, `24:00` being midnight at the end of the day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closes: Option<String>,
+}
+
+impl From<Window> for SlaWindow {
+    fn from(window: Window) -> Self {
+        let days = match window {
+            Window::AroundTheClock => WindowDays::AroundTheClock,
+            Window::Daily(_) => WindowDays::Daily,
+            Window::BusinessDays(_) => WindowDays::BusinessDays,
+        };
+        let hours = window.hours();
+        Self {
+            days,
+            opens: hours.map(|hours| hours.opens.to_string()),
+            closes: hours.map(|hours| hours.closes.to_string()),
+        }
+    }
+}
+
+/// The window in words, in `language`.
+fn described(window: Window, language: Language) -> String {
+    let text = match window {
+        Window::AroundTheClock => Text::new("sla-window-around-the-clock"),
+        Window::Daily(hours) => Text::new("sla-window-daily")
+            .with("opens", hours.opens.to_string())
+            .with("closes", hours.closes.to_string()),
+        Window::BusinessDays(hours) => Text::new("sla-window-business-days")
+            .with("opens", hours.opens.to_string())
+            .with("closes", hours.closes.to_string()),
+    };
+    text.render(language)
 }
 
 /// When 21Vianet's first response would be due.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "severity": "moderate", "from": "2026-09-30T08:00:00Z", "clock": "business_hours",
+    "severity": "moderate", "category": "billing_dispute", "from": "2026-09-30T08:00:00Z",
+    "window": {"days": "business_days", "opens": "09:00", "closes": "18:00"},
     "warning_at": "2026-10-08T02:12:00Z", "response_due_at": "2026-10-08T03:00:00Z"
 }))]
 pub struct SlaDue {
     pub severity: Severity,
+    /// The category asked about; `null` when none was (a technical problem).
+    pub category: Option<Category>,
     pub from: DateTime<Utc>,
-    pub clock: SlaClockKind,
+    /// The support window the clock runs in.
+    pub window: SlaWindow,
     /// When an escalation still unanswered becomes at risk and `escalation.sla_warning` is
     /// announced.
     pub warning_at: DateTime<Utc>,
@@ -160,8 +214,10 @@ pub struct SlaDue {
 
 /// When a first response would be due
 ///
-/// For an escalation of `severity` submitted at `from` (or now): the time its first response
-/// would be due and the time it would be at risk, on China's business calendar.
+/// For an escalation of `severity` and `category` submitted at `from` (or now): the time its
+/// first response would be due and the time it would be at risk, in the support window the SLA
+/// policy gives it (see `GET /v1/sla/policy`). A severity the category may not be escalated at
+/// (billing problems are at most moderate) is 400.
 #[utoipa::path(
     operation_id = "getSlaDue",
     tag = TAG,
@@ -187,19 +243,123 @@ pub async fn get_sla_due(
         })?
         .unwrap_or_else(Utc::now);
     let severity = query.severity;
-    let clock = match response_target(severity) {
-        (_, true) => SlaClockKind::BusinessHours,
-        (_, false) => SlaClockKind::AroundTheClock,
+    let kind = query
+        .category
+        .map_or(ProblemKind::Technical, ProblemKind::of);
+    let Some(window) = state.sla.policy().target(severity).window(kind) else {
+        let highest = state.sla.policy().highest_severity(kind);
+        return Err(ApiError::invalid_query(vec![FieldError::new(
+            "severity",
+            "severity_not_for_category",
+            Text::new("criterion-severity-above-kind")
+                .with("kind", kind.as_str())
+                .with("highest", highest.as_str()),
+        )]));
     };
     Ok(HttpResponse::Ok().json(SlaDue {
         severity,
+        category: query.category,
         from,
-        clock,
-        warning_at: state.sla.warning_at(severity, from),
-        response_due_at: state.sla.response_due_at(severity, from),
+        window: window.into(),
+        warning_at: state.sla.warning_at(severity, kind, from),
+        response_due_at: state.sla.response_due_at(severity, kind, from),
+    }))
+}
+
+/// A support window, with its words in the caller's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyWindow {
+    #[serde(flatten)]
+    pub window: SlaWindow,
+    /// The window in words: "every day, holidays included, 09:00 to 24:00 Beijing time".
+    pub description: String,
+}
+
+/// What the SLA policy gives a severity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeverityTarget {
+    pub severity: Severity,
+    /// How soon 21Vianet's first response is due, in hours counted inside the window.
+    pub response_hours: i64,
+    /// The window for technical problems (every escalated category but `billing_dispute`).
+    pub technical: PolicyWindow,
+    /// The window for billing, subscription and quota problems (`billing_dispute`); `null`
+    /// when they may not be escalated at this severity.
+    pub billing: Option<PolicyWindow>,
+}
+
+/// Where the policy comes from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicySourceView {
+    pub title: String,
+    pub url: String,
+}
+
+/// The SLA policy: for each severity, the response time and the support windows.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "source": {"title": "Azure 由世纪互联运营 支持计划：响应时间",
+        "url": "https://support.azure.cn/zh-cn/support/plans/response/"},
+    "severities": [{"severity": "moderate", "response_hours": 4,
+        "technical": {"days": "daily", "opens": "09:00", "closes": "24:00",
+            "description": "every day, holidays included, 09:00 to 24:00 Beijing time"},
+        "billing": {"days": "business_days", "opens": "09:00", "closes": "18:00",
+            "description": "business days on China's calendar, 09:00 to 18:00 Beijing time"}}]
+}))]
+pub struct SlaPolicyView {
+    pub source: PolicySourceView,
+    /// From the most to the least severe.
+    pub severities: Vec<SeverityTarget>,
+}
+
+/// The SLA policy
+///
+/// 21Vianet's support plan as this deployment applies it: for each severity, how soon the
+/// first response is due and the support window each kind of problem's clock runs in, with the
+/// windows in words in the caller's language. Billing problems have no window at a severity
+/// they may not be escalated at.
+#[utoipa::path(
+    operation_id = "getSlaPolicy",
+    tag = TAG,
+    responses(
+        (status = 200, description = "The policy.", body = SlaPolicyView),
+        ReadFailures,
+    ),
+)]
+#[get("/sla/policy")]
+pub async fn get_sla_policy(
+    _caller: Caller<Anyone>,
+    language: Language,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let policy = state.sla.policy();
+    let view = |window: Window| PolicyWindow {
+        window: window.into(),
+        description: described(window, language),
+    };
+    let severities = [Severity::Critical, Severity::Moderate, Severity::Minimal]
+        .into_iter()
+        .map(|severity| {
+            let target = policy.target(severity);
+            SeverityTarget {
+                severity,
+                response_hours: target.response_time.num_hours(),
+                technical: view(target.technical),
+                billing: target.billing.map(view),
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SlaPolicyView {
+        source: PolicySourceView {
+            title: policy.source.title.clone(),
+            url: policy.source.url.clone(),
+        },
+        severities,
     }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(get_business_calendar).service(get_sla_due);
+    cfg.service(get_business_calendar)
+        .service(get_sla_due)
+        .service(get_sla_policy);
 }

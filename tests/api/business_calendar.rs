@@ -2,11 +2,12 @@
 //! when a year is missing or added.
 
 use escalade::config::ServeSettings;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, spawn_app_with, timestamp};
+use crate::helpers::{ESCALATIONS, spawn_app, spawn_app_with, timestamp};
 use crate::world::World;
 
+const POLICY: &str = "/v1/sla/policy";
 const DUE: &str = "/v1/sla/due";
 const YEARS: &str = "/v1/business-calendar";
 
@@ -56,45 +57,89 @@ async fn due_times_skip_holidays_and_count_make_up_days_and_the_dry_run_gives_th
     let world = World::new().await;
     let (app, operator) = (&world.app, &world.operator);
 
-    // (severity, submitted, due): the afternoon before National Day waits for October 8th;
-    // the make-up Saturday after it is a working day; critical runs through the holiday.
-    for (severity, from, due) in [
+    // (severity, category, submitted, due). Billing problems run 09:00–18:00 on business days:
+    // the afternoon before National Day waits for October 8th, the make-up Saturday after it is a
+    // working day. Technical ones run 09:00–24:00 every day, holidays included. Critical runs
+    // around the clock.
+    let technical = "product_bug";
+    let billing = "billing_dispute";
+    for (severity, category, from, due) in [
         (
             "moderate",
+            billing,
             "2026-09-30T16:00:00+08:00",
             "2026-10-08T03:00:00Z",
         ),
         (
             "minimal",
+            billing,
             "2026-10-09T17:00:00+08:00",
             "2026-10-10T08:00:00Z",
         ),
         (
             "moderate",
+            billing,
             "2026-02-14T17:00:00+08:00",
             "2026-02-24T04:00:00Z",
         ),
         (
+            "moderate",
+            technical,
+            "2026-10-03T22:00:00+08:00",
+            "2026-10-04T03:00:00Z",
+        ),
+        (
+            "minimal",
+            technical,
+            "2026-10-01T10:00:00+08:00",
+            "2026-10-01T10:00:00Z",
+        ),
+        (
             "critical",
+            technical,
             "2026-10-01T10:00:00+08:00",
             "2026-10-01T04:00:00Z",
         ),
+        (
+            "critical",
+            technical,
+            "2026-10-03T23:30:00+08:00",
+            "2026-10-03T17:30:00Z",
+        ),
     ] {
         // Act
-        let params = [("severity", severity), ("from", from)];
+        let params = [
+            ("severity", severity),
+            ("category", category),
+            ("from", from),
+        ];
         let answer = app.get_query(DUE, operator, &params).await;
 
         // Assert
         assert_eq!(answer.status, 200, "{}", answer.body);
         let due_at = timestamp(&answer.body["response_due_at"]);
-        assert_eq!(due_at, timestamp(&json!(due)), "{severity} {from}");
+        assert_eq!(
+            due_at,
+            timestamp(&json!(due)),
+            "{severity} {category} {from}"
+        );
         let warning_at = timestamp(&answer.body["warning_at"]);
         assert!(warning_at < due_at, "{severity} {from}");
     }
     let critical = app
         .get_query(DUE, operator, &[("severity", "critical")])
         .await;
-    assert_eq!(critical.body["clock"], "around_the_clock");
+    let window = json!({"days": "around_the_clock"});
+    assert_eq!(critical.body["window"], window);
+    assert_eq!(
+        critical.body["category"],
+        Value::Null,
+        "technical when none is named"
+    );
+    let critical_billing = [("severity", "critical"), ("category", billing)];
+    let refused = app.get_query(DUE, operator, &critical_billing).await;
+    let reason = [("severity", "severity_not_for_category")];
+    refused.case_refused("critical billing", 400, "invalid_query", &reason);
     let from = timestamp(&critical.body["from"]);
     let due_in = timestamp(&critical.body["response_due_at"]) - from;
     assert_eq!(due_in, chrono::Duration::hours(2), "from defaults to now");
@@ -177,7 +222,11 @@ async fn readyz_names_the_missing_years_and_an_operator_adds_one() {
     let key = with_next.operator_key().await;
     let year = with_next.get(&format!("{YEARS}/{next}"), &key).await;
     let new_years_eve = format!("{}-12-31T16:00:00+08:00", next - 1);
-    let params = [("severity", "moderate"), ("from", &new_years_eve)];
+    let params = [
+        ("severity", "moderate"),
+        ("category", "billing_dispute"),
+        ("from", &new_years_eve),
+    ];
     let due = with_next.get_query(DUE, &key, &params).await;
 
     // Assert
@@ -193,4 +242,68 @@ async fn readyz_names_the_missing_years_and_an_operator_adds_one() {
     let due_at = timestamp(&due.body["response_due_at"]);
     let january_2nd = timestamp(&json!(format!("{next}-01-02T01:00:00Z")));
     assert!(due_at > january_2nd, "{due_at}");
+}
+
+#[tokio::test]
+async fn the_policy_is_published_in_words_and_each_escalation_keeps_the_window_it_ran_in() {
+    // Arrange
+    let world = World::new().await;
+    let (app, key) = (&world.app, world.key());
+    let in_chinese = |path: &str| {
+        let request = app.request(reqwest::Method::GET, path, key);
+        app.send(request.header("Accept-Language", "zh-CN"))
+    };
+    let mut critical_billing = world.body.clone();
+    critical_billing["category"] = json!("billing_dispute");
+    critical_billing["severity"] = json!("critical");
+
+    // Act
+    let english = app.read_ok(POLICY, key).await;
+    let chinese = in_chinese(POLICY).await;
+    let submitted = world.submit().await;
+    let refused = app.post(ESCALATIONS, key, &critical_billing).await;
+
+    // Assert
+    let severities = english.body["severities"].as_array().unwrap();
+    let names: Vec<&Value> = severities.iter().map(|s| &s["severity"]).collect();
+    assert_eq!(
+        names,
+        [&json!("critical"), &json!("moderate"), &json!("minimal")]
+    );
+    assert_eq!(severities[0]["response_hours"], 2);
+    assert_eq!(
+        severities[0]["billing"],
+        Value::Null,
+        "billing is at most moderate"
+    );
+    let moderate = &severities[1];
+    assert_eq!(moderate["response_hours"], 4);
+    let daily = "every day, holidays included, 09:00 to 24:00 Beijing time";
+    assert_eq!(moderate["technical"]["description"], daily);
+    let business = "business days on China's calendar, 09:00 to 18:00 Beijing time";
+    assert_eq!(moderate["billing"]["description"], business);
+    let zh = &chinese.body["severities"][1];
+    assert_eq!(
+        zh["technical"]["description"],
+        "每天（含节假日）北京时间 09:00 至 24:00"
+    );
+    assert_eq!(zh["billing"]["days"], "business_days");
+    assert!(
+        english.body["source"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://support.azure.cn/")
+    );
+    // A moderate technical escalation runs 09:00–24:00 every day, and says so.
+    let window = json!({"days": "daily", "opens": "09:00", "closes": "24:00"});
+    assert_eq!(submitted.body["sla"]["window"], window);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let violation = refused.body["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["criterion"] == "severity_entitlement")
+        .expect("severity_entitlement fails");
+    let message = violation["message"].as_str().unwrap();
+    assert!(message.contains("billing, subscription and quota problems are escalated at severity B (moderate) at most"), "{message}");
 }

@@ -301,6 +301,17 @@ async fn a_command_that_cannot_do_as_asked_stops_and_says_why() {
     );
     let postgres_without_key = with_env(binary(), "ESCALADE_DATABASE_URL", postgres);
     let orphan = "api-key create --role partner --name orphan";
+    let policies = tempfile::tempdir().unwrap();
+    let policy = policies.path().join("policy.json");
+    let shipped = include_str!("../../sla/policy.json");
+    let mut without_minimal: serde_json::Value = serde_json::from_str(shipped).unwrap();
+    without_minimal["severities"]
+        .as_object_mut()
+        .unwrap()
+        .remove("minimal");
+    std::fs::write(&policy, without_minimal.to_string()).unwrap();
+    let policy_flag = format!("--sla-policy-file {}", policy.display());
+    let policy_said = [policy.to_str().unwrap(), "severities.minimal is missing"];
 
     for (label, output, said) in [
         (
@@ -327,6 +338,11 @@ async fn a_command_that_cannot_do_as_asked_stops_and_says_why() {
             "a wildcard origin, from the environment",
             refused_start(origins_from_env, ""),
             &not_an_origin,
+        ),
+        (
+            "an SLA policy without minimal",
+            refused_start(escalade(&database), &policy_flag),
+            &policy_said,
         ),
         (
             "PostgreSQL without a secret key",

@@ -87,3 +87,47 @@ fn the_health_check_and_the_shutdown_fit_the_image() {
         .unwrap();
     assert!(known.status.success());
 }
+
+/// Every file the binary embeds (`include_str!`, rust-embed's `folder`) lies in a directory the
+/// build stage copies, or the image would not build.
+#[test]
+fn the_build_stage_copies_every_directory_the_binary_embeds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut embedded = std::collections::BTreeSet::new();
+    let mut pending = vec![root.join("src")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (marker, relative_to_file) in [("include_str!(\"", true), ("#[folder = \"", false)]
+            {
+                for rest in text.split(marker).skip(1) {
+                    let target = rest.split('"').next().unwrap();
+                    let base = if relative_to_file {
+                        path.parent().unwrap()
+                    } else {
+                        root
+                    };
+                    let resolved = base.join(target).canonicalize().unwrap();
+                    let inside = resolved.strip_prefix(root).unwrap();
+                    let top = inside.components().next().unwrap().as_os_str();
+                    embedded.insert(top.to_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    assert!(
+        embedded.contains("sla") && embedded.contains("calendar"),
+        "{embedded:?}"
+    );
+    for dir in embedded {
+        let copied = DOCKERFILE
+            .lines()
+            .any(|line| line.trim().starts_with(&format!("COPY {dir}")));
+        assert!(copied, "the Dockerfile's build stage does not copy {dir}/");
+    }
+}

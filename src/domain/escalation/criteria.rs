@@ -2,6 +2,7 @@
 //! against all twelve at once, from facts the caller gathered; nothing here touches HTTP or the
 //! database, so every boundary is unit-tested below.
 
+use super::policy::ProblemKind;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -133,6 +134,9 @@ pub struct Facts {
     pub active_incidents: Vec<Uuid>,
     /// The number of an open escalation for the same customer, service and category.
     pub open_duplicate: Option<String>,
+    /// The highest severity the SLA policy gives the proposal's kind of problem (billing
+    /// problems are at most moderate).
+    pub highest_severity: Severity,
 }
 
 /// One criterion's outcome, and why, in words for the partner.
@@ -366,6 +370,20 @@ fn no_active_incident(proposal: &Proposal, facts: &Facts) -> Check {
 
 fn severity_entitlement(proposal: &Proposal, facts: &Facts) -> Check {
     let criterion = Criterion::SeverityEntitlement;
+    let rank = |severity| match severity {
+        Severity::Critical => 3,
+        Severity::Moderate => 2,
+        Severity::Minimal => 1,
+    };
+    if rank(proposal.severity) > rank(facts.highest_severity) {
+        return check(
+            criterion,
+            false,
+            Text::new("criterion-severity-above-kind")
+                .with("kind", ProblemKind::of(proposal.category).as_str())
+                .with("highest", facts.highest_severity.as_str()),
+        );
+    }
     if proposal.severity != Severity::Critical {
         return check(
             criterion,

@@ -2,6 +2,7 @@
 
 pub mod criteria;
 pub mod lifecycle;
+pub mod policy;
 pub mod sla;
 
 use serde::{Deserialize, Serialize};
@@ -10,9 +11,9 @@ use utoipa::ToSchema;
 use super::plans::vocabulary;
 
 /// How urgent an escalation is, with 21Vianet's initial response targets: `critical` (severity
-/// A: 2 hours around the clock, premium customers only), `moderate` (severity B: 4 business
-/// hours) or `minimal` (severity C: 8 business hours). Business hours are 09:00–18:00 Beijing
-/// time, Monday to Friday.
+/// A: 2 hours around the clock, premium customers only), `moderate` (severity B: 4 hours) or
+/// `minimal` (severity C: 8 hours), counted in support hours: 09:00–24:00 every day for
+/// technical problems, 09:00–18:00 on business days for billing ones (see `GET /v1/sla/policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {

@@ -1,35 +1,24 @@
 //! The SLA clock: when 21Vianet's first response is due, when an unanswered escalation is at
 //! risk, and whether the response came late.
 //!
-//! Critical escalations run around the clock (2 hours). Moderate (4 hours) and minimal (8 hours)
-//! run on business hours: 09:00–18:00 Beijing time on the business days of China's calendar
-//! (weekdays, less public holidays, plus the weekend days worked in exchange).
+//! The response time and the support window it runs in come from the SLA policy (see
+//! [`policy`](super::policy)): by severity and by kind of problem. Windows on business days
+//! follow China's business calendar (weekdays, less public holidays, plus the weekend days
+//! worked in exchange).
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-
-use crate::domain::calendar::BusinessCalendar;
-use crate::domain::clock::beijing;
+use chrono::{DateTime, Duration, Utc};
 
 use super::Severity;
+use super::policy::{ProblemKind, SlaPolicy, Window};
+use crate::domain::calendar::BusinessCalendar;
 
-const OPENS: u32 = 9;
-const CLOSES: u32 = 18;
-
-/// How long 21Vianet has to respond, and whether the clock runs on business hours only.
-pub fn response_target(severity: Severity) -> (Duration, bool) {
-    match severity {
-        Severity::Critical => (Duration::hours(2), false),
-        Severity::Moderate => (Duration::hours(4), true),
-        Severity::Minimal => (Duration::hours(8), true),
-    }
-}
-
-/// The SLA clock of a deployment: its business calendar and the share of the response time
-/// after which an unanswered escalation is at risk.
+/// The SLA clock of a deployment: its policy, its business calendar and the share of the
+/// response time after which an unanswered escalation is at risk.
 #[derive(Debug, Clone)]
 pub struct SlaClock {
+    policy: Arc<SlaPolicy>,
     calendar: Arc<BusinessCalendar>,
     warning_share: f64,
 }
@@ -37,12 +26,17 @@ pub struct SlaClock {
 impl SlaClock {
     /// `warning_share` is the elapsed share of the response time that puts an escalation at
     /// risk, strictly between 0 and 1.
-    pub fn new(calendar: Arc<BusinessCalendar>, warning_share: f64) -> Self {
+    pub fn new(
+        policy: Arc<SlaPolicy>,
+        calendar: Arc<BusinessCalendar>,
+        warning_share: f64,
+    ) -> Self {
         assert!(
             warning_share > 0.0 && warning_share < 1.0,
             "the warning share is checked at start"
         );
         Self {
+            policy,
             calendar,
             warning_share,
         }
@@ -52,73 +46,42 @@ impl SlaClock {
         &self.calendar
     }
 
+    pub fn policy(&self) -> &SlaPolicy {
+        &self.policy
+    }
+
+    /// The window the clock of a `kind` problem at `severity` runs in. A severity the kind of
+    /// problem is not entitled to (which the criteria refuse) runs in the technical window.
+    pub fn window(&self, severity: Severity, kind: ProblemKind) -> Window {
+        let target = self.policy.target(severity);
+        target.window(kind).unwrap_or(target.technical)
+    }
+
     /// When the first response is due for an escalation submitted at `submitted_at`.
     pub fn response_due_at(
         &self,
         severity: Severity,
+        kind: ProblemKind,
         submitted_at: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        let (target, _) = response_target(severity);
-        self.after(severity, submitted_at, target)
+        let target = self.policy.target(severity).response_time;
+        self.window(severity, kind)
+            .add(&self.calendar, submitted_at, target)
     }
 
     /// When an escalation submitted at `submitted_at` and still unanswered becomes at risk: the
     /// warning share of its response time has run, on the same clock.
-    pub fn warning_at(&self, severity: Severity, submitted_at: DateTime<Utc>) -> DateTime<Utc> {
-        let (target, _) = response_target(severity);
+    pub fn warning_at(
+        &self,
+        severity: Severity,
+        kind: ProblemKind,
+        submitted_at: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let target = self.policy.target(severity).response_time;
         let share = (target.num_milliseconds() as f64 * self.warning_share).round() as i64;
-        self.after(severity, submitted_at, Duration::milliseconds(share))
+        self.window(severity, kind)
+            .add(&self.calendar, submitted_at, Duration::milliseconds(share))
     }
-
-    fn after(&self, severity: Severity, start: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
-        match response_target(severity) {
-            (_, false) => start + span,
-            (_, true) => self.add_business_time(start, span),
-        }
-    }
-
-    /// The first business moment at or after `t`: `t` itself during business hours, otherwise
-    /// the next opening.
-    fn next_business_moment(&self, t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
-        let mut date = t.date_naive();
-        if self.calendar.is_business_day(date) {
-            if t < at(date, OPENS) {
-                return at(date, OPENS);
-            }
-            if t < at(date, CLOSES) {
-                return t;
-            }
-        }
-        loop {
-            date = date.succ_opt().expect("a date before the end of time");
-            if self.calendar.is_business_day(date) {
-                return at(date, OPENS);
-            }
-        }
-    }
-
-    /// `start` plus `duration` counted in business hours only.
-    fn add_business_time(&self, start: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
-        let mut t = self.next_business_moment(start.with_timezone(&beijing()));
-        let mut remaining = duration;
-        loop {
-            let closes = at(t.date_naive(), CLOSES);
-            let available = closes - t;
-            if remaining <= available {
-                return (t + remaining).with_timezone(&Utc);
-            }
-            remaining -= available;
-            t = self.next_business_moment(closes);
-        }
-    }
-}
-
-fn at(date: NaiveDate, hour: u32) -> DateTime<FixedOffset> {
-    let time = NaiveTime::from_hms_opt(hour, 0, 0).expect("a valid hour");
-    beijing()
-        .from_local_datetime(&date.and_time(time))
-        .single()
-        .expect("a fixed offset has no gaps")
 }
 
 /// An announcement the SLA clock makes about an unanswered escalation.
@@ -189,11 +152,13 @@ mod tests {
     use super::*;
 
     fn clock() -> SlaClock {
-        SlaClock::new(Arc::new(BusinessCalendar::load(None).unwrap()), 0.8)
+        let policy = Arc::new(SlaPolicy::load(None).unwrap());
+        SlaClock::new(policy, Arc::new(BusinessCalendar::load(None).unwrap()), 0.8)
     }
 
+    /// The due time of a billing problem, whose clock runs 09:00–18:00 on business days.
     fn response_due_at(severity: Severity, submitted_at: DateTime<Utc>) -> DateTime<Utc> {
-        clock().response_due_at(severity, submitted_at)
+        clock().response_due_at(severity, ProblemKind::Billing, submitted_at)
     }
 
     /// A Beijing wall-clock time as UTC. 2026-11-23 is a Monday.
@@ -201,6 +166,71 @@ mod tests {
         DateTime::parse_from_rfc3339(&format!("{date}T{time}+08:00"))
             .unwrap()
             .to_utc()
+    }
+
+    /// The published plan's windows at their edges: technical problems from 09:00 to 24:00
+    /// every day, holidays included; billing ones on business days from 09:00 to 18:00.
+    #[test]
+    fn each_kind_of_problem_runs_in_its_own_window() {
+        let clock = clock();
+        use ProblemKind::{Billing, Technical};
+        use Severity::{Critical, Minimal, Moderate};
+        // (severity, kind, submitted, due, why), Beijing time.
+        let cases = [
+            (
+                Moderate,
+                Technical,
+                ("2026-10-03", "22:00:00"),
+                ("2026-10-04", "11:00:00"),
+                "Saturday 3 October, National Day: 2 hours before midnight, 2 from 09:00",
+            ),
+            (
+                Minimal,
+                Technical,
+                ("2026-10-01", "10:00:00"),
+                ("2026-10-01", "18:00:00"),
+                "a holiday morning: 8 hours straight",
+            ),
+            (
+                Moderate,
+                Billing,
+                ("2026-09-30", "16:00:00"),
+                ("2026-10-08", "11:00:00"),
+                "billing waits out the holidays: 2 hours on the 30th, 2 on the 8th",
+            ),
+            (
+                Critical,
+                Technical,
+                ("2026-10-03", "22:00:00"),
+                ("2026-10-04", "00:00:00"),
+                "critical is 2 hours later whatever the day",
+            ),
+            (
+                Moderate,
+                Technical,
+                ("2026-11-23", "20:00:00"),
+                ("2026-11-24", "00:00:00"),
+                "a due time of exactly midnight stays on the day it closes",
+            ),
+            (
+                Moderate,
+                Technical,
+                ("2026-11-24", "02:00:00"),
+                ("2026-11-24", "13:00:00"),
+                "after midnight, before opening: from 09:00",
+            ),
+        ];
+        for (severity, kind, (day, time), (due_day, due_time), why) in cases {
+            let due = clock.response_due_at(severity, kind, bj(day, time));
+            assert_eq!(due, bj(due_day, due_time), "{why}");
+        }
+        let saturday_night = bj("2026-10-03", "22:00:00");
+        let warning = clock.warning_at(Severity::Moderate, Technical, saturday_night);
+        assert_eq!(
+            warning,
+            bj("2026-10-04", "10:12:00"),
+            "80 % of 4 hours on the same clock"
+        );
     }
 
     #[test]
@@ -443,11 +473,19 @@ mod tests {
         let clock = clock();
         // 80 % of 4 business hours is 3 h 12 min: 2 h on Sep 30, 1 h 12 min after the holiday.
         assert_eq!(
-            clock.warning_at(Severity::Moderate, bj("2026-09-30", "16:00:00")),
+            clock.warning_at(
+                Severity::Moderate,
+                ProblemKind::Billing,
+                bj("2026-09-30", "16:00:00")
+            ),
             bj("2026-10-08", "10:12:00")
         );
         assert_eq!(
-            clock.warning_at(Severity::Critical, bj("2026-10-01", "10:00:00")),
+            clock.warning_at(
+                Severity::Critical,
+                ProblemKind::Technical,
+                bj("2026-10-01", "10:00:00")
+            ),
             bj("2026-10-01", "11:36:00")
         );
     }

@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use super::input::input_example;
 use crate::domain::TimeZoneName;
+use crate::domain::escalation::policy::Window;
 use crate::domain::escalation::{ContactMethod, Language, Reason, Severity, Status, sla};
 use crate::domain::{Category, ServiceKey};
 use crate::entity::escalation::Model;
 use crate::error::ApiError;
+use crate::http::business_calendar::SlaWindow;
 
 /// What the partner tried before escalating.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -61,9 +63,11 @@ pub struct Engineer {
 /// The first response clock.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Sla {
-    /// Critical: 2 hours around the clock; moderate 4 and minimal 8 business hours (09:00–18:00
-    /// Beijing time, Monday to Friday).
+    /// The response time of the severity, counted inside `window` from submission (see
+    /// `GET /v1/sla/policy`).
     pub response_due_at: DateTime<Utc>,
+    /// The support window the clock runs in, as the policy gave it at submission.
+    pub window: SlaWindow,
     /// When 21Vianet first responded (the escalation went in progress).
     pub first_response_at: Option<DateTime<Utc>>,
     /// The first response came late, or has not come and is overdue.
@@ -84,7 +88,9 @@ pub fn escalation_example() -> serde_json::Value {
         "partner_id": "0193a1f0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
         "status": "in_progress",
         "engineer": {"name": "李娜", "email": "li.na@oe.21vianet.com", "phone": "+861055550123"},
-        "sla": {"response_due_at": "2026-11-24T06:00:00Z", "first_response_at": "2026-11-24T03:20:00Z", "breached": false},
+        "sla": {"response_due_at": "2026-11-24T06:00:00Z",
+            "window": {"days": "daily", "opens": "09:00", "closes": "24:00"},
+            "first_response_at": "2026-11-24T03:20:00Z", "breached": false},
         "resolution": null,
         "resolved_at": null,
         "misescalation": null,
@@ -164,6 +170,11 @@ impl Escalation {
                 .transpose()?,
             sla: Sla {
                 response_due_at: row.response_due_at,
+                window: row
+                    .sla_window
+                    .parse::<Window>()
+                    .map_err(|_| corrupt("SLA window"))?
+                    .into(),
                 first_response_at: row.first_response_at,
                 breached: sla::breached(row.response_due_at, row.first_response_at, now),
             },

@@ -13,6 +13,7 @@ use crate::domain::escalation::criteria::{
     Check, Criterion, CustomerFacts, EscalationCriteria, Evaluation, Facts, PartnerFacts,
     ServiceFacts,
 };
+use crate::domain::escalation::policy::ProblemKind;
 use crate::domain::remediation::today_in_beijing;
 use crate::domain::webhook::EventType;
 use crate::domain::{Category, PartnerStatus, SubscriptionStatus, SupportPlan};
@@ -60,8 +61,8 @@ pub struct CriterionCheck {
 }))]
 pub struct ValidationReport {
     pub eligible: bool,
-    /// When the first response would be due for a submission now, on the SLA clock of its
-    /// severity (business hours on China's business calendar, or around the clock).
+    /// When the first response would be due for a submission now, in the support window of its
+    /// severity and kind of problem (see `GET /v1/sla/policy`).
     pub response_due_at: DateTime<Utc>,
     pub checks: Vec<CriterionCheck>,
 }
@@ -117,6 +118,10 @@ async fn gather_facts(
             .and_then(SubscriptionStatus::parse),
         active_incidents,
         open_duplicate: row.duplicate_number,
+        highest_severity: state
+            .sla
+            .policy()
+            .highest_severity(ProblemKind::of(submission.category)),
     };
     Ok((facts, listened))
 }
@@ -351,7 +356,11 @@ pub async fn validate_escalation(
     idempotency.claim(&state.db).await?;
     Ok(HttpResponse::Ok().json(ValidationReport {
         eligible: evaluation.eligible(),
-        response_due_at: state.sla.response_due_at(submission.severity, now),
+        response_due_at: state.sla.response_due_at(
+            submission.severity,
+            ProblemKind::of(submission.category),
+            now,
+        ),
         checks: evaluation
             .checks
             .into_iter()

@@ -49,6 +49,7 @@ fn facts() -> Facts {
         subscription: Some(SubscriptionStatus::Active),
         active_incidents: Vec::new(),
         open_duplicate: None,
+        highest_severity: Severity::Critical,
     }
 }
 
@@ -367,6 +368,32 @@ fn critical_needs_premium_and_a_24x7_phone_contact() {
         failed(&moderate, &facts()).is_empty(),
         "moderate needs no entitlement"
     );
+
+    // Billing problems are at most moderate, however entitled the customer is to critical.
+    let billing = Facts {
+        highest_severity: Severity::Moderate,
+        ..premium
+    };
+    let critical_billing = Proposal {
+        category: Category::BillingDispute,
+        ..critical
+    };
+    assert_eq!(
+        failed(&critical_billing, &billing),
+        [Criterion::SeverityEntitlement]
+    );
+    let check = EscalationCriteria::evaluate(&critical_billing, &billing, Utc::now())
+        .checks
+        .into_iter()
+        .find(|check| check.criterion == Criterion::SeverityEntitlement)
+        .unwrap();
+    let message = check.message.render(Language::English);
+    assert!(message.starts_with("billing, subscription and quota problems are escalated at severity B (moderate) at most"), "{message}");
+    let moderate_billing = Proposal {
+        severity: Severity::Moderate,
+        ..critical_billing
+    };
+    assert!(failed(&moderate_billing, &billing).is_empty());
 }
 
 #[test]

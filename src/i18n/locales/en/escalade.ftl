@@ -241,6 +241,13 @@ criterion-incidents-open = { $count ->
    *[other] { $count } incidents are open on the service: escalate after they end, or name them in unrelated_incident_ids if the problem is unrelated: { $incidents }
 }
 criterion-severity-no-entitlement = severity `{ $severity }` is open to every customer
+criterion-severity-above-kind = { $kind ->
+    [billing] billing, subscription and quota problems
+   *[technical] technical problems
+} are escalated at { $highest ->
+    [moderate] severity B (moderate)
+   *[minimal] severity C (minimal)
+} at most, as 21Vianet's support plan sets; choose that severity or a lower one
 criterion-critical-needs-premium = severity A (`critical`) is for customers with the 21Vianet premium agreement
 criterion-critical-needs-24x7 = the contact must be available 24x7
 criterion-critical-needs-phone = the contact must be reachable by phone
@@ -359,3 +366,6 @@ partner-status-suspended = Suspended
 remediation-status-requested = Requested
 remediation-status-acknowledged = Acknowledged
 remediation-status-completed = Completed
+sla-window-around-the-clock = around the clock, every day
+sla-window-daily = every day, holidays included, { $opens } to { $closes } Beijing time
+sla-window-business-days = business days on China's calendar, { $opens } to { $closes } Beijing time

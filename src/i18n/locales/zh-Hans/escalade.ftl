@@ -218,6 +218,13 @@ criterion-no-incident = 此服务当前没有未解决的事件
 criterion-incidents-unrelated = 此服务所有未解决的事件均已标注为无关
 criterion-incidents-open = 此服务有 { $count } 个未解决的事件（{ $incidents }）：请在事件结束后再提交升级请求；如问题与这些事件无关，请将其列入 unrelated_incident_ids
 criterion-severity-no-entitlement = 严重性 `{ $severity }` 适用于所有客户，无需满足额外条件
+criterion-severity-above-kind = 按照世纪互联的支持计划，{ $kind ->
+    [billing] 计费、订阅和配额问题
+   *[technical] 技术问题
+}最高只能以{ $highest ->
+    [moderate] 中等（B）
+   *[minimal] 最低（C）
+}严重性升级；请选择该严重性或更低的严重性
 criterion-critical-needs-premium = 严重性 A（`critical`）仅适用于已签署世纪互联高级协议的客户
 criterion-critical-needs-24x7 = 联系人必须可 7×24 小时联系
 criterion-critical-needs-phone = 联系人必须可通过电话联系
@@ -327,3 +334,6 @@ partner-status-suspended = 已暂停
 remediation-status-requested = 已要求
 remediation-status-acknowledged = 已确认
 remediation-status-completed = 已完成
+sla-window-around-the-clock = 全天候，每天 24 小时
+sla-window-daily = 每天（含节假日）北京时间 { $opens } 至 { $closes }
+sla-window-business-days = 中国工作日北京时间 { $opens } 至 { $closes }
