@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::watch;
 
-use crate::domain::catalog::Category;
-use crate::domain::escalation::policy::ProblemKind;
+use crate::domain::escalation::policy::Window;
 use crate::domain::escalation::sla::{AlertState, AlertStep, SlaAlert, SlaClock};
 use crate::domain::escalation::{Severity, Status};
 use crate::domain::webhook::EventType;
@@ -66,7 +65,8 @@ impl SlaWatch {
         for row in &due {
             let Some(state) = self.state_of(row) else {
                 tracing::error!(escalation_id = %row.id, severity = %row.severity,
-                    "an escalation with an unreadable severity has no SLA clock");
+                    sla_window = %row.sla_window,
+                    "an escalation with an unreadable severity or SLA window has no SLA clock");
                 escalations::reschedule_sla_alert(&self.db, row.id, None).await?;
                 continue;
             };
@@ -84,10 +84,10 @@ impl SlaWatch {
 
     fn state_of(&self, row: &EscalationRow) -> Option<AlertState> {
         let severity = Severity::parse(&row.severity)?;
-        let kind = ProblemKind::of(Category::parse(&row.category)?);
+        let window = row.sla_window.parse::<Window>().ok()?;
         let open = Status::parse(&row.status).is_some_and(Status::is_open);
         Some(AlertState {
-            warning_at: self.clock.warning_at(severity, kind, row.created_at),
+            warning_at: self.clock.warning_in(severity, window, row.created_at),
             due_at: row.response_due_at,
             awaiting_response: open && row.first_response_at.is_none(),
             warning_announced: row.sla_warning_announced_at.is_some(),

@@ -7,6 +7,7 @@
 //! path, the audit trail, a body of another severity and category, and a premium customer's.
 
 use chrono::Duration;
+use migration::{Migrator, MigratorTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -192,6 +193,40 @@ async fn each_escalation_is_due_when_the_sla_clock_of_its_severity_and_category_
     }
     let in_order = dues[..3].windows(2).all(|w| w[0] < w[1]);
     assert!(in_order, "critical, moderate, minimal: {dues:?}");
+}
+
+/// Escalations submitted before the SLA policy became data keep the clock they were given:
+/// critical around the clock, the other severities on business days from 09:00 to 18:00.
+#[tokio::test]
+async fn escalations_from_before_the_sla_policy_keep_the_windows_they_ran_in() {
+    // Arrange
+    let world = World::new().await;
+    let body = premium_body(&world).await;
+    let critical = rated(&body, "critical", "service_unavailable");
+    let critical = world.app.submit_escalation(world.key(), &critical).await;
+    let moderate = rated(&body, "moderate", "product_bug");
+    let moderate = world.app.submit_escalation(world.key(), &moderate).await;
+
+    // Act: back to before the windows were kept, and forward again.
+    let db = &world.app.db;
+    Migrator::down(db, Some(1)).await.expect("down");
+    Migrator::up(db, Some(1)).await.expect("up");
+
+    // Assert
+    for (answer, window) in [
+        (critical, json!({"days": "around_the_clock"})),
+        (
+            moderate,
+            json!({"days": "business_days", "opens": "09:00", "closes": "18:00"}),
+        ),
+    ] {
+        let read = world.escalation(world.key(), answer.id()).await;
+        assert_eq!(read.body["sla"]["window"], window);
+        assert_eq!(
+            read.body["sla"]["response_due_at"],
+            answer.body["sla"]["response_due_at"]
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,10 +77,19 @@ impl SlaClock {
         kind: ProblemKind,
         submitted_at: DateTime<Utc>,
     ) -> DateTime<Utc> {
+        self.warning_in(severity, self.window(severity, kind), submitted_at)
+    }
+
+    /// The same, in `window`: the one an escalation was given when it was submitted.
+    pub fn warning_in(
+        &self,
+        severity: Severity,
+        window: Window,
+        submitted_at: DateTime<Utc>,
+    ) -> DateTime<Utc> {
         let target = self.policy.target(severity).response_time;
         let share = (target.num_milliseconds() as f64 * self.warning_share).round() as i64;
-        self.window(severity, kind)
-            .add(&self.calendar, submitted_at, Duration::milliseconds(share))
+        window.add(&self.calendar, submitted_at, Duration::milliseconds(share))
     }
 }
 
