@@ -119,6 +119,11 @@ pub struct Slot {
 }
 
 impl StreamSlots {
+    /// How many streams are open on this instance.
+    pub fn open(&self) -> usize {
+        self.0.lock().expect("stream slots").values().sum()
+    }
+
     fn take(self: &Arc<Self>, holder: Uuid) -> Option<Slot> {
         let mut open = self.0.lock().expect("stream slots");
         let count = open.entry(holder).or_default();

@@ -81,6 +81,7 @@ pub struct Metrics {
     webhook_attempts: Family<Outcome, Counter>,
     breached: Counter,
     at_risk: Gauge,
+    event_streams: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -101,6 +102,7 @@ impl Metrics {
             webhook_attempts: Family::default(),
             breached: Counter::default(),
             at_risk: Gauge::default(),
+            event_streams: Gauge::default(),
         };
         let mut root = Registry::default();
         root.register_collector(Box::new(ProcessMetrics));
@@ -144,6 +146,11 @@ impl Metrics {
             "escalations_at_risk",
             "Open escalations past their SLA warning time, unanswered and not yet overdue.",
             made.at_risk.clone(),
+        );
+        ours.register(
+            "event_streams_open",
+            "Event streams (/v1/events/stream) open on this instance.",
+            made.event_streams.clone(),
         );
         for outcome in ["delivered", "failed", "given_up"] {
             drop(made.webhook_attempts.get_or_create(&Outcome { outcome }));
@@ -335,7 +342,7 @@ impl Default for Metrics {
 /// `escalade_http_request_duration_seconds`, `escalade_db_pool_connections`,
 /// `escalade_outbox_pending_deliveries`, `escalade_outbox_oldest_pending_seconds`,
 /// `escalade_webhook_attempts_total`, `escalade_escalations_breached_total` and
-/// `escalade_escalations_at_risk`, and the process's own `process_*` figures (CPU, memory, file
+/// `escalade_escalations_at_risk`, `escalade_event_streams_open`, and the process's own `process_*` figures (CPU, memory, file
 /// descriptors, threads, start time). No key needed; expose it to your monitoring network only.
 #[utoipa::path(
     operation_id = "metrics",
@@ -353,6 +360,10 @@ pub async fn metrics(
     metrics.sample_pool(&state.db);
     metrics.sample_outbox(&state.db).await;
     metrics.sample_at_risk(&state.db).await;
+    let streams = state.streaming.slots.open();
+    metrics
+        .event_streams
+        .set(i64::try_from(streams).unwrap_or(i64::MAX));
     Ok(HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
         .body(metrics.render()?))

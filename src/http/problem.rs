@@ -56,7 +56,7 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     };
     let language = language::of(res.request());
     let instance = Some(res.request().path().to_owned());
-    let response = match error.as_error::<ApiError>() {
+    let mut response = match error.as_error::<ApiError>() {
         Some(api_error) => {
             record(api_error);
             api_error.to_response(language, instance)
@@ -70,7 +70,6 @@ fn render_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
             api_error.to_response(language, instance)
         }
     };
-    let mut response = response;
     if wants_plain_json(res.request()) {
         response.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -158,6 +158,13 @@ async fn each_event_reaches_the_streams_that_may_see_it_within_two_seconds() {
     assert_eq!(next.id, to_second.id);
     // Silence is broken by a comment, and nothing else is sent.
     assert_eq!(of_first.block(WITHIN).await.as_deref(), Some(":"));
+    let metrics = app.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line == "escalade_event_streams_open 3"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
