@@ -12,8 +12,6 @@ use crate::config::{
     ApiKeyCommand, Cli, Command, CreateApiKey, DatabaseSettings, HealthcheckArgs, OpenapiVersion,
     SecretKeyCommand, SecretKeySettings, ServeSettings,
 };
-use crate::domain::calendar::BusinessCalendar;
-use crate::domain::escalation::policy::SlaPolicy;
 use crate::domain::sealing::{KeyRing, SecretKey};
 use crate::domain::{DisplayName, Role};
 use crate::http::api_keys::issue;
@@ -122,8 +120,7 @@ async fn migrate(database: &DatabaseSettings) -> Result<(), RunError> {
 async fn serve(database: &DatabaseSettings, settings: &ServeSettings) -> Result<(), RunError> {
     // The files the SLA clock is made of are read before anything is written, so a malformed
     // one stops the start with nothing changed and no key shown.
-    SlaPolicy::load(settings.sla.sla_policy_file.as_deref()).map_err(|err| err.to_string())?;
-    BusinessCalendar::load(settings.sla.calendar_dir.as_deref()).map_err(|err| err.to_string())?;
+    crate::startup::sla_clock(&settings.sla)?;
     let keys = secret_keys(database, &settings.secret_keys)?;
     if !settings.no_migrate {
         migrate(database).await?;

@@ -20,7 +20,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::config::ServeSettings;
+use crate::config::{ServeSettings, SlaSettings};
 use crate::delivery::{Housekeeping, Worker};
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::escalation::policy::SlaPolicy;
@@ -154,6 +154,20 @@ impl Upkeep {
     }
 }
 
+/// The SLA clock `settings` make: the policy and the business calendar, shipped or from the
+/// deployment's files; why not when a file cannot be used.
+pub fn sla_clock(settings: &SlaSettings) -> Result<SlaClock, String> {
+    let calendar =
+        BusinessCalendar::load(settings.calendar_dir.as_deref()).map_err(|err| err.to_string())?;
+    let policy =
+        SlaPolicy::load(settings.sla_policy_file.as_deref()).map_err(|err| err.to_string())?;
+    Ok(SlaClock::new(
+        Arc::new(policy),
+        Arc::new(calendar),
+        settings.sla_warning_share,
+    ))
+}
+
 /// Where every instance counts rate limits together: the Redis a deployment names, else its
 /// PostgreSQL database; `None` on SQLite, where one instance counts alone.
 fn shared_limit_store(
@@ -176,15 +190,8 @@ impl Application {
         db: DatabaseConnection,
         keys: KeyRing,
     ) -> std::io::Result<Self> {
-        let calendar = BusinessCalendar::load(settings.sla.calendar_dir.as_deref())
+        let sla = sla_clock(&settings.sla)
             .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
-        let policy = SlaPolicy::load(settings.sla.sla_policy_file.as_deref())
-            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
-        let sla = SlaClock::new(
-            Arc::new(policy),
-            Arc::new(calendar),
-            settings.sla.sla_warning_share,
-        );
         for warning in ops::calendar_warnings(sla.calendar(), Utc::now()) {
             tracing::warn!("{warning}");
         }

@@ -261,8 +261,8 @@ pub async fn get_sla_due(
         category: query.category,
         from,
         window: window.into(),
-        warning_at: state.sla.warning_at(severity, kind, from),
-        response_due_at: state.sla.response_due_at(severity, kind, from),
+        warning_at: state.sla.warning_in(severity, window, from),
+        response_due_at: state.sla.response_due_in(severity, window, from),
     }))
 }
 

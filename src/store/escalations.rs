@@ -289,7 +289,7 @@ async fn write_with_trail(
 
 /// A new escalation's row at `now`, without its number yet.
 fn unnumbered_row(new: NewEscalation, clock: &SlaClock, now: DateTime<Utc>) -> Model {
-    let kind = ProblemKind::of(new.category);
+    let window = clock.window(new.severity, ProblemKind::of(new.category));
     Model {
         engineer_person_id: None,
         id: Uuid::now_v7(),
@@ -313,8 +313,8 @@ fn unnumbered_row(new: NewEscalation, clock: &SlaClock, now: DateTime<Utc>) -> M
         status: Status::Submitted.as_str().to_owned(),
         engineer: None,
         // The clock starts at the very instant stored as `created_at`.
-        response_due_at: clock.response_due_at(new.severity, kind, now),
-        sla_window: clock.window(new.severity, kind).to_string(),
+        response_due_at: clock.response_due_in(new.severity, window, now),
+        sla_window: window.to_string(),
         first_response_at: None,
         resolution: None,
         resolved_at: None,
@@ -323,7 +323,7 @@ fn unnumbered_row(new: NewEscalation, clock: &SlaClock, now: DateTime<Utc>) -> M
         version: 1,
         created_at: now,
         updated_at: now,
-        sla_alert_at: Some(clock.warning_at(new.severity, kind, now)),
+        sla_alert_at: Some(clock.warning_in(new.severity, window, now)),
         sla_warning_announced_at: None,
         sla_breach_announced_at: None,
     }

@@ -11,8 +11,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
 use super::Severity;
 use crate::domain::calendar::BusinessCalendar;
@@ -23,8 +22,7 @@ use crate::domain::clock::beijing;
 const SHIPPED: &str = include_str!("../../../sla/policy.json");
 
 /// The kind of problem a support window is set for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
     /// Every escalated category but `billing_dispute`.
     Technical,

@@ -57,30 +57,30 @@ impl SlaClock {
         target.window(kind).unwrap_or(target.technical)
     }
 
-    /// When the first response is due for an escalation submitted at `submitted_at`.
+    /// When the first response is due for a `kind` problem submitted at `submitted_at`.
     pub fn response_due_at(
         &self,
         severity: Severity,
         kind: ProblemKind,
         submitted_at: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        let target = self.policy.target(severity).response_time;
-        self.window(severity, kind)
-            .add(&self.calendar, submitted_at, target)
+        self.response_due_in(severity, self.window(severity, kind), submitted_at)
     }
 
-    /// When an escalation submitted at `submitted_at` and still unanswered becomes at risk: the
-    /// warning share of its response time has run, on the same clock.
-    pub fn warning_at(
+    /// When the first response is due for an escalation submitted at `submitted_at` whose clock
+    /// runs in `window`.
+    pub fn response_due_in(
         &self,
         severity: Severity,
-        kind: ProblemKind,
+        window: Window,
         submitted_at: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        self.warning_in(severity, self.window(severity, kind), submitted_at)
+        let target = self.policy.target(severity).response_time;
+        window.add(&self.calendar, submitted_at, target)
     }
 
-    /// The same, in `window`: the one an escalation was given when it was submitted.
+    /// When an escalation submitted at `submitted_at`, whose clock runs in `window`, becomes at
+    /// risk while unanswered: the warning share of its response time has run, on that clock.
     pub fn warning_in(
         &self,
         severity: Severity,

@@ -76,7 +76,11 @@ fn each_kind_of_problem_runs_in_its_own_window() {
         assert_eq!(due, bj(due_day, due_time), "{why}");
     }
     let saturday_night = bj("2026-10-03", "22:00:00");
-    let warning = clock.warning_at(Severity::Moderate, Technical, saturday_night);
+    let warning = clock.warning_in(
+        Severity::Moderate,
+        clock.window(Severity::Moderate, Technical),
+        saturday_night,
+    );
     assert_eq!(
         warning,
         bj("2026-10-04", "10:12:00"),
@@ -324,17 +328,17 @@ fn the_warning_comes_at_its_share_of_business_time() {
     let clock = clock();
     // 80 % of 4 business hours is 3 h 12 min: 2 h on Sep 30, 1 h 12 min after the holiday.
     assert_eq!(
-        clock.warning_at(
+        clock.warning_in(
             Severity::Moderate,
-            ProblemKind::Billing,
+            clock.window(Severity::Moderate, ProblemKind::Billing),
             bj("2026-09-30", "16:00:00")
         ),
         bj("2026-10-08", "10:12:00")
     );
     assert_eq!(
-        clock.warning_at(
+        clock.warning_in(
             Severity::Critical,
-            ProblemKind::Technical,
+            clock.window(Severity::Critical, ProblemKind::Technical),
             bj("2026-10-01", "10:00:00")
         ),
         bj("2026-10-01", "11:36:00")
