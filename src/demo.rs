@@ -10,6 +10,7 @@ use crate::domain::{
     ServiceKey, SubscriptionStatus, SupportPlan, Title,
 };
 use crate::http::api_keys::issue;
+use crate::store::WriteGate;
 use crate::store::api_keys::{self, NewApiKey};
 use crate::store::customers::{self, Contact, NewCustomer};
 use crate::store::partners::{self, NewPartner};
@@ -148,6 +149,7 @@ async fn seed_partner(db: &DatabaseConnection) -> Result<Uuid, DbErr> {
         },
     )
     .await?;
+    let gate = WriteGate::for_database(db);
     for seed in CUSTOMERS {
         let domain = format!("{}.partner.onmschina.cn", seed.domain_prefix);
         let new = NewCustomer {
@@ -169,7 +171,7 @@ async fn seed_partner(db: &DatabaseConnection) -> Result<Uuid, DbErr> {
                     .map_err(|_| invalid("phone"))?,
             },
         };
-        let customer = customers::create(db, partner.id, new).await?;
+        let customer = customers::create(db, &gate, partner.id, new).await?;
         for &(service, offer, quantity, status) in seed.subscriptions {
             let new = NewSubscription {
                 service_key: ServiceKey::parse(service).map_err(|_| invalid(service))?,

@@ -25,6 +25,8 @@ mod m20261207_000019_shared_rate_limits;
 mod m20261207_000020_people;
 mod m20261207_000021_drop_escalation_number_index;
 mod m20261207_000022_sla_windows;
+mod m20261207_000023_search_grams;
+pub mod search_text;
 
 pub struct Migrator;
 
@@ -54,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_people::Migration),
             Box::new(m20261207_000021_drop_escalation_number_index::Migration),
             Box::new(m20261207_000022_sla_windows::Migration),
+            Box::new(m20261207_000023_search_grams::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ pub mod remediation;
 pub mod role;
 mod schema;
 pub mod sealing;
+pub mod search;
 pub mod secret;
 pub mod webhook;
 

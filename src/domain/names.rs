@@ -76,10 +76,10 @@ impl CompanyName {
         bounded_text(raw, 1, Self::MAX_CHARS).map(Self)
     }
 
-    /// The form searches compare against: Unicode lower case, so `?q=` is case-insensitive on
-    /// every database engine alike.
+    /// The form searches compare against (`search_text::fold`): lower case, full-width Latin
+    /// as ordinary Latin, so `?q=` compares alike on every database engine.
     pub fn search_key(&self) -> String {
-        self.0.to_lowercase()
+        migration::search_text::fold(&self.0)
     }
 }
 

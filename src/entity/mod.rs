@@ -3,8 +3,10 @@
 pub mod api_key;
 pub mod attachment;
 pub mod customer;
+pub mod customer_gram;
 pub mod escalation;
 pub mod escalation_event;
+pub mod escalation_gram;
 pub mod escalation_note;
 pub mod idempotency_record;
 pub mod partner;

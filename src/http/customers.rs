@@ -250,12 +250,14 @@ impl UpdateCustomer {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
-    /// Case-insensitive prefix of the company name or the domain, as in Partner Center's
-    /// customer search. Matches are listed by the text that matched (the company name when both
-    /// do), in Unicode code point order, then by id; without `q`, customers are listed oldest
-    /// first.
+    /// Any part of at least 2 characters of the company name (星河 finds 深圳星河物流有限公司) or
+    /// of the domain, or the start of the tenant id. Latin letters match in any case, and
+    /// full-width letters and digits as ordinary ones; the default domain
+    /// `….partner.onmschina.cn` and the last label of other domains are not searched. Customers
+    /// whose name starts with `q` come first, then the others, each oldest first; without `q`,
+    /// customers are listed oldest first.
     #[validate(length(max = 200))]
-    #[param(max_length = 200, example = "上海")]
+    #[param(min_length = 2, max_length = 200, example = "星河")]
     pub q: Option<String>,
     /// Only this partner's customers (admins and operators; partners only ever see their own).
     pub partner_id: Option<Uuid>,
@@ -327,7 +329,7 @@ pub async fn create_customer(
         });
     }
     idempotency.claim(&state.db).await?;
-    let row = store::create(&state.db, partner_id, new)
+    let row = store::create(&state.db, &state.writes, partner_id, new)
         .await
         .on_unique(store::UNIQUE_KEYS)?;
     Ok(created(row.try_into()?))
@@ -358,7 +360,7 @@ pub async fn list_customers(
     let query = query.0;
     let page = pagination::page_request(query.limit, query.cursor.as_deref())?;
     let filter = CustomerFilter {
-        q: query.q,
+        q: fields::search_text("q", query.q)?,
         partner_id: query.partner_id,
         country: query
             .country
@@ -432,7 +434,7 @@ pub async fn update_customer(
         .ok_or(ApiError::not_found("customer"))?;
     let expected = if_match.check(current.version)?;
     let changes = body.0.into_changes()?;
-    let updated = store::update(&state.db, current.id, &expected, changes)
+    let updated = store::update(&state.db, &state.writes, current.id, &expected, changes)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     Ok(found(updated.try_into()?))

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer};
 
 use validator::ValidationError;
 
+use crate::domain::search::SearchText;
 use crate::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, HttpsUrl, Invalid, MpnId,
     PhoneNumber, ServiceKey, TimeZoneName, Title,
@@ -146,6 +147,17 @@ pub fn optional<T>(
     parse: impl Fn(&str) -> Result<T, Invalid>,
 ) -> Result<Option<T>, ApiError> {
     value.map(|value| parsed(field, &value, parse)).transpose()
+}
+
+/// A search query parameter when one is typed: an empty search box (`q=`) filters nothing, and
+/// a query that cannot find anything useful is 400 `invalid_query`.
+pub fn search_text(field: &str, value: Option<String>) -> Result<Option<SearchText>, ApiError> {
+    let Some(value) = value.filter(|q| !q.trim().is_empty()) else {
+        return Ok(None);
+    };
+    SearchText::parse(&value).map(Some).map_err(|invalid| {
+        ApiError::invalid_query(vec![FieldError::new(field, invalid.code, invalid.message)])
+    })
 }
 
 /// A field `#[validate(required)]` already guaranteed; absent only if the two drift apart.

@@ -1,21 +1,31 @@
 //! Customers: each partner's end customers, the ones escalations are raised for.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, Query, SimpleExpr, UnionType};
+use migration::search_text::{
+    CUSTOMER_GRAM_COLUMNS, ESCALATION_GRAM_COLUMNS, customer_postings, escalation_postings,
+    insert_rows,
+};
+use sea_orm::sea_query::{Expr, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
-    FromQueryResult, IdenStatic, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityName, EntityTrait, ExprTrait, FromQueryResult, IdenStatic, QueryFilter, QuerySelect,
+    QueryTrait, Select, Set,
 };
 use uuid::Uuid;
 
+use super::search::{CUSTOMERS, ESCALATIONS, merged};
 use super::{
-    Page, PageRequest, VersionCheck, Versioned, bytewise, fetch_page, starts_with, update_versioned,
+    Page, PageRequest, VersionCheck, Versioned, WriteGate, bytewise, fetch_page, starts_with,
+    update_versioned,
 };
+use crate::domain::search::SearchText;
 use crate::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, PhoneNumber, Scope,
     SupportPlan,
 };
 use crate::entity::customer::{self, ActiveModel, Column, Entity, Model};
+use crate::entity::customer_gram::{Column as GramColumn, Entity as GramEntity};
+use crate::entity::{escalation, escalation_gram};
 use crate::error::UniqueKey;
 use crate::i18n::Text;
 
@@ -57,23 +67,26 @@ pub struct CustomerChanges {
 
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
-    /// Case-insensitive prefix of the company name or the domain.
-    pub q: Option<String>,
+    /// Any part of the company name or the domain, or the start of the tenant id.
+    pub q: Option<SearchText>,
     pub partner_id: Option<Uuid>,
     pub country: Option<CountryCode>,
     pub support_plan: Option<SupportPlan>,
     pub tenant_id: Option<Uuid>,
 }
 
+/// Stores a new customer and its search postings.
 #[tracing::instrument(skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     partner_id: Uuid,
     new: NewCustomer,
 ) -> Result<Model, DbErr> {
     let now = Utc::now();
     let contact = new.primary_contact;
-    ActiveModel {
+    let txn = gate.begin(db).await?;
+    let row = ActiveModel {
         id: Set(Uuid::now_v7()),
         partner_id: Set(partner_id),
         company_name_key: Set(new.company_name.search_key()),
@@ -89,8 +102,12 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await
+    .insert(&*txn)
+    .await?;
+    let postings = customer_postings(row.id, partner_id, &row.company_name_key, &row.domain);
+    insert_rows(&*txn, CUSTOMERS.table, &CUSTOMER_GRAM_COLUMNS, postings).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// The customer, if it exists and the scope may see it.
@@ -107,6 +124,25 @@ pub async fn list(
     filter: CustomerFilter,
     page: PageRequest,
 ) -> Result<Page<Model>, DbErr> {
+    let Some(text) = &filter.q else {
+        return fetch_page(db, filtered(scope, &filter), Column::Id, |row| row.id, page).await;
+    };
+    let partner_id = scope.partner_id().or(filter.partner_id);
+    let lead = CUSTOMERS.lead_gram(db, text, partner_id).await?;
+    let backend = db.get_database_backend();
+    let rows = match search_statement(backend, scope, &filter, lead.as_deref(), page) {
+        Some(statement) => {
+            Model::find_by_statement(backend.build(&statement))
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Page::of(rows, page.limit, |row| row.id))
+}
+
+/// The customers `scope` sees that pass `filter`'s exact filters.
+fn filtered(scope: Scope, filter: &CustomerFilter) -> Select<Entity> {
     let mut select = Entity::find();
     // Both apply: a partner filtering on another partner sees nothing, as for any foreign data.
     for partner_id in [scope.partner_id(), filter.partner_id]
@@ -124,90 +160,195 @@ pub async fn list(
     if let Some(tenant_id) = filter.tenant_id {
         select = select.filter(Column::TenantId.eq(tenant_id));
     }
-    match filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        Some(q) => search(db, select, &q.to_lowercase(), page).await,
-        None => fetch_page(db, select, Column::Id, |row| row.id, page).await,
-    }
+    select
 }
 
-/// The customers of `select` whose company name or domain starts with `prefix`, ordered by the
-/// text that matched (the name when both do), byte by byte, then by id. Each of the two is read
-/// from its index in that order from the cursor on, one page at most, and the two pages merged:
-/// a search reads about two pages of rows however deep its page and however many customers
-/// match, under any query plan.
-async fn search(
-    db: &DatabaseConnection,
-    select: Select<Entity>,
-    prefix: &str,
+///
+/// `lead` is the gram whose postings are read (the rarest of the query's); `None` when the
+/// query is only the start of a tenant id. `None` when nothing can match.
+pub fn search_statement(
+    backend: DbBackend,
+    scope: Scope,
+    filter: &CustomerFilter,
+    lead: Option<&str>,
     page: PageRequest,
-) -> Result<Page<Model>, DbErr> {
-    const SORT_KEY: &str = "sort_key";
-    let backend = db.get_database_backend();
-    let key = |column: Column| bytewise(backend, column);
-    let name_matches = starts_with(key(Column::CompanyNameKey), prefix);
-    // Where the cursor's customer stands: the sort key it was listed under, and its id.
+) -> Option<SelectStatement> {
+    const RANK: &str = "search_rank";
+    let text = filter.q.as_ref()?;
+    let select = filtered(scope, filter);
+    let partner_id = scope.partner_id().or(filter.partner_id);
+    let starts_name = starts_with(bytewise(backend, Column::CompanyNameKey), text.folded());
+    let rank = || -> SimpleExpr {
+        Expr::case(starts_name.clone(), Expr::val(0))
+            .finally(Expr::val(1))
+            .into()
+    };
+    // The group the cursor's customer was listed in: 0 when its name starts with the query.
     let cursor = page.after.map(|after| {
-        let sort_key = Query::select()
-            .expr(
-                Expr::case(name_matches.clone(), key(Column::CompanyNameKey))
-                    .finally(key(Column::Domain)),
-            )
+        let rank_of = Query::select()
+            .expr(rank())
             .from(Entity)
             .and_where(Expr::col(Column::Id).eq(after))
             .take();
-        (SimpleExpr::from(sort_key), after)
+        (SimpleExpr::from(rank_of), after)
     });
-    let branch = |column: Column, exclude: Option<Condition>| {
-        let mut branch = select
-            .clone()
-            .filter(starts_with(key(column), prefix))
-            .expr_as(key(column), SORT_KEY);
-        if let Some(exclude) = exclude {
-            branch = branch.filter(exclude.not());
+    let limit = page.limit + 1;
+    let mut branches = Vec::new();
+    if let Some(lead) = lead {
+        let through_postings = || {
+            let mut query = select.clone().into_query();
+            CUSTOMERS.read_through(&mut query, Entity.table_name(), text, lead, partner_id);
+            query
+        };
+        if text.is_one_gram() {
+            for (group, starts) in [(0, true), (1, false)] {
+                let mut query = through_postings();
+                query
+                    .and_where(CUSTOMERS.lead("starts_name").eq(starts))
+                    .expr_as(Expr::val(group), RANK);
+                if let Some((cursor_rank, after)) = cursor.clone() {
+                    let from = match group {
+                        // Names that start with the query: after the cursor, if it was one.
+                        0 => {
+                            query.and_where(cursor_rank.eq(0));
+                            Expr::val(after)
+                        }
+                        // The rest: all of them when the cursor's name started with the query.
+                        _ => {
+                            let from: Expr = Expr::case(cursor_rank.eq(0), Expr::val(Uuid::nil()))
+                                .finally(Expr::val(after))
+                                .into();
+                            // Typed for PostgreSQL, which reads a CASE of parameters as text
+                            // when a statement is prepared without their types.
+                            match backend {
+                                DbBackend::Postgres => from.cast_as("uuid"),
+                                _ => from,
+                            }
+                        }
+                    };
+                    query.and_where(CUSTOMERS.lead("customer_id").gt(from));
+                }
+                query
+                    .order_by_expr(CUSTOMERS.lead("customer_id").into(), Order::Asc)
+                    .limit(limit);
+                branches.push(query);
+            }
+        } else {
+            let mut query = through_postings();
+            query.expr_as(rank(), RANK);
+            if let Some((cursor_rank, after)) = cursor.clone() {
+                query.and_where(
+                    Expr::tuple([rank(), CUSTOMERS.lead("customer_id").into()])
+                        .gt(Expr::tuple([cursor_rank, Expr::val(after).into()])),
+                );
+            }
+            query
+                .order_by_expr(rank(), Order::Asc)
+                .order_by_expr(CUSTOMERS.lead("customer_id").into(), Order::Asc)
+                .limit(limit);
+            branches.push(query);
         }
-        if let Some((sort_key, after)) = &cursor {
-            branch = branch.filter(key(column).gte(sort_key.clone())).filter(
-                Condition::any()
-                    .add(key(column).gt(sort_key.clone()))
-                    .add(Column::Id.gt(*after)),
+    }
+    if let Some((first, last)) = text.tenant_range() {
+        let mut query = select
+            .filter(Column::TenantId.between(first, last))
+            .into_query();
+        if lead.is_some() {
+            // Those the text found already.
+            query.and_where(
+                CUSTOMERS
+                    .has_all(text, None, (Entity.table_name(), Column::Id.as_str()))
+                    .not(),
             );
         }
-        let branch = branch
-            .order_by(key(column), sea_orm::Order::Asc)
-            .order_by_asc(Column::Id)
-            .limit(page.limit + 1)
-            .into_query();
-        Query::select()
-            .column(Asterisk)
-            .from_subquery(branch, Alias::new(column.as_str()))
-            .take()
-    };
-    let mut names = branch(Column::CompanyNameKey, None);
-    let domains = branch(Column::Domain, Some(name_matches));
-    let merged = Query::select()
-        .column(Asterisk)
-        .from_subquery(
-            names.union(UnionType::All, domains).take(),
-            Alias::new("matches"),
-        )
-        .order_by(Alias::new(SORT_KEY), sea_orm::Order::Asc)
-        .order_by(Column::Id, sea_orm::Order::Asc)
-        .limit(page.limit + 1)
-        .take();
-    let rows = Model::find_by_statement(backend.build(&merged))
-        .all(db)
-        .await?;
-    Ok(Page::of(rows, page.limit, |row| row.id))
+        query.expr_as(rank(), RANK);
+        if let Some((cursor_rank, after)) = cursor {
+            query.and_where(
+                Expr::tuple([rank(), Expr::col(Column::Id).into()])
+                    .gt(Expr::tuple([cursor_rank, Expr::val(after).into()])),
+            );
+        }
+        query
+            .order_by_expr(rank(), Order::Asc)
+            .order_by(Column::Id, Order::Asc)
+            .limit(limit);
+        branches.push(query);
+    }
+    (!branches.is_empty())
+        .then(|| merged(branches, &[(RANK, Order::Asc), ("id", Order::Asc)], limit))
 }
 
-/// Applies `changes` if the customer is at an admitted version; `None` when it is not.
+/// Applies `changes` if the customer is at an admitted version; `None` when it is not. A new
+/// name or domain replaces the customer's search postings, and its escalations', in the same
+/// transaction.
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     id: Uuid,
     expected: &VersionCheck,
     changes: CustomerChanges,
 ) -> Result<Option<Model>, DbErr> {
+    let searched = changes.company_name.is_some() || changes.domain.is_some();
+    let assignments = assignments(changes);
+    if !searched {
+        return update_versioned::<Entity>(db, VERSIONED, id, expected, assignments).await;
+    }
+    let txn = gate.begin(db).await?;
+    let updated = update_versioned::<Entity>(&*txn, VERSIONED, id, expected, assignments).await?;
+    if let Some(row) = &updated {
+        reindex(&*txn, row).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Replaces the search postings of `customer` and of its escalations with those of its name and
+/// domain now.
+async fn reindex(txn: &impl ConnectionTrait, customer: &Model) -> Result<(), DbErr> {
+    let stale: Vec<String> = GramEntity::find()
+        .select_only()
+        .column(GramColumn::Gram)
+        .filter(GramColumn::CustomerId.eq(customer.id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    GramEntity::delete_many()
+        .filter(GramColumn::CustomerId.eq(customer.id))
+        .exec(txn)
+        .await?;
+    let (key, domain) = (&customer.company_name_key, &customer.domain);
+    let postings = customer_postings(customer.id, customer.partner_id, key, domain);
+    insert_rows(txn, CUSTOMERS.table, &CUSTOMER_GRAM_COLUMNS, postings).await?;
+    let escalations: Vec<(Uuid, String)> = escalation::Entity::find()
+        .select_only()
+        .columns([escalation::Column::Id, escalation::Column::Title])
+        .filter(escalation::Column::CustomerId.eq(customer.id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if escalations.is_empty() {
+        return Ok(());
+    }
+    // The customer's old grams go from its escalations (their titles' come back below).
+    let of_customer = Query::select()
+        .column(escalation::Column::Id)
+        .from(escalation::Entity)
+        .and_where(Expr::col(escalation::Column::CustomerId).eq(customer.id))
+        .take();
+    escalation_gram::Entity::delete_many()
+        .filter(escalation_gram::Column::PartnerId.eq(customer.partner_id))
+        .filter(escalation_gram::Column::Gram.is_in(stale))
+        .filter(escalation_gram::Column::EscalationId.in_subquery(of_customer))
+        .exec(txn)
+        .await?;
+    let postings = escalations.into_iter().flat_map(|(id, title)| {
+        escalation_postings(id, customer.partner_id, &title, key, domain).collect::<Vec<_>>()
+    });
+    insert_rows(txn, ESCALATIONS.table, &ESCALATION_GRAM_COLUMNS, postings).await
+}
+
+fn assignments(changes: CustomerChanges) -> Vec<(Column, SimpleExpr)> {
     let mut assignments = Vec::new();
     if let Some(name) = changes.company_name {
         assignments.push((Column::CompanyNameKey, Expr::value(name.search_key())));
@@ -231,7 +372,7 @@ pub async fn update(
         let phone = contact.phone.map(PhoneNumber::into_inner);
         assignments.push((Column::ContactPhone, Expr::value(phone)));
     }
-    update_versioned::<Entity>(db, VERSIONED, id, expected, assignments).await
+    assignments
 }
 
 const VERSIONED: Versioned<Column> = Versioned {

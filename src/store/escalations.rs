@@ -5,15 +5,16 @@ use chrono::SubsecRound;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
     Asterisk, CommonTableExpression, Expr, InsertStatement, IntoColumnRef, PostgresQueryBuilder,
-    Query, SimpleExpr, WithClause,
+    Query, SelectStatement, SimpleExpr, WithClause,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    ExprTrait, FromQueryResult, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityName,
+    EntityTrait, ExprTrait, FromQueryResult, IdenStatic, IntoActiveModel, Iterable, ModelTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
+use super::search::{ESCALATIONS, escalation_postings_insert, merged};
 use super::webhooks::{self, Notice};
 use super::{
     Change, Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, literal,
@@ -23,6 +24,7 @@ use crate::domain::escalation::lifecycle::Side;
 use crate::domain::escalation::policy::ProblemKind;
 use crate::domain::escalation::sla::{SlaAlert, SlaClock};
 use crate::domain::escalation::{Language, Severity, Status};
+use crate::domain::search::SearchText;
 use crate::domain::{Category, Scope};
 use crate::entity::escalation::{Column, Entity, Model};
 use crate::entity::{
@@ -179,8 +181,8 @@ pub(super) async fn record(
 /// notice it makes, in the outbox. An endpoint enabled while this runs may or may not hear of it.
 ///
 /// The number is drawn by the insert itself. On PostgreSQL the row, its event and its notice are
-/// written by one statement, which is its own transaction unless deliveries follow it. On SQLite
-/// they are written in a transaction.
+/// written by one statement with its search postings, which is its own transaction unless
+/// deliveries follow it. On SQLite they are written in a transaction.
 #[tracing::instrument(skip_all, fields(customer_id = %new.customer_id))]
 pub async fn create(
     db: &DatabaseConnection,
@@ -233,6 +235,11 @@ pub async fn create(
     }
 }
 
+/// The insert of `row`'s search postings.
+fn postings(row: &Model) -> InsertStatement {
+    escalation_postings_insert(row.id, row.partner_id, row.customer_id, &row.title)
+}
+
 /// Writes `row` on PostgreSQL, numbered as it is inserted, with its audit `event` and its
 /// `notice` in the outbox: one statement, whose data-modifying CTEs read the inserted row and
 /// put its number where `row.number`, a stand-in, is written. Deliveries, when an endpoint may
@@ -271,6 +278,7 @@ async fn write_with_trail(
             "inserted",
         ))
         .cte(cte(audit, "audited"))
+        .cte(cte(postings(row), "indexed"))
         .cte(cte(outbox, "announced"))
         .to_owned()
         .query(Query::select().column(Asterisk).from("inserted").take());
@@ -347,6 +355,7 @@ async fn write_in_transaction(
         .ok_or(DbErr::RecordNotInserted)?;
     let (event, notice) = trail(&row)?;
     record(&*txn, &row, actor, event, now).await?;
+    txn.execute(&postings(&row)).await?;
     webhooks::enqueue(&*txn, notice).await?;
     txn.commit().await?;
     Ok(row)
@@ -445,6 +454,8 @@ pub struct EscalationFilter {
     pub due_before: Option<DateTime<Utc>>,
     pub contact_language: Option<Language>,
     pub engineer_person_id: Option<Uuid>,
+    /// The escalation's number, or any part of its title or its customer's name.
+    pub q: Option<SearchText>,
 }
 
 /// The SLA breach as SQL: the first response came late, or has not come and is overdue.
@@ -485,6 +496,44 @@ pub async fn list(
     page: PageRequest,
     now: DateTime<Utc>,
 ) -> Result<Page<Model>, DbErr> {
+    let rows = match &filter.q {
+        None => {
+            order
+                .keys()
+                .iter()
+                .fold(
+                    filtered(scope, &filter, order, page, now),
+                    |select, (column, direction)| select.order_by(*column, direction.clone()),
+                )
+                .limit(page.limit + 1)
+                .all(db)
+                .await?
+        }
+        Some(text) => {
+            let partner_id = scope.partner_id().or(filter.partner_id);
+            let lead = ESCALATIONS.lead_gram(db, text, partner_id).await?;
+            let backend = db.get_database_backend();
+            match search_statement(scope, &filter, order, page, now, lead.as_deref()) {
+                Some(statement) => {
+                    Model::find_by_statement(backend.build(&statement))
+                        .all(db)
+                        .await?
+                }
+                None => Vec::new(),
+            }
+        }
+    };
+    Ok(Page::of(rows, page.limit, |row| row.id))
+}
+
+/// The escalations `scope` sees that pass `filter`'s exact filters, after the cursor in `order`.
+fn filtered(
+    scope: Scope,
+    filter: &EscalationFilter,
+    order: Order,
+    page: PageRequest,
+    now: DateTime<Utc>,
+) -> sea_orm::Select<Entity> {
     let mut select = Entity::find();
     for partner_id in [scope.partner_id(), filter.partner_id]
         .into_iter()
@@ -498,7 +547,7 @@ pub async fn list(
     if let Some(severity) = filter.severity {
         select = select.filter(Column::Severity.eq(severity.as_str()));
     }
-    if let Some(service_key) = filter.service_key {
+    if let Some(service_key) = &filter.service_key {
         select = select.filter(Column::ServiceKey.eq(service_key));
     }
     if let Some(customer_id) = filter.customer_id {
@@ -543,26 +592,87 @@ pub async fn list(
                     ),
                 );
             }
-            let rows = select
-                .order_by_asc(Column::ResponseDueAt)
-                .order_by_asc(Column::Id)
-                .limit(page.limit + 1)
-                .all(db)
-                .await?;
-            Ok(Page::of(rows, page.limit, |row| row.id))
         }
         Order::Newest => {
             if let Some(after) = page.after {
                 select = select.filter(Column::Id.lt(after));
             }
-            let rows = select
-                .order_by_desc(Column::Id)
-                .limit(page.limit + 1)
-                .all(db)
-                .await?;
-            Ok(Page::of(rows, page.limit, |row| row.id))
         }
     }
+    select
+}
+
+impl Order {
+    /// The columns a list is ordered by, the last one the id.
+    fn keys(self) -> &'static [(Column, sea_orm::Order)] {
+        match self {
+            Order::Due => &[
+                (Column::ResponseDueAt, sea_orm::Order::Asc),
+                (Column::Id, sea_orm::Order::Asc),
+            ],
+            Order::Newest => &[(Column::Id, sea_orm::Order::Desc)],
+        }
+    }
+}
+
+/// The statement that reads a page of the escalations `scope` sees that `filter` finds, in
+/// `order`: with its query, by their number, or by the grams of their title or their
+/// customer's name (see [`SearchText`]). `lead` is the gram whose postings are read (the rarest
+/// of the query's). `None` when nothing can match.
+///
+/// Newest first, the matches are read straight from the lead gram's postings, in id order, one
+/// page at most. Earliest due first, every match is read and then ordered.
+pub fn search_statement(
+    scope: Scope,
+    filter: &EscalationFilter,
+    order: Order,
+    page: PageRequest,
+    now: DateTime<Utc>,
+    lead: Option<&str>,
+) -> Option<SelectStatement> {
+    let text = filter.q.as_ref()?;
+    let select = filtered(scope, filter, order, page, now);
+    let partner_id = scope.partner_id().or(filter.partner_id);
+    let limit = page.limit + 1;
+    let mut branches = Vec::new();
+    if let Some(lead) = lead {
+        let mut query = select.clone().into_query();
+        ESCALATIONS.read_through(&mut query, Entity.table_name(), text, lead, partner_id);
+        match order {
+            // In the postings' own order, from the cursor on: the index bounds the read.
+            Order::Newest => {
+                let posted = ESCALATIONS.lead("escalation_id");
+                if let Some(after) = page.after {
+                    query.and_where(posted.clone().lt(after));
+                }
+                query.order_by_expr(posted.into(), sea_orm::Order::Desc);
+            }
+            Order::Due => {
+                for (column, direction) in order.keys() {
+                    query.order_by((Entity, *column), direction.clone());
+                }
+            }
+        }
+        branches.push(query.limit(limit).take());
+    }
+    if let Some(number) = text.escalation_number() {
+        let mut query = select.filter(Column::Seq.eq(number)).into_query();
+        if lead.is_some() {
+            // Unless the text found it already.
+            query.and_where(
+                ESCALATIONS
+                    .has_all(text, None, (Entity.table_name(), Column::Id.as_str()))
+                    .not(),
+            );
+        }
+        branches.push(query);
+    }
+    let keys: Vec<_> = order
+        .keys()
+        .iter()
+        .map(|(column, direction)| (column.as_str(), direction.clone()))
+        .collect();
+    (!branches.is_empty()).then(|| merged(branches, &keys, limit))
 }
 
 /// Escalations whose next SLA alert is due at `now`, earliest first.

@@ -12,6 +12,7 @@ pub mod incidents;
 pub mod partners;
 pub mod people;
 pub mod remediation;
+pub(crate) mod search;
 pub mod services;
 pub mod subscriptions;
 pub mod webhooks;

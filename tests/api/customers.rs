@@ -44,7 +44,7 @@ async fn numbered(app: &TestApp, partner: &TestPartner, prefix: &str, count: usi
 }
 
 /// A valid customer body with a chosen name and domain, so searches match only what they should.
-fn named(company_name: &str, domain: &str) -> Value {
+pub(crate) fn named(company_name: &str, domain: &str) -> Value {
     edited(customer_body(company_name), &[("domain", json!(domain))])
 }
 
@@ -738,159 +738,6 @@ async fn a_malformed_customer_id_is_400_invalid_path_parameter() {
 /// `q` is a case-insensitive (beyond ASCII, but accent-sensitive) prefix of the company name or
 /// the domain, trimmed, with `%`, `_` and `\` taken literally; a rename is found by the new name.
 #[tokio::test]
-async fn q_is_a_literal_case_insensitive_prefix_of_the_name_or_the_domain() {
-    // Arrange
-    let app = spawn_app().await;
-    let partner = app.create_partner("Search").await;
-    let shelf = [
-        ("Fabrikam China", "fbk.partner.onmschina.cn"),
-        ("Contoso", "cts.partner.onmschina.cn"),
-        ("上海云启科技有限公司", "yunqi.partner.onmschina.cn"),
-        ("上海数据有限公司", "shdata.partner.onmschina.cn"),
-        ("Über Cloud 有限公司", "uber.partner.onmschina.cn"),
-        ("École Numérique", "ecole.partner.onmschina.cn"),
-        ("北京数据有限公司", "BJData.Partner.OnMSChina.cn"),
-        ("Contoso", "contoso.partner.onmschina.cn"),
-        ("100% Cloud", "hundred.partner.onmschina.cn"),
-        ("1000 Cloud", "thousand.partner.onmschina.cn"),
-        ("a_b Consulting", "ab.partner.onmschina.cn"),
-        ("axb Consulting", "axb.partner.onmschina.cn"),
-        (r"C:\Cloud 有限公司", "backslash.partner.onmschina.cn"),
-    ];
-    let fabrikam = app
-        .created(CUSTOMERS, &partner.key, &named(shelf[0].0, shelf[0].1))
-        .await;
-    for (name, domain) in &shelf[1..] {
-        app.created(CUSTOMERS, &partner.key, &named(name, domain))
-            .await;
-    }
-    let cases: &[(&str, &str, &[&str])] = &[
-        ("lower case", "fab", &["Fabrikam China"]),
-        ("upper case", "FAB", &["Fabrikam China"]),
-        ("with a space", "fabrikam c", &["Fabrikam China"]),
-        ("trimmed", " Fabrikam ", &["Fabrikam China"]),
-        (
-            "Chinese",
-            "上海",
-            &["上海云启科技有限公司", "上海数据有限公司"],
-        ),
-        ("longer Chinese", "上海云", &["上海云启科技有限公司"]),
-        ("prefix, not infix", "China", &[]),
-        ("prefix, not infix, in Chinese", "云启", &[]),
-        ("longer than the name", "Fabrikam Chinas", &[]),
-        ("beyond ASCII", "über", &["Über Cloud 有限公司"]),
-        (
-            "beyond ASCII, upper case",
-            "ÜBER CLOUD",
-            &["Über Cloud 有限公司"],
-        ),
-        ("an accented capital", "ÉCOLE", &["École Numérique"]),
-        ("accents are not folded", "Ecole N", &[]),
-        ("the domain", "bjd", &["北京数据有限公司"]),
-        (
-            "the domain, upper case",
-            "BJDATA.PARTNER",
-            &["北京数据有限公司"],
-        ),
-        (
-            "the whole domain",
-            "contoso.partner.onmschina.cn",
-            &["Contoso"],
-        ),
-        ("domain prefix, not infix", "partner", &[]),
-        ("domain prefix, not infix, further", "onmschina", &[]),
-        ("a literal %", "100%", &["100% Cloud"]),
-        ("a literal _", "a_", &["a_b Consulting"]),
-        ("% is no wildcard", "%", &[]),
-        ("_ is no wildcard", "_", &[]),
-        ("% is no wildcard before text", "%cloud", &[]),
-        ("a literal backslash", r"c:\", &[r"C:\Cloud 有限公司"]),
-        ("a backslash alone", r"\", &[]),
-    ];
-
-    for (label, q, expected) in cases {
-        // Act
-        let found = app.get_query(CUSTOMERS, &partner.key, &[("q", q)]).await;
-
-        // Assert
-        assert_eq!(found.strings("company_name"), *expected, "{label}: q={q:?}");
-    }
-    let everyone = app.get_query(CUSTOMERS, &partner.key, &[("q", "")]).await;
-    let why = "an empty q filters nothing";
-    assert_eq!(everyone.items().len(), shelf.len(), "{why}");
-
-    // Act: a rename
-    let rename = json!({"company_name": "Northwind 中国"});
-    let renamed = app
-        .patch(
-            &customer_path(fabrikam.id()),
-            &partner.key,
-            Some("\"1\""),
-            &rename,
-        )
-        .await;
-
-    // Assert
-    assert_eq!(renamed.status, 200, "{}", renamed.body);
-    for (q, expected) in [("fab", &[][..]), ("NORTHWIND", &["Northwind 中国"][..])] {
-        let found = app.get_query(CUSTOMERS, &partner.key, &[("q", q)]).await;
-        assert_eq!(
-            found.strings("company_name"),
-            expected,
-            "after the rename, q={q}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_search_lists_by_the_text_that_matched_and_pages_through_every_match_once() {
-    // Arrange: names and domains starting with "co" interleave, one customer matches by both,
-    // two share a name, and others match nothing.
-    let app = spawn_app().await;
-    let partner = app.create_partner("Search order").await;
-    for (name, domain) in [
-        ("Coho Winery", "cohowinery.partner.onmschina.cn"),
-        ("北京数据有限公司", "contoso-bj.partner.onmschina.cn"),
-        ("Contoso", "zz.partner.onmschina.cn"),
-        ("Cobalt", "aa.partner.onmschina.cn"),
-        ("Fabrikam", "fabrikam.partner.onmschina.cn"),
-        ("上海电子", "coastal.partner.onmschina.cn"),
-        ("Contoso", "contoso-sh.partner.onmschina.cn"),
-        ("Litware", "litware.partner.onmschina.cn"),
-    ] {
-        app.created(CUSTOMERS, &partner.key, &named(name, domain))
-            .await;
-    }
-    let key = &partner.key;
-
-    // Act: every page of one customer
-    let first = app
-        .get_query(CUSTOMERS, key, &[("q", "CO"), ("limit", "1")])
-        .await;
-    let pages = app.every_page(first, key).await;
-    let whole = app.get_query(CUSTOMERS, key, &[("q", "co")]).await;
-
-    // Assert: by the matched text, byte by byte ("coastal…", "cobalt", "coho winery",
-    // "contoso" twice, then "contoso-bj…"), each once.
-    let seen: Vec<String> = pages
-        .iter()
-        .flat_map(|page| page.strings("company_name"))
-        .collect();
-    assert_eq!(
-        seen,
-        [
-            "上海电子",
-            "Cobalt",
-            "Coho Winery",
-            "Contoso",
-            "Contoso",
-            "北京数据有限公司"
-        ]
-    );
-    assert_eq!(whole.strings("company_name"), seen);
-}
-
-#[tokio::test]
 async fn exact_filters_on_country_support_plan_and_tenant() {
     // Arrange
     let app = spawn_app().await;
@@ -929,12 +776,12 @@ async fn exact_filters_on_country_support_plan_and_tenant() {
         ("another tenant", &[("tenant_id", &no_tenant)], &[]),
         (
             "q and a plan",
-            &[("q", "b"), ("support_plan", "premium")],
+            &[("q", "香港"), ("support_plan", "premium")],
             &["B 香港高级"],
         ),
         (
             "q and another plan",
-            &[("q", "b"), ("support_plan", "standard")],
+            &[("q", "香港"), ("support_plan", "standard")],
             &[],
         ),
     ];
@@ -1069,10 +916,10 @@ async fn a_link_keeps_the_search_and_the_limit_even_with_reserved_characters() {
         "Contoso",
         "上海二号有限公司",
         "上海三号有限公司",
-        "R&D+云 一号",
-        "R&D+云 二号",
+        "R&D+云计 一号",
+        "R&D+云计 二号",
         "R&D 三号",
-        "R&D+云 四号",
+        "R&D+云计 四号",
     ] {
         let domain = format!("d{}.partner.onmschina.cn", Uuid::new_v4().simple());
         app.created(CUSTOMERS, &partner.key, &named(name, &domain))
@@ -1083,14 +930,14 @@ async fn a_link_keeps_the_search_and_the_limit_even_with_reserved_characters() {
             "Chinese",
             "上海",
             [
-                &["上海一号有限公司", "上海三号有限公司"],
-                &["上海二号有限公司"],
+                &["上海一号有限公司", "上海二号有限公司"],
+                &["上海三号有限公司"],
             ],
         ),
         (
             "reserved characters",
-            "r&d+云 ",
-            [&["R&D+云 一号", "R&D+云 二号"], &["R&D+云 四号"]],
+            "r&d+云计 ",
+            [&["R&D+云计 一号", "R&D+云计 二号"], &["R&D+云计 四号"]],
         ),
     ];
 

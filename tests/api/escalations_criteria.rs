@@ -8,6 +8,7 @@
 use escalade::domain::{
     CompanyName, CountryCode, DisplayName, DomainName, EmailAddress, SupportPlan,
 };
+use escalade::store::WriteGate;
 use escalade::store::customers::{self, Contact, NewCustomer};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -58,6 +59,7 @@ async fn own_tenant_customer(world: &World) -> Uuid {
     let (app, partner) = (&world.app, &world.partner);
     let own = customers::create(
         &app.db,
+        &WriteGate::for_database(&app.db),
         partner.id,
         NewCustomer {
             company_name: CompanyName::parse("云桥科技（自有租户）").unwrap(),

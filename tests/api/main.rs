@@ -37,6 +37,7 @@ mod pg_proxy;
 mod plans;
 mod rate_limits;
 mod remediation;
+mod search;
 mod secrets;
 mod self_help;
 mod servers;

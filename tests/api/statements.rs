@@ -183,12 +183,15 @@ async fn submitting_an_escalation_stays_within_its_budget() {
     )
     .await;
     let postgres = app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
-    let (unheard, heard_budget) = if postgres { (2, 6) } else { (6, 8) };
+    // Statements when no endpoint hears of it, and how many more when one does. On SQLite a
+    // submission writes its search postings by a statement of their own; on PostgreSQL they are
+    // one more part of its single statement.
+    let (submitted, noted, heard) = if postgres { (2, 2, 4) } else { (7, 6, 2) };
     let escalation = app
-        .within_budget("submitting an escalation", submit(&fixture.body), unheard)
+        .within_budget("submitting an escalation", submit(&fixture.body), submitted)
         .await;
     let note = || add_note(&app, &key, escalation.id());
-    app.within_budget("adding a note", note(), unheard).await;
+    app.within_budget("adding a note", note(), noted).await;
     create_endpoint(
         &app,
         &key,
@@ -196,15 +199,15 @@ async fn submitting_an_escalation_stays_within_its_budget() {
         &["escalation.created"],
     )
     .await;
-    let mut heard = fixture.body.clone();
-    heard["category"] = json!("product_bug");
+    let mut heard_body = fixture.body.clone();
+    heard_body["category"] = json!("product_bug");
     app.within_budget(
         "submitting one a webhook endpoint hears of",
-        submit(&heard),
-        heard_budget,
+        submit(&heard_body),
+        submitted + heard,
     )
     .await;
-    app.within_budget("adding a note an endpoint hears of", note(), heard_budget)
+    app.within_budget("adding a note an endpoint hears of", note(), noted + heard)
         .await;
 }
 

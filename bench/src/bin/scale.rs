@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use escalade::config::DatabaseSettings;
 use escalade::domain::Scope;
+use escalade::domain::search::SearchText;
 use escalade::store::customers::{self, CustomerFilter};
 use escalade::store::escalations::{self, EscalationFilter, Order};
 use escalade::store::{PageRequest, connect, migrate};
@@ -161,7 +162,7 @@ async fn read(db: &DatabaseConnection, list: &str, partner_id: Uuid, after: Opti
             escalation_page(Scope::Partner(partner_id), Order::Newest).await
         }
         "customers starting with «c» (name or domain)" => {
-            let q = Some("c".to_owned());
+            let q = Some(SearchText::parse("co").expect("a search"));
             customer_page(CustomerFilter {
                 q,
                 ..CustomerFilter::default()
@@ -214,7 +215,7 @@ async fn measure(url: &str, partner_id: Uuid, lists: &[List], cursors: &[Uuid], 
             _ => format!("fabrikam 客户 {:04}", n * 37 % 10_000),
         };
         let filter = CustomerFilter {
-            q: Some(q),
+            q: Some(SearchText::parse(&q).expect("a search")),
             ..CustomerFilter::default()
         };
         let started = Instant::now();

@@ -40,6 +40,13 @@ pub enum ListOrder {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationQuery {
+    /// The escalation's number (`ESC-000412`, `000412` or `412`), or any part of at least 2
+    /// characters of its title or of its customer's name or domain (matched as customer search
+    /// matches). Combines with every other filter; the default order is then newest first for
+    /// everyone.
+    #[validate(length(max = 200))]
+    #[param(min_length = 2, max_length = 200, example = "ESC-000412")]
+    pub q: Option<String>,
     pub status: Option<Status>,
     pub severity: Option<Severity>,
     /// Only escalations about this service.
@@ -63,7 +70,7 @@ pub struct EscalationQuery {
     /// Only escalations assigned to this person of 21Vianet's (for an operator, their own id
     /// from `/v1/me`: "assigned to me").
     pub engineer_person_id: Option<Uuid>,
-    /// Default: `newest` for partners, `due` for operators and admins.
+    /// Default: `newest` for partners and for searches (`q`), `due` for operators and admins.
     #[param(inline)]
     pub order: Option<ListOrder>,
     /// Page size, 1–100 (default 25).
@@ -136,10 +143,11 @@ pub async fn list_escalations(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = pagination::page_request(query.limit, query.cursor.as_deref())?;
+    let q = fields::search_text("q", query.q)?;
     let order = match query.order {
         Some(ListOrder::Newest) => Order::Newest,
         Some(ListOrder::Due) => Order::Due,
-        None if caller.role == Role::Partner => Order::Newest,
+        None if caller.role == Role::Partner || q.is_some() => Order::Newest,
         None => Order::Due,
     };
     let filter = EscalationFilter {
@@ -153,6 +161,7 @@ pub async fn list_escalations(
         due_before: query.due_before,
         contact_language: query.contact_language,
         engineer_person_id: query.engineer_person_id,
+        q,
     };
     let now = Utc::now();
     let rows = store::list(&state.db, caller.scope(), filter, order, page, now).await?;
