@@ -21,6 +21,10 @@ const OLD_INDEXES: [(&str, &str); 2] = [
     ("ix_customers_domain", "domain"),
 ];
 
+/// The postings of a partner's searches, in the order they are read.
+const CUSTOMER_KEY: [&str; 4] = ["gram", "partner_id", "starts_name", "customer_id"];
+const ESCALATION_KEY: [&str; 3] = ["gram", "partner_id", "escalation_id"];
+
 /// A gram column: compared byte by byte on PostgreSQL, as SQLite does.
 fn gram(backend: DbBackend) -> ColumnDef {
     let mut column = ColumnDef::new("gram");
@@ -30,6 +34,14 @@ fn gram(backend: DbBackend) -> ColumnDef {
         _ => column.text(),
     };
     column
+}
+
+fn key(columns: &[&'static str]) -> IndexCreateStatement {
+    let mut key = Index::create();
+    for column in columns {
+        key.col(*column);
+    }
+    key
 }
 
 fn index(name: &str, table: &str, columns: &[&'static str]) -> IndexCreateStatement {
@@ -45,6 +57,7 @@ fn index(name: &str, table: &str, columns: &[&'static str]) -> IndexCreateStatem
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
+        let sqlite = backend == DbBackend::Sqlite;
         let mut customers = Table::create();
         customers
             .table("customer_grams")
@@ -52,13 +65,6 @@ impl MigrationTrait for Migration {
             .col(uuid("partner_id"))
             .col(boolean("starts_name"))
             .col(uuid("customer_id"))
-            .primary_key(
-                Index::create()
-                    .col("gram")
-                    .col("partner_id")
-                    .col("starts_name")
-                    .col("customer_id"),
-            )
             .foreign_key(
                 ForeignKey::create()
                     .name("fk_customer_grams_customer")
@@ -72,12 +78,6 @@ impl MigrationTrait for Migration {
             .col(gram(backend))
             .col(uuid("partner_id"))
             .col(uuid("escalation_id"))
-            .primary_key(
-                Index::create()
-                    .col("gram")
-                    .col("partner_id")
-                    .col("escalation_id"),
-            )
             .foreign_key(
                 ForeignKey::create()
                     .name("fk_escalation_grams_escalation")
@@ -85,13 +85,34 @@ impl MigrationTrait for Migration {
                     .to("escalations", "id")
                     .on_delete(ForeignKeyAction::Cascade),
             );
-        if backend == DbBackend::Sqlite {
-            // The primary key is the table: no rowid b-tree beside it.
-            customers.extra("WITHOUT ROWID");
-            escalations.extra("WITHOUT ROWID");
+        if sqlite {
+            // The primary key is the table: no rowid b-tree beside it, and so it is declared
+            // with the table. PostgreSQL builds its keys after the postings are in, in one sort
+            // each rather than row by row.
+            customers
+                .primary_key(&mut key(&CUSTOMER_KEY))
+                .extra("WITHOUT ROWID");
+            escalations
+                .primary_key(&mut key(&ESCALATION_KEY))
+                .extra("WITHOUT ROWID");
         }
         manager.create_table(customers.to_owned()).await?;
         manager.create_table(escalations.to_owned()).await?;
+        search_text::reindex(manager.get_connection()).await?;
+        if !sqlite {
+            for (table, key) in [
+                ("customer_grams", CUSTOMER_KEY.as_slice()),
+                ("escalation_grams", ESCALATION_KEY.as_slice()),
+            ] {
+                manager
+                    .get_connection()
+                    .execute_unprepared(&format!(
+                        "ALTER TABLE {table} ADD PRIMARY KEY ({})",
+                        key.join(", ")
+                    ))
+                    .await?;
+            }
+        }
         for statement in [
             index(
                 "ix_customer_grams_all_partners",
@@ -119,7 +140,7 @@ impl MigrationTrait for Migration {
                 .drop_index(Index::drop().name(name).table("customers").to_owned())
                 .await?;
         }
-        search_text::reindex(manager.get_connection()).await
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

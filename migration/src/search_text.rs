@@ -94,7 +94,7 @@ pub fn customer_grams(company_name_key: &str, domain: &str) -> BTreeMap<String, 
 }
 
 /// Rows a multi-row insert carries at most: well under both engines' bound parameter limits.
-pub const INSERT_BATCH: usize = 2_000;
+pub const INSERT_BATCH: usize = 8_000;
 
 /// Inserts `rows` into `table`'s `columns`, a batch per statement; rows already there are left
 /// as they are.

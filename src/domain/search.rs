@@ -12,6 +12,7 @@ use crate::i18n::Text;
 pub struct SearchText {
     folded: String,
     grams: Vec<String>,
+    first: Option<String>,
 }
 
 impl SearchText {
@@ -27,16 +28,27 @@ impl SearchText {
             ));
         }
         // The grams no other gram of the query holds: a text that has `con` has `co` and `on`.
-        let all: Vec<String> = grams(&folded).into_keys().collect();
+        let all = grams(&folded);
         let grams = all
-            .iter()
+            .keys()
             .filter(|gram| {
-                !all.iter()
+                !all.keys()
                     .any(|other| other != *gram && other.contains(*gram))
             })
             .cloned()
             .collect();
-        let text = Self { folded, grams };
+        // The longest gram that begins the query.
+        let first = all
+            .iter()
+            .filter(|(_, begins)| **begins)
+            .map(|(gram, _)| gram)
+            .max_by_key(|gram| gram.chars().count())
+            .cloned();
+        let text = Self {
+            folded,
+            grams,
+            first,
+        };
         if text.grams.is_empty() && text.tenant_range().is_none() {
             return Err(Invalid::new(
                 "search_without_word",
@@ -54,6 +66,12 @@ impl SearchText {
     /// The grams a match holds: those that no other of them holds, the others following.
     pub fn grams(&self) -> &[String] {
         &self.grams
+    }
+
+    /// The longest gram that begins the query: every text that starts with the query begins
+    /// with it. `None` when the query's first word is a single character.
+    pub fn first_gram(&self) -> Option<&str> {
+        self.first.as_deref()
     }
 
     /// The query is a single gram: its postings alone are the matches, and a posting that begins
@@ -128,6 +146,9 @@ mod tests {
         assert!(parsed("CON").is_one_gram());
         assert!(!parsed("星河物流").is_one_gram());
         assert!(!parsed("co.").is_one_gram());
+        assert_eq!(parsed("深圳星河").first_gram(), Some("深圳"));
+        assert_eq!(parsed("contoso ltd").first_gram(), Some("con"));
+        assert_eq!(parsed("a bc").first_gram(), None);
     }
 
     #[test]

@@ -7,9 +7,9 @@ use migration::search_text::{
 };
 use sea_orm::sea_query::{Expr, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityName, EntityTrait, ExprTrait, FromQueryResult, IdenStatic, QueryFilter, QuerySelect,
-    QueryTrait, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    DbErr, EntityName, EntityTrait, ExprTrait, FromQueryResult, IdenStatic, QueryFilter,
+    QuerySelect, QueryTrait, Select, Set,
 };
 use uuid::Uuid;
 
@@ -195,46 +195,64 @@ pub fn search_statement(
     let limit = page.limit + 1;
     let mut branches = Vec::new();
     if let Some(lead) = lead {
-        let through_postings = || {
+        // The postings of `gram` whose flag is `starts`, listed in `group` and kept to `only`,
+        // read in id order from the cursor on.
+        let postings = |gram: &str, starts: bool, group: i32, only: Condition| {
             let mut query = select.clone().into_query();
-            CUSTOMERS.read_through(&mut query, Entity.table_name(), text, lead, partner_id);
+            CUSTOMERS.read_through(&mut query, Entity.table_name(), text, gram, partner_id);
+            query
+                .and_where(CUSTOMERS.lead("starts_name").eq(starts))
+                .cond_where(only)
+                .expr_as(Expr::val(group), RANK);
+            if let Some((cursor_rank, after)) = cursor.clone() {
+                let from = match group {
+                    // Names that start with the query: after the cursor, if it was one.
+                    0 => {
+                        query.and_where(cursor_rank.eq(0));
+                        Expr::val(after)
+                    }
+                    // The rest: all of them when the cursor's name started with the query.
+                    _ => {
+                        let from: Expr = Expr::case(cursor_rank.eq(0), Expr::val(Uuid::nil()))
+                            .finally(Expr::val(after))
+                            .into();
+                        // Typed for PostgreSQL, which reads a CASE of parameters as text when a
+                        // statement is prepared without their types.
+                        match backend {
+                            DbBackend::Postgres => from.cast_as("uuid"),
+                            _ => from,
+                        }
+                    }
+                };
+                query.and_where(CUSTOMERS.lead("customer_id").gt(from));
+            }
+            query
+                .order_by_expr(CUSTOMERS.lead("customer_id").into(), Order::Asc)
+                .limit(limit);
             query
         };
+        let everything = Condition::all;
         if text.is_one_gram() {
-            for (group, starts) in [(0, true), (1, false)] {
-                let mut query = through_postings();
-                query
-                    .and_where(CUSTOMERS.lead("starts_name").eq(starts))
-                    .expr_as(Expr::val(group), RANK);
-                if let Some((cursor_rank, after)) = cursor.clone() {
-                    let from = match group {
-                        // Names that start with the query: after the cursor, if it was one.
-                        0 => {
-                            query.and_where(cursor_rank.eq(0));
-                            Expr::val(after)
-                        }
-                        // The rest: all of them when the cursor's name started with the query.
-                        _ => {
-                            let from: Expr = Expr::case(cursor_rank.eq(0), Expr::val(Uuid::nil()))
-                                .finally(Expr::val(after))
-                                .into();
-                            // Typed for PostgreSQL, which reads a CASE of parameters as text
-                            // when a statement is prepared without their types.
-                            match backend {
-                                DbBackend::Postgres => from.cast_as("uuid"),
-                                _ => from,
-                            }
-                        }
-                    };
-                    query.and_where(CUSTOMERS.lead("customer_id").gt(from));
-                }
-                query
-                    .order_by_expr(CUSTOMERS.lead("customer_id").into(), Order::Asc)
-                    .limit(limit);
-                branches.push(query);
+            // A name starts with the query exactly when the query's posting begins it.
+            branches.push(postings(lead, true, 0, everything()));
+            branches.push(postings(lead, false, 1, everything()));
+        } else if let Some(first) = text.first_gram() {
+            // A name that starts with the query begins with its first gram; the others are
+            // read through the rarest gram, both where it begins a name and where it does not.
+            branches.push(postings(
+                first,
+                true,
+                0,
+                everything().add(starts_name.clone()),
+            ));
+            for starts in [true, false] {
+                let rest = everything().add(starts_name.clone().not());
+                branches.push(postings(lead, starts, 1, rest));
             }
         } else {
-            let mut query = through_postings();
+            // A query whose first word is one character: every match is read, then ordered.
+            let mut query = select.clone().into_query();
+            CUSTOMERS.read_through(&mut query, Entity.table_name(), text, lead, partner_id);
             query.expr_as(rank(), RANK);
             if let Some((cursor_rank, after)) = cursor.clone() {
                 query.and_where(
@@ -255,7 +273,7 @@ pub fn search_statement(
             .into_query();
         if lead.is_some() {
             // Those the text found already.
-            query.and_where(
+            query.cond_where(
                 CUSTOMERS
                     .has_all(text, None, (Entity.table_name(), Column::Id.as_str()))
                     .not(),

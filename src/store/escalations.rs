@@ -659,7 +659,7 @@ pub fn search_statement(
         let mut query = select.filter(Column::Seq.eq(number)).into_query();
         if lead.is_some() {
             // Unless the text found it already.
-            query.and_where(
+            query.cond_where(
                 ESCALATIONS
                     .has_all(text, None, (Entity.table_name(), Column::Id.as_str()))
                     .not(),

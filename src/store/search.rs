@@ -9,9 +9,9 @@
 
 use migration::search_text::{ESCALATION_GRAM_COLUMNS, fold, grams};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, InsertStatement, JoinType, Query, SelectStatement, SimpleExpr, UnionType,
+    Alias, Asterisk, Expr, InsertStatement, JoinType, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ConnectionTrait, DbErr, ExprTrait, Order};
+use sea_orm::{Condition, ConnectionTrait, DbErr, ExprTrait, Order};
 use uuid::Uuid;
 
 use crate::domain::search::SearchText;
@@ -118,7 +118,7 @@ impl Postings {
         if let Some(partner_id) = partner_id {
             query.and_where(self.lead("partner_id").eq(partner_id));
         }
-        query.and_where(self.has_all(text, Some(lead), (LEAD, self.entity)));
+        query.cond_where(self.has_all(text, Some(lead), (LEAD, self.entity)));
     }
 
     /// A column of the postings read, `LEAD`.
@@ -133,8 +133,8 @@ impl Postings {
         text: &SearchText,
         skip: Option<&str>,
         entity: (&'static str, &'static str),
-    ) -> SimpleExpr {
-        let mut all = Expr::val(true).into();
+    ) -> Condition {
+        let mut all = Condition::all();
         for (at, gram) in text
             .grams()
             .iter()
@@ -156,7 +156,7 @@ impl Postings {
                 Expr::col((alias, Alias::new(self.entity)))
                     .equals((Alias::new(entity.0), Alias::new(entity.1))),
             );
-            all = SimpleExpr::and(all, Expr::exists(probe));
+            all = all.add(Expr::exists(probe));
         }
         all
     }

@@ -1,6 +1,6 @@
-// Support requests › Customer requests: find the customer as you type (by the start of its name
-// or domain), move through the results with the keyboard, page through them, and start a new
-// request for the one chosen.
+// Support requests › Customer requests: find the customer as you type (by any part of its name
+// or domain, from two characters on), move through the results with the keyboard, page through
+// them, and start a new request for the one chosen.
 
 import { useEffect, useState } from "preact/hooks";
 
@@ -9,6 +9,14 @@ import { FailureNotice, Link, Pager, label, useCursors, useSession } from "../ui
 
 const PAGE_SIZE = 5;
 const DEBOUNCE_MS = 250;
+/** The server refuses shorter searches: one character matches too much to help. */
+const MIN_SEARCH_CHARS = 2;
+
+/** What is searched for: the query typed, once it is long enough; nothing (every customer) before. */
+function searched(query: string): string | undefined {
+  const q = query.trim();
+  return [...q].length >= MIN_SEARCH_CHARS ? q : undefined;
+}
 
 interface Page {
   items: Customer[];
@@ -25,13 +33,13 @@ export function CustomerSearch() {
   const [active, setActive] = useState(0);
   const [chosen, setChosen] = useState<Customer | null>(null);
   const [busy, setBusy] = useState(false);
+  const q = searched(query);
 
   useEffect(() => {
     let current = true;
     setBusy(true);
     const timer = setTimeout(async () => {
-      const q = query.trim();
-      const answer = await call(listCustomers({ query: { q: q || undefined, limit: PAGE_SIZE, cursor } }));
+      const answer = await call(listCustomers({ query: { q, limit: PAGE_SIZE, cursor } }));
       if (!current) return;
       setBusy(false);
       if (answer.ok) {
@@ -46,7 +54,7 @@ export function CustomerSearch() {
       current = false;
       clearTimeout(timer);
     };
-  }, [query, cursor]);
+  }, [q, cursor]);
 
   const items = page?.items ?? [];
   // ARIA's combobox pattern (Preact's types allow the role only on inputs with a `list`).
