@@ -227,7 +227,7 @@ pub fn search_statement(
                 query.and_where(CUSTOMERS.lead("customer_id").gt(from));
             }
             query
-                .order_by_expr(CUSTOMERS.lead("customer_id").into(), Order::Asc)
+                .order_by_expr(CUSTOMERS.lead("customer_id"), Order::Asc)
                 .limit(limit);
             query
         };
@@ -256,13 +256,13 @@ pub fn search_statement(
             query.expr_as(rank(), RANK);
             if let Some((cursor_rank, after)) = cursor.clone() {
                 query.and_where(
-                    Expr::tuple([rank(), CUSTOMERS.lead("customer_id").into()])
-                        .gt(Expr::tuple([cursor_rank, Expr::val(after).into()])),
+                    Expr::tuple([rank(), CUSTOMERS.lead("customer_id")])
+                        .gt(Expr::tuple([cursor_rank, Expr::val(after)])),
                 );
             }
             query
                 .order_by_expr(rank(), Order::Asc)
-                .order_by_expr(CUSTOMERS.lead("customer_id").into(), Order::Asc)
+                .order_by_expr(CUSTOMERS.lead("customer_id"), Order::Asc)
                 .limit(limit);
             branches.push(query);
         }
@@ -282,8 +282,8 @@ pub fn search_statement(
         query.expr_as(rank(), RANK);
         if let Some((cursor_rank, after)) = cursor {
             query.and_where(
-                Expr::tuple([rank(), Expr::col(Column::Id).into()])
-                    .gt(Expr::tuple([cursor_rank, Expr::val(after).into()])),
+                Expr::tuple([rank(), Expr::col(Column::Id)])
+                    .gt(Expr::tuple([cursor_rank, Expr::val(after)])),
             );
         }
         query

@@ -645,7 +645,7 @@ pub fn search_statement(
                 if let Some(after) = page.after {
                     query.and_where(posted.clone().lt(after));
                 }
-                query.order_by_expr(posted.into(), sea_orm::Order::Desc);
+                query.order_by_expr(posted, sea_orm::Order::Desc);
             }
             Order::Due => {
                 for (column, direction) in order.keys() {

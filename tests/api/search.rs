@@ -387,6 +387,9 @@ async fn escalations_are_found_by_number_title_or_customer_never_another_partner
     assert_eq!(theirs_only.len(), 2, "{theirs_only:?}");
 }
 
+/// Query parameters, as pairs.
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 #[tokio::test]
 async fn escalation_search_combines_with_every_filter_and_order() {
     // Arrange
@@ -400,7 +403,7 @@ async fn escalation_search_combines_with_every_filter_and_order() {
         .await;
     let xinghe = found.items()[0]["customer_id"].as_str().unwrap().to_owned();
 
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    let cases: &[(Params, &[&str])] = &[
         (
             &[
                 ("q", "无法"),

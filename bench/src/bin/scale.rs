@@ -245,7 +245,12 @@ fn customer_row(i: u64, id: Uuid, partner_id: Uuid) -> customer::Model {
         domain,
         tenant_id: Uuid::new_v4(),
         country: "CN".to_owned(),
-        support_plan: if i % 10 == 0 { "premium" } else { "standard" }.to_owned(),
+        support_plan: if i.is_multiple_of(10) {
+            "premium"
+        } else {
+            "standard"
+        }
+        .to_owned(),
         contact_name: "王芳".to_owned(),
         contact_email: "wang.fang@example.cn".to_owned(),
         contact_phone: None,
