@@ -152,10 +152,17 @@ impl Postings {
             if let Some(flag) = self.flag {
                 probe.and_where(Expr::col((alias.clone(), Alias::new(flag))).is_in([true, false]));
             }
-            probe.and_where(
-                Expr::col((alias, Alias::new(self.entity)))
-                    .equals((Alias::new(entity.0), Alias::new(entity.1))),
-            );
+            // OFFSET keeps PostgreSQL from turning the probe into a join, which it may then
+            // order by a cost it cannot know (grams of one word come together far more often
+            // than chance would have it), reading every match to sort them: as a filter on the
+            // postings read in order, it runs only until the page is full.
+            probe
+                .and_where(
+                    Expr::col((alias, Alias::new(self.entity)))
+                        .equals((Alias::new(entity.0), Alias::new(entity.1))),
+                )
+                .limit(1)
+                .offset(0);
             all = all.add(Expr::exists(probe));
         }
         all
