@@ -14,8 +14,10 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm_migration::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, Value};
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbErr};
+use sea_orm_migration::sea_orm::sea_query::{
+    Expr, ExprTrait, OnConflict, Query, SelectStatement, Value,
+};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use uuid::Uuid;
 
 /// The default domain every tenant of Microsoft's cloud in China has: it names no one, so it is
@@ -94,7 +96,7 @@ pub fn customer_grams(company_name_key: &str, domain: &str) -> BTreeMap<String, 
 }
 
 /// Rows a multi-row insert carries at most: well under both engines' bound parameter limits.
-pub const INSERT_BATCH: usize = 8_000;
+const INSERT_BATCH: usize = 8_000;
 
 /// Inserts `rows` into `table`'s `columns`, a batch per statement; rows already there are left
 /// as they are.
@@ -122,30 +124,58 @@ pub async fn insert_rows(
 /// Rows read per statement while the posting tables are filled.
 const READ_BATCH: u64 = 5_000;
 
-/// Fills both posting tables from the customers and escalations stored, and makes every
-/// customer's `company_name_key` its folded name. Runs once, in the migration that creates the
-/// tables (and in the benchmark, after loading rows behind the application's back).
-pub async fn reindex(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let mut after: Option<Value> = None;
-    loop {
-        let mut select = Query::select();
+/// The rows of a statement read in batches, in the order of an id it selects as `id`.
+struct Batches {
+    select: SelectStatement,
+    id: (&'static str, &'static str),
+    after: Option<Value>,
+}
+
+impl Batches {
+    /// `select`'s rows in batches, by `id` (a table and its id column).
+    fn of(select: SelectStatement, id: (&'static str, &'static str)) -> Self {
+        let mut select = select;
         select
-            .columns([
-                "id",
-                "partner_id",
-                "company_name",
-                "company_name_key",
-                "domain",
-            ])
-            .from("customers")
-            .order_by("id", sea_orm_migration::sea_orm::Order::Asc)
+            .order_by(id, sea_orm_migration::sea_orm::Order::Asc)
             .limit(READ_BATCH);
-        if let Some(after) = after.clone() {
-            select.and_where(Expr::col("id").gt(after));
+        Self {
+            select,
+            id,
+            after: None,
+        }
+    }
+
+    /// The next batch; `None` once every row was read.
+    async fn next(&mut self, db: &impl ConnectionTrait) -> Result<Option<Vec<QueryResult>>, DbErr> {
+        let mut select = self.select.clone();
+        if let Some(after) = self.after.clone() {
+            select.and_where(Expr::col(self.id).gt(after));
         }
         let rows = db.query_all(&select).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.try_get::<Uuid>("", "id")?.into());
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.try_get::<Uuid>("", "id")?.into());
+        Ok(Some(rows))
+    }
+}
+
+/// Fills both posting tables from the customers and escalations stored, and makes every
+/// customer's `company_name_key` its folded name. Runs once, in the migration that creates the
+/// tables.
+pub async fn reindex(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let customers = Query::select()
+        .columns([
+            "id",
+            "partner_id",
+            "company_name",
+            "company_name_key",
+            "domain",
+        ])
+        .from("customers")
+        .take();
+    let mut batches = Batches::of(customers, ("customers", "id"));
+    while let Some(rows) = batches.next(db).await? {
         let mut postings = Vec::new();
         for row in &rows {
             let id: Uuid = row.try_get("", "id")?;
@@ -167,31 +197,20 @@ pub async fn reindex(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         }
         insert_rows(db, "customer_grams", &CUSTOMER_GRAM_COLUMNS, postings).await?;
     }
-    let mut after: Option<Value> = None;
-    loop {
-        let mut select = Query::select();
-        select
-            .expr_as(Expr::col(("escalations", "id")), "id")
-            .expr_as(Expr::col(("escalations", "partner_id")), "partner_id")
-            .expr_as(Expr::col(("escalations", "title")), "title")
-            .expr_as(Expr::col(("customers", "company_name_key")), "name_key")
-            .expr_as(Expr::col(("customers", "domain")), "domain")
-            .from("escalations")
-            .inner_join(
-                "customers",
-                Expr::col(("customers", "id")).equals(("escalations", "customer_id")),
-            )
-            .order_by(
-                ("escalations", "id"),
-                sea_orm_migration::sea_orm::Order::Asc,
-            )
-            .limit(READ_BATCH);
-        if let Some(after) = after.clone() {
-            select.and_where(Expr::col(("escalations", "id")).gt(after));
-        }
-        let rows = db.query_all(&select).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.try_get::<Uuid>("", "id")?.into());
+    let escalations = Query::select()
+        .expr_as(Expr::col(("escalations", "id")), "id")
+        .expr_as(Expr::col(("escalations", "partner_id")), "partner_id")
+        .expr_as(Expr::col(("escalations", "title")), "title")
+        .expr_as(Expr::col(("customers", "company_name_key")), "name_key")
+        .expr_as(Expr::col(("customers", "domain")), "domain")
+        .from("escalations")
+        .inner_join(
+            "customers",
+            Expr::col(("customers", "id")).equals(("escalations", "customer_id")),
+        )
+        .take();
+    let mut batches = Batches::of(escalations, ("escalations", "id"));
+    while let Some(rows) = batches.next(db).await? {
         let mut postings = Vec::new();
         for row in &rows {
             let id: Uuid = row.try_get("", "id")?;

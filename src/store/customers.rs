@@ -8,12 +8,12 @@ use migration::search_text::{
 use sea_orm::sea_query::{Expr, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityName, EntityTrait, ExprTrait, FromQueryResult, IdenStatic, QueryFilter,
-    QuerySelect, QueryTrait, Select, Set,
+    DbErr, EntityName, EntityTrait, ExprTrait, IdenStatic, QueryFilter, QuerySelect, QueryTrait,
+    Select, Set,
 };
 use uuid::Uuid;
 
-use super::search::{CUSTOMERS, ESCALATIONS, merged};
+use super::search::{self, CUSTOMERS, ESCALATIONS, merged};
 use super::{
     Page, PageRequest, VersionCheck, Versioned, WriteGate, bytewise, fetch_page, starts_with,
     update_versioned,
@@ -130,14 +130,8 @@ pub async fn list(
     let partner_id = scope.partner_id().or(filter.partner_id);
     let lead = CUSTOMERS.lead_gram(db, text, partner_id).await?;
     let backend = db.get_database_backend();
-    let rows = match search_statement(backend, scope, &filter, lead.as_deref(), page) {
-        Some(statement) => {
-            Model::find_by_statement(backend.build(&statement))
-                .all(db)
-                .await?
-        }
-        None => Vec::new(),
-    };
+    let statement = search_statement(backend, scope, &filter, lead.as_deref(), page);
+    let rows = search::matches(db, statement).await?;
     Ok(Page::of(rows, page.limit, |row| row.id))
 }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::search::{ESCALATIONS, escalation_postings_insert, merged};
+use super::search::{self, ESCALATIONS, escalation_postings_insert, merged};
 use super::webhooks::{self, Notice};
 use super::{
     Change, Page, PageRequest, VersionCheck, Versioned, WriteGate, fetch_page, literal,
@@ -512,15 +512,8 @@ pub async fn list(
         Some(text) => {
             let partner_id = scope.partner_id().or(filter.partner_id);
             let lead = ESCALATIONS.lead_gram(db, text, partner_id).await?;
-            let backend = db.get_database_backend();
-            match search_statement(scope, &filter, order, page, now, lead.as_deref()) {
-                Some(statement) => {
-                    Model::find_by_statement(backend.build(&statement))
-                        .all(db)
-                        .await?
-                }
-                None => Vec::new(),
-            }
+            let statement = search_statement(scope, &filter, order, page, now, lead.as_deref());
+            search::matches(db, statement).await?
         }
     };
     Ok(Page::of(rows, page.limit, |row| row.id))

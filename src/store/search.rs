@@ -11,7 +11,7 @@ use migration::search_text::{ESCALATION_GRAM_COLUMNS, fold, grams};
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, InsertStatement, JoinType, Query, SelectStatement, UnionType,
 };
-use sea_orm::{Condition, ConnectionTrait, DbErr, ExprTrait, Order};
+use sea_orm::{Condition, ConnectionTrait, DbErr, ExprTrait, FromQueryResult, Order};
 use uuid::Uuid;
 
 use crate::domain::search::SearchText;
@@ -38,7 +38,7 @@ pub(crate) const ESCALATIONS: Postings = Postings {
 };
 
 /// The alias of the postings a search reads.
-pub(crate) const LEAD: &str = "lead";
+const LEAD: &str = "lead";
 
 /// Postings counted per gram when choosing the one to lead: past this, a gram is broad, and
 /// which of two broad grams leads matters little.
@@ -204,6 +204,20 @@ pub(crate) fn escalation_postings_insert(
         .select_from(postings)
         .expect("three values for three columns")
         .take()
+}
+
+/// The rows a search's statement reads; none when nothing can match (no statement).
+pub(crate) async fn matches<M: FromQueryResult>(
+    db: &impl ConnectionTrait,
+    statement: Option<SelectStatement>,
+) -> Result<Vec<M>, DbErr> {
+    match statement {
+        Some(statement) => {
+            let statement = db.get_database_backend().build(&statement);
+            M::find_by_statement(statement).all(db).await
+        }
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The union of `branches`, each ordered and limited on its own, ordered by `keys` and
